@@ -1,0 +1,44 @@
+# Two commands for a fresh machine with Python 3.10+ and make:
+#   make test   - set everything up, then lint, types, unit, integration and browser tests
+#   make demo   - set everything up, then serve the demo on http://127.0.0.1:6543/
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test lint types unit demo bench fuzz load system-deps clean dist
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+# Chromium (browser tests) and redis-server (revocation tests) come from Debian's
+# packages; installed only when missing, and only where we may (root).
+system-deps:
+	@bash scripts/system-deps.sh
+
+test: $(STAMP) system-deps lint types unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+types: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest --cov --cov-report=term
+
+demo: $(STAMP)
+	$(PY) -m demo
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+dist: $(STAMP)
+	$(PY) -m build
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage src/*.egg-info

@@ -1,0 +1,45 @@
+"""Web sessions in a signed or encrypted cookie: a drop-in for ``pyramid.session``.
+
+Only the standard library is imported here; framework adapters live in
+``cookiesession.wsgi``, ``.asgi``, ``.flask`` and ``.pyramid``.
+"""
+
+from __future__ import annotations
+
+from .exceptions import (
+    BadCookie,
+    BadPayload,
+    BadSignature,
+    ConfigurationError,
+    ConfigurationTypeError,
+    CookieSessionError,
+    MissingDependency,
+    SessionNotSerializable,
+    SessionTooLarge,
+    UnstorableSession,
+)
+from .factory import BaseCookieSessionFactory, SignedCookieSessionFactory
+from .serializers import JSONSerializer, PickleSerializer
+from .session import CookieSession
+from .signing import SecretTooShortWarning
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BadCookie",
+    "BadPayload",
+    "BadSignature",
+    "BaseCookieSessionFactory",
+    "ConfigurationError",
+    "ConfigurationTypeError",
+    "CookieSession",
+    "CookieSessionError",
+    "JSONSerializer",
+    "MissingDependency",
+    "PickleSerializer",
+    "SecretTooShortWarning",
+    "SessionNotSerializable",
+    "SessionTooLarge",
+    "SignedCookieSessionFactory",
+    "UnstorableSession",
+]

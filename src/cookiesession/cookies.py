@@ -1,0 +1,172 @@
+"""The cookie itself: finding ours in a ``Cookie`` header, rendering ``Set-Cookie``.
+
+Rendering follows WebOb 1.8's ``Response.set_cookie`` byte for byte (attribute
+order ``Domain``, ``Max-Age``, ``Path``, ``expires``, ``secure``, ``HttpOnly``,
+``SameSite``), with everything that does not depend on the request computed
+once, when the factory is created, and validated there too.
+"""
+
+from __future__ import annotations
+
+import string
+import time
+from collections.abc import MutableSequence
+
+from .exceptions import ConfigurationError, ConfigurationTypeError
+
+__all__ = ["CookieSpec", "find_cookie", "merge_vary"]
+
+# RFC 6265 section 4.1.1: a cookie name is an RFC 2616 token.
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
+# What WebOb writes unescaped in Path and Domain (its cookie-octets plus space);
+# anything else it octal-escapes into a value no browser matches, so we refuse it.
+_ATTR_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'()*+-./:<=>?@[]^_`{|}~ ")
+# Names WebOb's Morsel refuses because they read as cookie attributes.
+_RESERVED_NAMES = frozenset(
+    {"path", "comment", "domain", "max-age", "expires", "secure", "httponly", "samesite"}
+)
+_SAMESITE = ("strict", "lax", "none")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# WebOb's Response.delete_cookie uses this date; browsers drop the cookie at once.
+_EXPIRED = "Wed, 31-Dec-97 23:59:59 GMT"
+
+
+def cookie_date(epoch: float) -> str:
+    """Format ``epoch`` as WebOb does: ``Wdy, DD-Mon-YYYY HH:MM:SS GMT``."""
+    t = time.gmtime(epoch)
+    return (
+        f"{_WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d}-{_MONTHS[t.tm_mon]}-{t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+def find_cookie(header: str, name: str) -> str | None:
+    """Return the value of the last cookie called ``name`` in a ``Cookie`` header.
+
+    The last occurrence wins, as in WebOb.  Surrounding double quotes are removed.
+    Nothing here raises: a neighbouring cookie that is malformed or not UTF-8 is
+    simply not looked at, unlike WebOb, which fails the whole request.  The value
+    found is untrusted text; the signature check decides what it is worth.
+    """
+    key = name + "="
+    end = len(header)
+    while True:
+        pos = header.rfind(key, 0, end)
+        if pos < 0:
+            return None
+        # The match must start a pair: at the start, or after ';' or whitespace.
+        if pos == 0 or header[pos - 1] in "; \t,":
+            break
+        end = pos + len(key) - 1
+    start = pos + len(key)
+    stop = header.find(";", start)
+    value = header[start:] if stop < 0 else header[start:stop]
+    value = value.strip(" \t")
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        value = value[1:-1]
+    return value
+
+
+def merge_vary(headers: MutableSequence[tuple[str, str]], field: str = "Cookie") -> None:
+    """Make ``Vary`` name ``field``: merged into an existing ``Vary``, never duplicated."""
+    wanted = field.lower()
+    for i, (hname, hvalue) in enumerate(headers):
+        if hname.lower() == "vary":
+            tokens = [t.strip().lower() for t in hvalue.split(",")]
+            if wanted in tokens or "*" in tokens:
+                return
+            headers[i] = (hname, f"{hvalue}, {field}" if hvalue.strip() else field)
+            return
+    headers.append(("Vary", field))
+
+
+def _check_chars(option: str, value: str, allowed: frozenset[str]) -> None:
+    bad = sorted({c for c in value if c not in allowed})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad)
+        raise ConfigurationError(f"{option}={value!r} contains characters a cookie cannot carry: {shown}")
+
+
+class CookieSpec:
+    """Validated cookie attributes, pre-rendered into the two halves of a header."""
+
+    __slots__ = ("_delete_header", "_head", "_tail", "max_age", "name")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        max_age: int | None,
+        path: str | None,
+        domain: str | None,
+        secure: bool,
+        httponly: bool,
+        samesite: str | None,
+        partitioned: bool = False,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise ConfigurationTypeError("cookie_name must be a non-empty str")
+        _check_chars("cookie_name", name, _TOKEN_CHARS)
+        if name[0] == "$" or name.lower() in _RESERVED_NAMES:
+            raise ConfigurationError(f"cookie_name={name!r} reads as a cookie attribute; choose another name")
+        if path is not None:
+            if not isinstance(path, str):
+                raise ConfigurationTypeError("path must be a str or None")
+            _check_chars("path", path, _ATTR_CHARS)
+        if domain is not None:
+            if not isinstance(domain, str):
+                raise ConfigurationTypeError("domain must be a str or None")
+            _check_chars("domain", domain, _ATTR_CHARS)
+        if samesite is not None:
+            if isinstance(samesite, bytes):
+                samesite = samesite.decode("ascii", "replace")
+            if not isinstance(samesite, str) or samesite.lower() not in _SAMESITE:
+                raise ConfigurationError(
+                    f"samesite={samesite!r}: SameSite must be 'strict', 'lax', 'none' or None"
+                )
+            if samesite.lower() == "none" and not secure:
+                raise ConfigurationError(
+                    "samesite='none' needs secure=True: browsers reject SameSite=None "
+                    "cookies that are not Secure"
+                )
+        if partitioned and not secure:
+            raise ConfigurationError("partitioned=True needs secure=True (CHIPS cookies must be Secure)")
+        if name.startswith("__Secure-") and not secure:
+            raise ConfigurationError(f"cookie_name={name!r}: the __Secure- prefix needs secure=True")
+        if name.startswith("__Host-") and (not secure or path != "/" or domain):
+            raise ConfigurationError(
+                f"cookie_name={name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
+            )
+
+        self.name = name
+        self.max_age = max_age
+        domain_attr = f"; Domain={domain}" if domain else ""
+        path_attr = f"; Path={path}" if path else ""
+        max_age_attr = f"; Max-Age={max_age}" if max_age is not None else ""
+        tail = ""
+        if secure:
+            tail += "; secure"
+        if httponly:
+            tail += "; HttpOnly"
+        if samesite is not None:
+            tail += f"; SameSite={samesite}"
+        if partitioned:
+            tail += "; Partitioned"
+        # WebOb's order puts Max-Age before Path and expires (clock-dependent) after it.
+        self._head = domain_attr + max_age_attr + path_attr
+        self._tail = tail
+        self._delete_header = f"{name}={domain_attr}; Max-Age=0{path_attr}; expires={_EXPIRED}{tail}"
+
+    def __repr__(self) -> str:
+        return f"<CookieSpec {self.name!r}>"
+
+    def set_cookie(self, value: str, now: float) -> str:
+        """The ``Set-Cookie`` value storing ``value``; ``now`` dates ``expires``."""
+        if self.max_age is None:
+            return f"{self.name}={value}{self._head}{self._tail}"
+        return f"{self.name}={value}{self._head}; expires={cookie_date(now + self.max_age)}{self._tail}"
+
+    def delete_cookie(self) -> str:
+        """The ``Set-Cookie`` value that makes a browser drop the cookie."""
+        return self._delete_header

@@ -1,0 +1,253 @@
+"""The session factories: Pyramid's signatures, validated when they are called.
+
+``SignedCookieSessionFactory`` and ``BaseCookieSessionFactory`` take Pyramid's
+positional parameters in Pyramid's order (note that ``set_on_exception`` sits
+in a different place in each) with Pyramid's defaults.  Options Pyramid does not
+have are keyword-only.  Every option is checked here, so a mistake stops the app
+at start-up instead of failing each response.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from .cookies import CookieSpec
+from .exceptions import BadCookie, ConfigurationError, ConfigurationTypeError
+from .serializers import JSONSerializer
+from .session import CookieSession, Protector, SessionCodec
+from .signing import Signer
+
+__all__ = [
+    "BaseCookieSessionFactory",
+    "SessionFactory",
+    "SignedCookieSessionFactory",
+    "make_session_factory",
+]
+
+#: What a factory returns: a session class, called with the request.
+SessionFactory = type[CookieSession]
+
+
+def seconds_option(name: str, value: object) -> int | None:
+    """Coerce a duration option to whole seconds, as Pyramid's ``int()`` did,
+    but refusing what ``int()`` would silently truncate or misread."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ConfigurationTypeError(f"{name} must be a number of seconds or None, not a bool")
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, int):
+        seconds = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ConfigurationError(f"{name}={value!r} is not a whole number of seconds")
+        seconds = int(value)
+    elif isinstance(value, (str, bytes)):
+        try:
+            seconds = int(value)
+        except ValueError:
+            raise ConfigurationError(f"{name}={value!r} is not a whole number of seconds") from None
+    else:
+        raise ConfigurationTypeError(
+            f"{name} must be a number of seconds or None, not {type(value).__name__}"
+        )
+    if seconds < 0:
+        raise ConfigurationError(f"{name}={value!r} is negative")
+    return seconds
+
+
+class _Latin1Protector:
+    """No protection: the serializer's bytes are the cookie (``BaseCookieSessionFactory``)."""
+
+    __slots__ = ()
+
+    def seal(self, payload: bytes) -> str:
+        return payload.decode("latin-1")
+
+    def unseal(self, token: str) -> tuple[bytes, int]:
+        try:
+            return token.encode("latin-1"), 0
+        except UnicodeEncodeError:
+            raise BadCookie("cookie value is not latin-1") from None
+
+    def __repr__(self) -> str:
+        return "<unsigned>"
+
+
+_declared_isession = False
+
+
+def _declare_isession() -> None:
+    # Declare pyramid.interfaces.ISession without importing Pyramid: only when the
+    # application has imported it already (so verifyObject works in Pyramid apps).
+    global _declared_isession
+    if _declared_isession:
+        return
+    interfaces = sys.modules.get("pyramid.interfaces")
+    if interfaces is None:
+        return
+    from zope.interface import classImplements
+
+    classImplements(CookieSession, interfaces.ISession)
+    _declared_isession = True
+
+
+def make_session_factory(
+    protector: Protector,
+    serializer: Any,
+    *,
+    cookie_name: str = "session",
+    max_age: object = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = "Lax",
+    set_on_exception: bool = True,
+    timeout: object = 1200,
+    reissue_time: object = 0,
+    absolute_timeout: object = None,
+    partitioned: bool = False,
+    vary: bool = True,
+    detect_nested_changes: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> SessionFactory:
+    """Build a session class from a protector (signing, encryption, none) and a serializer."""
+    if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
+        raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
+    if not callable(clock):
+        raise ConfigurationTypeError("clock must be a callable returning the POSIX time")
+    spec = CookieSpec(
+        cookie_name,
+        max_age=seconds_option("max_age", max_age),
+        path=path,
+        domain=domain,
+        secure=bool(secure),
+        httponly=bool(httponly),
+        samesite=samesite,
+        partitioned=bool(partitioned),
+    )
+    attrs = {
+        "__slots__": (),
+        "_codec": SessionCodec(serializer, protector),
+        "_cookie": spec,
+        "_timeout": seconds_option("timeout", timeout),
+        "_reissue_time": seconds_option("reissue_time", reissue_time),
+        "_absolute_timeout": seconds_option("absolute_timeout", absolute_timeout),
+        "_set_on_exception": bool(set_on_exception),
+        "_vary": bool(vary),
+        "_detect_nested_changes": bool(detect_nested_changes),
+        "_clock": staticmethod(clock),
+    }
+    _declare_isession()
+    return type("CookieSession", (CookieSession,), attrs)
+
+
+def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
+    secret: str | bytes,
+    cookie_name: str = "session",
+    max_age: int | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = "Lax",
+    set_on_exception: bool = True,
+    timeout: int | None = 1200,
+    reissue_time: int | None = 0,
+    hashalg: str = "sha512",
+    salt: str | bytes | None = "pyramid.session.",
+    serializer: Any = None,
+    *,
+    fallback_secrets: Sequence[str | bytes] = (),
+    absolute_timeout: int | None = None,
+    partitioned: bool = False,
+    vary: bool = True,
+    detect_nested_changes: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> SessionFactory:
+    """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
+
+    Pyramid's parameters, order and defaults.  Keyword-only extras:
+    ``fallback_secrets`` (older secrets that still verify; cookies they verify are
+    re-issued under ``secret``), ``absolute_timeout`` (seconds since ``created``),
+    ``partitioned`` (CHIPS), ``vary`` (add ``Vary: Cookie``),
+    ``detect_nested_changes`` (save in-place changes to nested values) and
+    ``clock`` (a ``time.time`` stand-in for tests).
+    """
+    signer = Signer(secret, salt, hashalg, fallback_secrets)
+    return make_session_factory(
+        signer,
+        JSONSerializer() if serializer is None else serializer,
+        cookie_name=cookie_name,
+        max_age=max_age,
+        path=path,
+        domain=domain,
+        secure=secure,
+        httponly=httponly,
+        samesite=samesite,
+        set_on_exception=set_on_exception,
+        timeout=timeout,
+        reissue_time=reissue_time,
+        absolute_timeout=absolute_timeout,
+        partitioned=partitioned,
+        vary=vary,
+        detect_nested_changes=detect_nested_changes,
+        clock=clock,
+    )
+
+
+def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
+    serializer: Any,
+    cookie_name: str = "session",
+    max_age: int | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = "Lax",
+    timeout: int | None = 1200,
+    reissue_time: int | None = 0,
+    set_on_exception: bool = True,
+    *,
+    absolute_timeout: int | None = None,
+    partitioned: bool = False,
+    vary: bool = True,
+    detect_nested_changes: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> SessionFactory:
+    """Sessions in a cookie written by ``serializer`` alone: no signing is added.
+
+    For framework authors whose serializer signs or encrypts by itself (as
+    Pyramid's ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).
+    """
+    if type(serializer).__name__ == "PickleSerializer":
+        raise ConfigurationError(
+            "BaseCookieSessionFactory does not sign, so a PickleSerializer here would "
+            "unpickle bytes chosen by the client (remote code execution); use "
+            "SignedCookieSessionFactory(secret, serializer=PickleSerializer())"
+        )
+    return make_session_factory(
+        _Latin1Protector(),
+        serializer,
+        cookie_name=cookie_name,
+        max_age=max_age,
+        path=path,
+        domain=domain,
+        secure=secure,
+        httponly=httponly,
+        samesite=samesite,
+        set_on_exception=set_on_exception,
+        timeout=timeout,
+        reissue_time=reissue_time,
+        absolute_timeout=absolute_timeout,
+        partitioned=partitioned,
+        vary=vary,
+        detect_nested_changes=detect_nested_changes,
+        clock=clock,
+    )

@@ -1,0 +1,205 @@
+"""Signed tokens: payload bytes <-> cookie value, in Pyramid/WebOb's wire format.
+
+token = urlsafe_base64(HMAC(salt + secret, payload) + payload), ``=`` stripped.
+
+Decoding is strict where WebOb's is lenient: only the canonical encoding that
+WebOb itself writes is accepted (no ``+``/``/``, no padding, no stray characters,
+no non-zero trailing bits).  Every cookie Pyramid writes is canonical, so real
+Pyramid cookies still verify; a re-encoded variant of a valid cookie does not.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import re
+import sys
+import warnings
+from collections.abc import Sequence
+
+from .exceptions import BadSignature, ConfigurationError, ConfigurationTypeError
+
+__all__ = ["SecretTooShortWarning", "Signer", "derive_hmac_key", "normalize_hashalg"]
+
+#: Pyramid refuses to store a cookie value longer than this; we refuse to read one.
+MAX_TOKEN_LENGTH = 4064
+
+_HAS_STRICT_B64 = sys.version_info >= (3, 11)
+_URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*")
+# The last character of an unpadded token carries 2 (length % 4 == 3) or 4
+# (length % 4 == 2) unused bits.  The canonical encoding leaves them zero, so
+# only these characters may end such a token.
+_CANONICAL_LAST = {
+    2: frozenset("AQgw"),
+    3: frozenset("AEIMQUYcgkosw048"),
+}
+
+
+class SecretTooShortWarning(UserWarning):
+    """The secret is shorter than the digest of the hash algorithm."""
+
+
+def normalize_hashalg(hashalg: object) -> tuple[str, int]:
+    """Return the canonical name and digest size of a fixed-length hash algorithm."""
+    if not isinstance(hashalg, str):
+        raise ConfigurationTypeError(
+            f"hashalg must be the name of a hashlib algorithm such as 'sha512', not {type(hashalg).__name__}"
+        )
+    try:
+        h = hashlib.new(hashalg)
+    except (ValueError, TypeError):
+        raise ConfigurationError(
+            f"unsupported hash type {hashalg!r}: use a name hashlib.new() accepts, "
+            f"such as 'sha512' (the default) or 'sha256'"
+        ) from None
+    if h.digest_size == 0 or h.name.startswith("shake"):
+        raise ConfigurationError(
+            f"hashalg {hashalg!r} has no fixed digest length and cannot sign cookies; "
+            f"use 'sha512' (the default) or 'sha256'"
+        )
+    return h.name, h.digest_size
+
+
+def _as_bytes_pair(salt: str | bytes, secret: str | bytes) -> bytes:
+    # WebOb's rule: latin-1 for both; if either cannot be latin-1, UTF-8 for both.
+    try:
+        return _to_bytes(salt, "latin-1") + _to_bytes(secret, "latin-1")
+    except UnicodeEncodeError:
+        return _to_bytes(salt, "utf-8") + _to_bytes(secret, "utf-8")
+
+
+def _to_bytes(value: str | bytes, encoding: str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode(encoding)
+
+
+def derive_hmac_key(secret: object, salt: object, *, name: str = "secret") -> bytes:
+    """Return Pyramid's HMAC key for ``secret`` and ``salt`` (salt first, no separator)."""
+    if not isinstance(secret, (str, bytes)):
+        raise ConfigurationTypeError(
+            f"{name} must be a str or bytes, not {type(secret).__name__}; generate one "
+            f"with `python -m cookiesession keygen`"
+        )
+    if not secret:
+        raise ConfigurationError(f"{name} is empty; generate one with `python -m cookiesession keygen`")
+    if salt is None:
+        salt = ""
+    if not isinstance(salt, (str, bytes)):
+        raise ConfigurationTypeError(f"salt must be a str or bytes, not {type(salt).__name__}")
+    return _as_bytes_pair(salt, secret)
+
+
+def _secret_length(secret: str | bytes) -> int:
+    return len(secret) if isinstance(secret, bytes) else len(secret.encode("utf-8"))
+
+
+def b64encode(raw: bytes) -> str:
+    """Unpadded urlsafe base64, as text."""
+    return (
+        binascii.b2a_base64(raw, newline=False)
+        .rstrip(b"=")
+        .replace(b"+", b"-")
+        .replace(b"/", b"_")
+        .decode("ascii")
+    )
+
+
+def b64decode(token: str) -> bytes:
+    """Decode canonical unpadded urlsafe base64; raise :class:`BadSignature` otherwise."""
+    rem = len(token) % 4
+    if rem == 1 or not token.isascii():
+        raise BadSignature("malformed token")
+    if rem and token[-1] not in _CANONICAL_LAST[rem]:
+        raise BadSignature("malformed token")
+    if _HAS_STRICT_B64:
+        # '+', '/' and '=' are valid in strict standard base64 but not in our
+        # alphabet, so they must be refused before the mapping below.
+        if "+" in token or "/" in token or "=" in token:
+            raise BadSignature("malformed token")
+        std = token.replace("-", "+").replace("_", "/") + "=" * (-len(token) % 4)
+        try:
+            return binascii.a2b_base64(std, strict_mode=True)  # type: ignore[call-arg,unused-ignore]
+        except binascii.Error:
+            raise BadSignature("malformed token") from None
+    if _URLSAFE_B64.fullmatch(token) is None:  # pragma: no cover - Python 3.10 only
+        raise BadSignature("malformed token")
+    std = token.replace("-", "+").replace("_", "/") + "=" * (-len(token) % 4)  # pragma: no cover
+    return binascii.a2b_base64(std)  # pragma: no cover
+
+
+class Signer:
+    """Sign payloads with the primary secret; verify under it or any fallback secret.
+
+    The HMAC objects are keyed once here and copied per use: OpenSSL 3 spends
+    about a microsecond fetching the algorithm and setting up the key of a
+    fresh HMAC, and a saved request signs twice.
+    """
+
+    __slots__ = ("_templates", "digest_size", "hashalg")
+
+    def __init__(
+        self,
+        secret: str | bytes,
+        salt: str | bytes | None = "pyramid.session.",
+        hashalg: str = "sha512",
+        fallback_secrets: Sequence[str | bytes] = (),
+        *,
+        warn_short: bool = True,
+    ) -> None:
+        self.hashalg, self.digest_size = normalize_hashalg(hashalg)
+        if isinstance(fallback_secrets, (str, bytes)):
+            raise ConfigurationTypeError(
+                "fallback_secrets must be a list of secrets, not a single str or bytes"
+            )
+        secrets = [secret, *fallback_secrets]
+        keys = []
+        for i, each in enumerate(secrets):
+            name = "secret" if i == 0 else f"fallback_secrets[{i - 1}]"
+            keys.append(derive_hmac_key(each, salt, name=name))
+        if warn_short and _secret_length(secret) < self.digest_size:
+            warnings.warn(
+                f"the secret is shorter than the {self.digest_size}-byte digest of "
+                f"{self.hashalg}; generate a strong one with "
+                f"`python -m cookiesession keygen --hashalg {self.hashalg}`",
+                SecretTooShortWarning,
+                stacklevel=3,
+            )
+        self._templates = tuple(hmac.new(k, digestmod=self.hashalg) for k in keys)
+
+    def __repr__(self) -> str:
+        n = len(self._templates) - 1
+        return f"<Signer {self.hashalg} with {n} fallback secret(s)>"
+
+    def signature(self, payload: bytes, index: int = 0) -> bytes:
+        mac = self._templates[index].copy()
+        mac.update(payload)
+        return mac.digest()
+
+    def sign(self, payload: bytes) -> str:
+        """Return the token for ``payload`` under the primary secret."""
+        return b64encode(self.signature(payload) + payload)
+
+    def unsign(self, token: str) -> tuple[bytes, int]:
+        """Return ``(payload, index)``: index 0 is the primary secret, 1.. the fallbacks.
+
+        Raises :class:`BadSignature` for anything but a canonical token that
+        verifies under one of the secrets.
+        """
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise BadSignature("token longer than any cookie we write")
+        raw = b64decode(token)
+        n = self.digest_size
+        if len(raw) < n:
+            raise BadSignature("token too short")
+        sig = raw[:n]
+        payload = raw[n:]
+        for index, template in enumerate(self._templates):
+            mac = template.copy()
+            mac.update(payload)
+            if hmac.compare_digest(mac.digest(), sig):
+                return payload, index
+        raise BadSignature("signature does not verify")
+
+    # The Protector protocol of cookiesession.session.
+    seal = sign
+    unseal = unsign
