@@ -1,0 +1,50 @@
+"""Shared test helpers.
+
+`require()` is how a test that needs a real component (Pyramid, a browser, redis-server, ...)
+says so: outside CI a missing component skips the test; under CI=true it fails it, so a green
+CI run can never hide a component that was not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require(available: bool, what: str) -> None:
+    """Skip (locally) or fail (under CI=true) unless ``available``."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true but missing")
+    pytest.skip(f"{what} is not available")
+
+
+def require_executable(name: str) -> str:
+    """The path of executable ``name``, or skip/fail as :func:`require` does."""
+    path = shutil.which(name)
+    require(path is not None, f"the executable {name!r}")
+    assert path is not None
+    return path
+
+
+class FakeClock:
+    """A ``time.time`` stand-in that moves only when told to."""
+
+    def __init__(self, now: float = 1_700_000_000.5) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
