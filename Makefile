@@ -22,8 +22,8 @@ system-deps:
 test: $(STAMP) system-deps lint types unit
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks fuzz loadtest demo
+	$(VENV)/bin/ruff format --check src tests benchmarks fuzz loadtest demo
 
 types: $(STAMP)
 	$(VENV)/bin/mypy
@@ -36,6 +36,23 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# Coverage-guided fuzzing (atheris): FUZZ_SECONDS per target, crashes land in
+# fuzz/regressions/<target>/ and are replayed by `make test` from then on.
+FUZZ_SECONDS ?= 60
+FUZZ_STAMP   := $(VENV)/.fuzz-installed
+$(FUZZ_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,fuzz]'
+	touch $(FUZZ_STAMP)
+
+fuzz: $(FUZZ_STAMP)
+	$(PY) -m fuzz.run --seconds $(FUZZ_SECONDS)
+
+# Real servers on 127.0.0.1 under concurrent clients; LOAD_CLIENTS x LOAD_REQUESTS each.
+LOAD_CLIENTS  ?= 50
+LOAD_REQUESTS ?= 200
+load: $(STAMP)
+	$(PY) -m loadtest --clients $(LOAD_CLIENTS) --requests $(LOAD_REQUESTS)
 
 dist: $(STAMP)
 	$(PY) -m build

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Generator
 
 import pytest
 
@@ -48,3 +49,14 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the item (``item.rep_call``), so a fixture can act on a
+    failure after the test, e.g. the browser tests' screenshot."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

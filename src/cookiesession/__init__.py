@@ -6,6 +6,8 @@ Only the standard library is imported here; framework adapters live in
 
 from __future__ import annotations
 
+from .csrf import check_csrf_token
+from .encryption import EncryptedCookieSessionFactory  # needs cryptography only when called
 from .exceptions import (
     BadCookie,
     BadPayload,
@@ -14,6 +16,7 @@ from .exceptions import (
     ConfigurationTypeError,
     CookieSessionError,
     MissingDependency,
+    RevocationUnavailable,
     SessionNotSerializable,
     SessionTooLarge,
     UnstorableSession,
@@ -34,12 +37,15 @@ __all__ = [
     "ConfigurationTypeError",
     "CookieSession",
     "CookieSessionError",
+    "EncryptedCookieSessionFactory",
     "JSONSerializer",
     "MissingDependency",
     "PickleSerializer",
+    "RevocationUnavailable",
     "SecretTooShortWarning",
     "SessionNotSerializable",
     "SessionTooLarge",
     "SignedCookieSessionFactory",
     "UnstorableSession",
+    "check_csrf_token",
 ]

@@ -71,14 +71,21 @@ def find_cookie(header: str, name: str) -> str | None:
 def merge_vary(headers: MutableSequence[tuple[str, str]], field: str = "Cookie") -> None:
     """Make ``Vary`` name ``field``: merged into an existing ``Vary``, never duplicated."""
     wanted = field.lower()
+    first = -1
+    # A response may carry several Vary headers (RFC 9110 5.3: they form one list),
+    # so every one is looked at before anything is added.
     for i, (hname, hvalue) in enumerate(headers):
         if hname.lower() == "vary":
             tokens = [t.strip().lower() for t in hvalue.split(",")]
             if wanted in tokens or "*" in tokens:
                 return
-            headers[i] = (hname, f"{hvalue}, {field}" if hvalue.strip() else field)
-            return
-    headers.append(("Vary", field))
+            if first < 0:
+                first = i
+    if first < 0:
+        headers.append(("Vary", field))
+        return
+    hname, hvalue = headers[first]
+    headers[first] = (hname, f"{hvalue}, {field}" if hvalue.strip() else field)
 
 
 def _check_chars(option: str, value: str, allowed: frozenset[str]) -> None:
@@ -132,9 +139,12 @@ class CookieSpec:
                 )
         if partitioned and not secure:
             raise ConfigurationError("partitioned=True needs secure=True (CHIPS cookies must be Secure)")
-        if name.startswith("__Secure-") and not secure:
+        # RFC 6265bis matches the prefixes case-insensitively, and browsers that do
+        # silently drop a `__host-` cookie that breaks the rules.
+        folded = name.lower()
+        if folded.startswith("__secure-") and not secure:
             raise ConfigurationError(f"cookie_name={name!r}: the __Secure- prefix needs secure=True")
-        if name.startswith("__Host-") and (not secure or path != "/" or domain):
+        if folded.startswith("__host-") and (not secure or path != "/" or domain):
             raise ConfigurationError(
                 f"cookie_name={name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
             )

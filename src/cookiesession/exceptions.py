@@ -8,6 +8,8 @@
 * :class:`UnstorableSession`: the application put something in the session that a
   cookie cannot carry.  Raised when the response is made, as Pyramid does, but
   with a message naming the size and limit or the offending key.
+* :class:`RevocationUnavailable`: the server-side revocation store (Redis) could
+  not record a logout.  Infrastructure's fault; raised by ``invalidate()``.
 
 Each class also derives from the built-in exception Pyramid raised in the same
 situation, so ``except ValueError`` / ``except TypeError`` code keeps working.
@@ -54,3 +56,12 @@ class SessionNotSerializable(UnstorableSession, TypeError):
 
 class MissingDependency(CookieSessionError, ImportError):
     """An optional feature was used without its extra installed."""
+
+
+class RevocationUnavailable(CookieSessionError, ConnectionError):
+    """The revocation store could not record a logout (``invalidate()``, ``revoke()``).
+
+    The session itself was still emptied and its cookie is deleted; only copies of
+    the old cookie elsewhere stay valid until they expire.  Checks of incoming
+    sessions never raise this: they follow the store's ``on_error`` choice.
+    """

@@ -17,6 +17,7 @@ from typing import Any
 
 from .cookies import CookieSpec
 from .exceptions import BadCookie, ConfigurationError, ConfigurationTypeError
+from .revocation import check_revocation_option
 from .serializers import JSONSerializer
 from .session import CookieSession, Protector, SessionCodec
 from .signing import Signer
@@ -116,8 +117,13 @@ def make_session_factory(
     vary: bool = True,
     detect_nested_changes: bool = True,
     clock: Callable[[], float] = time.time,
+    revocation: object = None,
 ) -> SessionFactory:
-    """Build a session class from a protector (signing, encryption, none) and a serializer."""
+    """Build a session class from a protector (signing, encryption, none) and a serializer.
+
+    ``revocation``: None (the default: nothing is stored on the server), ``'memory'``,
+    a Redis URL, or a store from :mod:`cookiesession.revocation`; see there.
+    """
     if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
         raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
     if not callable(clock):
@@ -142,6 +148,7 @@ def make_session_factory(
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
         "_detect_nested_changes": bool(detect_nested_changes),
+        "_revocation": check_revocation_option(revocation),
         "_clock": staticmethod(clock),
     }
     _declare_isession()
@@ -170,6 +177,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     vary: bool = True,
     detect_nested_changes: bool = True,
     clock: Callable[[], float] = time.time,
+    revocation: object = None,
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
@@ -177,8 +185,10 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     ``fallback_secrets`` (older secrets that still verify; cookies they verify are
     re-issued under ``secret``), ``absolute_timeout`` (seconds since ``created``),
     ``partitioned`` (CHIPS), ``vary`` (add ``Vary: Cookie``),
-    ``detect_nested_changes`` (save in-place changes to nested values) and
-    ``clock`` (a ``time.time`` stand-in for tests).
+    ``detect_nested_changes`` (save in-place changes to nested values),
+    ``clock`` (a ``time.time`` stand-in for tests) and ``revocation`` (a store
+    that makes ``invalidate()`` hold for copies of the cookie, see
+    :mod:`cookiesession.revocation`).
     """
     signer = Signer(secret, salt, hashalg, fallback_secrets)
     return make_session_factory(
@@ -199,6 +209,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
         vary=vary,
         detect_nested_changes=detect_nested_changes,
         clock=clock,
+        revocation=revocation,
     )
 
 
@@ -220,6 +231,7 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     vary: bool = True,
     detect_nested_changes: bool = True,
     clock: Callable[[], float] = time.time,
+    revocation: object = None,
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
 
@@ -250,4 +262,5 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
         vary=vary,
         detect_nested_changes=detect_nested_changes,
         clock=clock,
+        revocation=revocation,
     )

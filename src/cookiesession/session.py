@@ -10,22 +10,34 @@ the session themselves call :meth:`CookieSession.set_cookie_header` instead.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import weakref
 from collections.abc import Callable, Iterator, MutableSequence
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from . import _json
 from .cookies import CookieSpec, find_cookie, merge_vary
 from .exceptions import BadCookie, SessionNotSerializable, SessionTooLarge
+from .revocation import revocation_ttl
 from .signing import MAX_TOKEN_LENGTH
+
+if TYPE_CHECKING:
+    from .revocation import RevocationStore
 
 __all__ = ["CookieSession", "Protector", "SessionCodec"]
 
 _CSRF_KEY = "_csrft_"
 _FLASH_PREFIX = "_f_"
+# The session id that revocation records (only with `revocation=`): a reserved
+# key in the state, in the style of the two above, so Pyramid still reads the cookie.
+_SID_KEY = "_sid_"
 # Values of these types cannot be changed in place, so handing one out of the
 # session cannot hide a change from the response.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
+# Larger integer timestamps cannot be converted to float; no clock gets near them.
+_MAX_TIMESTAMP = 2**1023
 
 
 class Protector(Protocol):
@@ -66,14 +78,52 @@ class SessionCodec:
     def loads(self, payload: bytes) -> Any:
         return self.serializer.loads(payload)
 
+    def loads_reusable(self, payload: bytes) -> tuple[Any, str | None]:
+        """:meth:`loads`, and with our JSON serializer also the payload's text,
+        so that an unchanged state can be written back without encoding it again
+        (see :meth:`encode_reusing`)."""
+        if not self._fast_json:
+            return self.serializer.loads(payload), None
+        text = payload.decode("utf-8")
+        return _json.loads(text), text
+
     def encode(self, accessed: float, created: float, state: dict[str, Any]) -> str:
+        if self._fast_json:  # the serializer's own work, minus two calls
+            return self.protector.seal(_json.dumps([accessed, created, state]).encode("utf-8"))
         return self.protector.seal(self.dumps(accessed, created, state))
+
+    def encode_reusing(self, accessed: float, created: float, text: str) -> str | None:
+        """:meth:`encode` for a state unchanged since it was parsed from ``text``
+        (the incoming payload): the state's JSON is copied instead of encoded
+        again.  None if ``text`` is not laid out as ``json.dumps`` writes it.
+
+        ``json.dumps`` writes back what ``json.loads`` read from text that
+        ``json.dumps`` wrote, so the bytes are those of :meth:`encode` for every
+        cookie this library or Pyramid wrote, except a state that held both ``1``
+        and ``"1"`` as keys (written as a repeated key); the data is the same in
+        every case.
+        """
+        start = _json.state_start(text)
+        if start < 0:
+            return None
+        head = _json.dumps([accessed, created])  # '[accessed, created]'
+        return self.protector.seal(f"{head[:-1]}, {text[start:]}".encode())
+
+
+_log = logging.getLogger("cookiesession.revocation")
+
+
+def _new_session_id() -> str:
+    return secrets.token_urlsafe(16)  # 128 random bits, 22 characters
 
 
 def _is_timestamp(value: object) -> bool:
     # Numbers only (Pyramid also took strings and booleans through float()), and
-    # finite: a NaN renewed time would never time out.
-    return type(value) in (int, float) and value - value == 0  # type: ignore[operator]
+    # finite: a NaN renewed time would never time out.  An int beyond float's range
+    # (JSON allows 10**400) is refused here, before float() would raise OverflowError.
+    if type(value) is int:
+        return -_MAX_TIMESTAMP <= value <= _MAX_TIMESTAMP
+    return type(value) is float and value - value == 0
 
 
 class CookieSession(dict[str, Any]):
@@ -93,7 +143,14 @@ class CookieSession(dict[str, Any]):
     _set_on_exception: ClassVar[bool]
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
+    _revocation: ClassVar[RevocationStore | None] = None
     _clock: Callable[[], float]  # a staticmethod on the class
+
+    # Revocation bookkeeping: class defaults, so a session that never uses them
+    # pays nothing; set on the instance (its __dict__) only when needed.
+    _io_async: bool = False  # loaded by from_cookie_value_async: do no blocking I/O
+    _sid_to_check: str | None = None
+    _pending_revocations: tuple[tuple[str, float | None], ...] = ()
 
     __slots__ = (
         "__dict__",
@@ -104,6 +161,7 @@ class CookieSession(dict[str, Any]):
         "_incoming_times",
         "_invalidated",
         "_request_ref",
+        "_reusable",
         "accessed",
         "created",
         "new",
@@ -140,12 +198,32 @@ class CookieSession(dict[str, Any]):
         self._start(value, cls._clock())
         return self
 
+    @classmethod
+    async def from_cookie_value_async(cls, value: str | None) -> CookieSession:
+        """:meth:`from_cookie_value` for asyncio adapters: the revocation check
+        (with ``revocation=``) is awaited instead of blocking the event loop, and
+        ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
+        self = cls.__new__(cls)
+        self._request_ref = None
+        self._io_async = True
+        now = cls._clock()
+        self._start(value, now)
+        store = cls._revocation
+        session_id = self._sid_to_check
+        if store is not None and session_id is not None:
+            self._sid_to_check = None
+            if await store.is_revoked_async(session_id):
+                dict.clear(self)
+                self._start(None, now)
+        return self
+
     def _start(self, value: str | None, now: float) -> None:
         self._dirty = False
         self._exposed = False
         self._invalidated = False
         self._incoming: bytes | None = None
         self._incoming_times: tuple[Any, Any] = (None, None)
+        self._reusable: str | None = None  # the incoming payload's text, while the state is unchanged
         self.new = True
         self.created = now
         self.renewed = now
@@ -162,7 +240,7 @@ class CookieSession(dict[str, Any]):
         codec = self._codec
         try:
             payload, key_index = codec.protector.unseal(value)
-            triple = codec.loads(payload)
+            triple, reusable = codec.loads_reusable(payload)
         except BadCookie:
             return None
         except Exception:  # noqa: BLE001 - any parse failure of a cookie is the client's
@@ -179,6 +257,8 @@ class CookieSession(dict[str, Any]):
         absolute = self._absolute_timeout
         if absolute is not None and now - created > absolute:
             return None  # past the absolute timeout: a new session, with a new `created`
+        if self._revocation is not None and self._is_revoked(state):
+            return None  # logged out: a new session (the old cookie is refused each time)
         self.new = False
         self.renewed = renewed
         self.created = created
@@ -189,7 +269,17 @@ class CookieSession(dict[str, Any]):
             return None  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
         self._incoming = payload
         self._incoming_times = (raw_accessed, raw_created)
+        self._reusable = reusable
         return state
+
+    def _is_revoked(self, state: dict[str, Any]) -> bool:
+        session_id = state.get(_SID_KEY)
+        if type(session_id) is not str:
+            return False  # written before revocation was enabled: nothing to look up
+        if self._io_async:
+            self._sid_to_check = session_id  # from_cookie_value_async awaits the answer
+            return False
+        return self._revocation.is_revoked(session_id)  # type: ignore[union-attr]
 
     # -- the request ---------------------------------------------------------------
 
@@ -211,10 +301,12 @@ class CookieSession(dict[str, Any]):
     def _modify(self) -> None:
         self._touch()
         self._dirty = True
+        self._reusable = None  # the state may differ from the incoming text now
 
     def changed(self) -> None:
         """Mark the session changed: its cookie is written with the response."""
         self._dirty = True
+        self._reusable = None
 
     def __getitem__(self, key: str) -> Any:
         self._touch()
@@ -322,11 +414,69 @@ class CookieSession(dict[str, Any]):
 
     def invalidate(self) -> None:
         """End the session: empty it, and delete the cookie unless something is
-        written afterwards, which then starts a new session with a new ``created``."""
+        written afterwards, which then starts a new session with a new ``created``.
+
+        With ``revocation=``, the session's id is also recorded as revoked, so
+        copies of the old cookie are refused everywhere; if the store cannot record
+        it, :class:`~cookiesession.exceptions.RevocationUnavailable` is raised
+        (after the session was emptied).
+        """
+        store = self._revocation
+        session_id = dict.get(self, _SID_KEY) if store is not None else None
+        ended_created = self.created
         self.clear()
         self._invalidated = True
         self._incoming = None
         self.created = self._clock()
+        if type(session_id) is str:
+            ttl = self._revocation_ttl(ended_created, self.created)
+            if self._io_async:
+                self._pending_revocations = (*self._pending_revocations, (session_id, ttl))
+            else:
+                store.revoke(session_id, ttl)  # type: ignore[union-attr]
+
+    async def invalidate_async(self) -> None:
+        """:meth:`invalidate`, recording the revocation without blocking the event loop."""
+        self._io_async = True
+        self.invalidate()
+        await self.revoke_pending_async()
+
+    async def revoke_pending_async(self) -> None:
+        """Record revocations that ``invalidate()`` left for an asyncio adapter.
+
+        Adapters built on :meth:`from_cookie_value_async` await this before
+        :meth:`set_cookie_header`; it raises ``RevocationUnavailable`` as ``invalidate()`` does.
+        """
+        pending = self._pending_revocations
+        if pending:
+            self._pending_revocations = ()
+            store = self._revocation
+            assert store is not None  # only invalidate() with a store adds revocations
+            for session_id, ttl in pending:
+                await store.revoke_async(session_id, ttl)
+
+    @property
+    def session_id(self) -> str | None:
+        """The id that revocation records for this session; None without ``revocation=``.
+
+        A session gets its id when it is first stored; asking for it earlier (to
+        list a user's sessions for "sign out everywhere") assigns it now, and the
+        session is then stored with this response.
+        """
+        if self._revocation is None:
+            return None
+        session_id = dict.get(self, _SID_KEY)
+        if type(session_id) is not str:
+            session_id = _new_session_id()
+            dict.__setitem__(self, _SID_KEY, session_id)
+            self._dirty = True
+        return session_id
+
+    @classmethod
+    def _revocation_ttl(cls, created: float | None, now: float) -> float | None:
+        """How long a revocation must last: until the session would have expired
+        anyway (None: it never expires on the server; the store decides)."""
+        return revocation_ttl(cls._timeout, cls._absolute_timeout, created, now)
 
     # -- the response --------------------------------------------------------------
 
@@ -348,8 +498,11 @@ class CookieSession(dict[str, Any]):
         """
         if failed and not self._set_on_exception:
             return None
-        if self._invalidated and not dict.__len__(self):
-            return self._cookie.delete_cookie()
+        if self._invalidated:
+            if self._pending_revocations:
+                self._revoke_pending_blocking()
+            if not dict.__len__(self):
+                return self._cookie.delete_cookie()
         if not self._dirty and not self._nested_change():
             return None
         token = self._encode()
@@ -366,13 +519,37 @@ class CookieSession(dict[str, Any]):
         if not (self._exposed and self._detect_nested_changes and self._incoming is not None):
             return False
         raw_accessed, raw_created = self._incoming_times
+        # The JSON encoder reads a dict subclass through its items(), an access-tracked
+        # method: undo that, so the comparison neither stamps `accessed` with the
+        # response time nor schedules a reissue.
+        accessed, dirty = self.accessed, self._dirty
         try:
             return self._codec.dumps(raw_accessed, raw_created, self) != self._incoming
         except (TypeError, ValueError):
             return True  # something unstorable was put inside: let _encode say what
+        finally:
+            self.accessed, self._dirty = accessed, dirty
+
+    def _revoke_pending_blocking(self) -> None:
+        # An asyncio adapter that did not await revoke_pending_async(): record the
+        # logout anyway (blocking) rather than lose it.
+        _log.warning("recording a revocation with a blocking call; await revoke_pending_async() first")
+        pending, self._pending_revocations = self._pending_revocations, ()
+        for session_id, ttl in pending:
+            self._revocation.revoke(session_id, ttl)  # type: ignore[union-attr]
 
     def _encode(self) -> str:
+        if self._revocation is not None and not dict.__contains__(self, _SID_KEY):
+            # Assigned when first stored, so anonymous visitors write no cookie.
+            dict.__setitem__(self, _SID_KEY, _new_session_id())
         codec = self._codec
+        reusable = self._reusable
+        if reusable is not None and not self._exposed and self._revocation is None:
+            # Nothing was written and no mutable value was handed out, so the
+            # state is still exactly the one parsed from the incoming text.
+            token = codec.encode_reusing(self.accessed, self.created, reusable)
+            if token is not None:
+                return token
         try:
             return codec.encode(self.accessed, self.created, self)
         except TypeError as exc:

@@ -1,0 +1,520 @@
+"""Side-by-side CPU cost of a session per request: this library against its peers.
+
+    make bench                       # the full run (about 3 minutes)
+    .venv/bin/python benchmarks/run.py --quick
+    .venv/bin/python benchmarks/run.py --payloads medium,large --peers pyramid,ours --json out.json
+
+Operations, for each payload (tiny, medium ~600 B of JSON, large ~2.9 KB, close to
+the 4 KB cookie limit):
+
+* LOAD: build the session from a request carrying the peer's own cookie; read one key.
+* SAVE: load, write one key, and produce the ``Set-Cookie`` header.
+* RO:   a whole read-only request with the peer's default settings (Pyramid's
+        ``reissue_time=0`` re-issues the cookie on every such request).
+
+Each number is the median over ``--rounds`` rounds of ``op - null`` (the null
+builds the same request and response objects without the session), in µs of CPU
+time of this process (``--timer wall`` for wall-clock time); every round visits
+all cases in a fresh random order, so a noisy moment spreads over all peers.
+Compare numbers from one run only.  Never part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
+
+import peers as peers_mod  # noqa: E402 - after the path set-up above
+from peers import OPS, READ_KEY, READ_VALUE, WRITE_KEY, WRITE_VALUE, Case  # noqa: E402
+
+LIMIT = 4064  # the longest cookie value Pyramid (and this library) writes
+
+
+# -- payloads ---------------------------------------------------------------------------------
+
+
+def _grow(base: dict[str, Any], json_bytes: int, seed: int) -> dict[str, Any]:
+    """``base`` plus a cart and a history, until its JSON is about ``json_bytes`` long."""
+    rnd = random.Random(seed)
+    words = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
+    state = dict(base, cart=[], history=[])
+    i = 0
+    while len(json.dumps(state)) < json_bytes:
+        i += 1
+        if i % 3:
+            state["cart"].append(
+                {
+                    "sku": f"{rnd.getrandbits(48):012x}",
+                    "qty": rnd.randrange(1, 5),
+                    "price_cents": rnd.randrange(100, 99999),
+                    "name": f"{rnd.choice(words)} {rnd.choice(words)}",
+                }
+            )
+        else:
+            state["history"].append(f"/{rnd.choice(words)}/{rnd.choice(words)}/{rnd.randrange(10000)}")
+    return state
+
+
+def make_payloads() -> dict[str, dict[str, Any]]:
+    rnd = random.Random(20240601)
+    medium = {
+        "user_id": READ_VALUE,
+        "username": "alice.example",
+        "email": "alice@example.com",
+        "display_name": "Alice Example",
+        "roles": ["editor", "viewer", "billing"],
+        "login_count": 1234,
+        "last_login": 1699999000,
+        "recent_ids": [rnd.randrange(100000, 999999) for _ in range(20)],
+        "prefs": {
+            "theme": "dark",
+            "lang": "en-US",
+            "tz": "Europe/Berlin",
+            "page_size": 50,
+            "beta": True,
+            "notifications": None,
+        },
+        "_csrft_": f"{rnd.getrandbits(160):040x}",
+        "_f_": ["Your changes have been saved."],
+    }
+    # 2860 bytes of JSON is about the most that still fits 4064 characters once the
+    # timestamps, the SHA-512 signature, base64 and SAVE's extra key are added.
+    return {"tiny": {"user_id": READ_VALUE}, "medium": medium, "large": _grow(medium, 2860, 7)}
+
+
+PAYLOADS = make_payloads()
+
+
+# -- timing -----------------------------------------------------------------------------------
+
+
+class Sample:
+    def __init__(self, fn: Callable[[], object]) -> None:
+        self.fn = fn
+        self.loops = 1
+        self.times: list[float] = []
+
+
+def _loop(fn: Callable[[], object], n: int, timer: Callable[[], float]) -> float:
+    start = timer()
+    for _ in range(n):
+        fn()
+    return timer() - start
+
+
+def measure(
+    samples: list[Sample],
+    rounds: int,
+    min_time: float,
+    timer: Callable[[], float],
+    seed: int,
+    progress: Callable[[str], None],
+) -> None:
+    for s in samples:
+        s.fn()
+        n = 1
+        while True:
+            t = _loop(s.fn, n, timer)
+            if t >= min_time:
+                break
+            n = max(n * 2, int(n * min_time * 1.2 / t)) if t > 0 else n * 10
+        s.loops = n
+    order = list(samples)
+    rnd = random.Random(seed)
+    gc.collect()
+    gc.freeze()  # the set-up's objects are not the requests' garbage
+    try:
+        for r in range(rounds):
+            rnd.shuffle(order)
+            for s in order:
+                s.times.append(_loop(s.fn, s.loops, timer) / s.loops)
+            progress(f"  round {r + 1}/{rounds}")
+    finally:
+        gc.unfreeze()
+
+
+# -- correctness gate ---------------------------------------------------------------------------
+
+
+def check(peer: Any, case: Case, payload: dict[str, Any]) -> None:
+    """Each op does what it claims; SAVE's cookie reads back as payload + the write."""
+    read_key = getattr(peer, "read_key", READ_KEY)
+    loaded = case.ops["load"]()
+    if loaded != payload[read_key]:
+        raise AssertionError(f"LOAD returned {loaded!r}")
+    header = case.ops["save"]()
+    back = peer.reload(header)
+    if back != dict(payload, **{WRITE_KEY: WRITE_VALUE}):
+        raise AssertionError("SAVE's cookie does not read back as the payload plus the write")
+    value = case.ops["ro"]()
+    value = value[0] if isinstance(value, tuple) else value
+    if value != payload[read_key]:
+        raise AssertionError(f"RO returned {value!r}")
+    for null in case.nulls.values():
+        if null is not None:
+            null()
+
+
+def wire_check(peers: list[Any], log: Callable[[str], None]) -> None:
+    by_name = {p.name: p for p in peers}
+    pyramid = by_name.get("pyramid")
+    if pyramid is None:
+        return
+    for name in ("ours/pyramid", "floor"):
+        ours = by_name.get(name)
+        if ours is None:
+            continue
+        payload = PAYLOADS["medium"]
+        results = []
+        for label, producer, consumer in (
+            (f"pyramid->{name}", pyramid, ours),
+            (f"{name}->pyramid", ours, pyramid),
+        ):
+            header = producer.prepare("medium", payload).set_cookie
+            got = consumer.reload(header)
+            results.append(
+                f"{label} {'ok' if got == dict(payload, **{WRITE_KEY: WRITE_VALUE}) else 'MISMATCH'}"
+            )
+        log("wire: " + "; ".join(results))
+
+
+# -- the report -----------------------------------------------------------------------------------
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter samples, fewer sizes")
+    parser.add_argument("--payloads", default="tiny,medium,large")
+    parser.add_argument("--peers", default="", help="comma list of peer names or prefixes (default: all)")
+    parser.add_argument("--rounds", type=int, default=None, help="samples per case (default 7, --quick 3)")
+    parser.add_argument("--min-time", type=float, default=None, help="seconds per sample (default 0.05)")
+    parser.add_argument(
+        "--sizes", type=int, default=None, help="points in the size table (default 8; 0: none)"
+    )
+    parser.add_argument(
+        "--timer",
+        choices=("process", "wall"),
+        default="process",
+        help="CPU time of this process (default; robust on a shared machine) or wall clock",
+    )
+    parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = parser.parse_args(argv)
+
+    rounds = args.rounds or (3 if args.quick else 7)
+    min_time = args.min_time or (0.02 if args.quick else 0.05)
+    sizes = args.sizes if args.sizes is not None else (4 if args.quick else 8)
+    timer = time.process_time if args.timer == "process" else time.perf_counter
+    payload_names = [p for p in args.payloads.split(",") if p]
+    wanted = {p.strip() for p in args.peers.split(",") if p.strip()} or None
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    import cookiesession
+
+    log("# cookiesession benchmark: session machinery per request (no HTTP server)")
+    log(
+        f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
+        f"cookiesession {cookiesession.__version__}; timer={args.timer}; rounds={rounds}; "
+        f"min_time={min_time}s; loadavg at start {os.getloadavg()[0]:.2f}"
+    )
+    for name in payload_names:
+        log(f"payload {name:<6} {len(json.dumps(PAYLOADS[name])):5d} bytes of JSON")
+
+    peers = peers_mod.build(wanted, log)
+    wire_check(peers, log)
+
+    cases: dict[tuple[str, str], Case] = {}
+    for peer in peers:
+        for name in payload_names:
+            payload = PAYLOADS[name]
+            if getattr(peer, "read_key", READ_KEY) not in payload:
+                continue  # the nested-change rows read a list, which tiny has not
+            try:
+                case = peer.prepare(name, payload)
+                check(peer, case, payload)
+            except Exception as exc:
+                log(f"!! {peer.name}/{name} failed its check, not timed: {type(exc).__name__}: {exc}")
+                continue
+            cases[(peer.name, name)] = case
+
+    # Pyramid compares whole seconds: a cookie made in this second is not re-issued.
+    time.sleep(1.1)
+
+    samples: dict[tuple[str, str, str, str], Sample] = {}
+    shared: dict[int, Sample] = {}
+    for (peer_name, name), case in cases.items():
+        for op in OPS:
+            samples[(peer_name, name, op, "op")] = Sample(case.ops[op])
+            null = case.nulls[op]
+            if null is not None:
+                samples[(peer_name, name, op, "null")] = shared.setdefault(id(null), Sample(null))
+    size_rows = size_samples(sizes, log) if sizes else {}
+    for key, sample in size_rows.items():
+        samples[key] = sample
+    unique = list({id(s): s for s in samples.values()}.values())
+    progress(f"timing {len(unique)} samples x {rounds} rounds")
+    started = time.perf_counter()
+    measure(unique, rounds, min_time, timer, args.seed, progress)
+    elapsed = time.perf_counter() - started
+
+    def net(peer_name: str, name: str, op: str) -> float | None:
+        sample = samples.get((peer_name, name, op, "op"))
+        if sample is None:
+            return None
+        null = samples.get((peer_name, name, op, "null"))
+        null_median = statistics.median(null.times) if null is not None else 0.0
+        return (statistics.median(sample.times) - null_median) * 1e6
+
+    results: list[dict[str, Any]] = []
+    log("\n## µs per request, net of building the request and response (median of the rounds)")
+    log("x floor / x pyr = this row divided by the floor / by pyramid.session (same payload and op);")
+    log("cookie = length of the cookie value.  LOAD reads one key; SAVE writes one and renders Set-Cookie;")
+    log("RO is a read-only request with default settings (Pyramid's re-issue).")
+    header = f"{'peer':<17} {'payload':<7} {'cookie':>6} | " + " | ".join(
+        f"{op.upper():>4} µs {'x floor':>7} {'x pyr':>6}" for op in OPS
+    )
+    log(header)
+    log("-" * len(header))
+    for name in payload_names:
+        for peer in peers:
+            case = cases.get((peer.name, name))
+            if case is None:
+                continue
+            row: dict[str, Any] = {"peer": peer.name, "payload": name, "cookie_len": len(case.cookie)}
+            cells = []
+            for op in OPS:
+                value = net(peer.name, name, op)
+                floor = net("floor", name, op)
+                pyr = net("pyramid", name, op)
+                x_floor = value / floor if value is not None and floor else None
+                x_pyr = value / pyr if value is not None and pyr else None
+                row[op] = {"us": value, "x_floor": x_floor, "x_pyramid": x_pyr}
+                cells.append(f"{value:7.2f} {_fmt_ratio(x_floor):>7} {_fmt_ratio(x_pyr):>6}")
+            results.append(row)
+            log(f"{peer.name:<17} {name:<7} {len(case.cookie):6d} | " + " | ".join(cells))
+        log("")
+
+    speedups(cases, payload_names, net, log)
+    targets = check_targets(payload_names, net, log)
+    size_table = report_sizes(size_rows, log)
+    log(f"\ntiming took {elapsed:.0f} s; loadavg at end {os.getloadavg()[0]:.2f}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(
+                {
+                    "python": sys.version,
+                    "platform": platform.platform(),
+                    "timer": args.timer,
+                    "rounds": rounds,
+                    "results": results,
+                    "sizes": size_table,
+                    "targets": targets,
+                },
+                fh,
+                indent=1,
+            )
+    return 0
+
+
+def speedups(
+    cases: dict[tuple[str, str], Case],
+    payload_names: list[str],
+    net: Callable[[str, str, str], float | None],
+    log: Callable[[str], None],
+) -> None:
+    log("## speed-up of this library (pyramid.session time / our time; >1 is faster)")
+    for peer_name, rival in (
+        ("ours/pyramid", "pyramid"),
+        ("ours/wsgi", "flask"),
+        ("ours/asgi", "starlette"),
+        ("ours/pyramid-enc", "ours/pyramid"),
+    ):
+        for name in payload_names:
+            if (peer_name, name) not in cases or (rival, name) not in cases:
+                continue
+            cells = []
+            for op in OPS:
+                ours, theirs = net(peer_name, name, op), net(rival, name, op)
+                ratio = theirs / ours if ours and theirs else float("nan")
+                cells.append(f"{op.upper()} {ratio:5.2f}x")
+            log(f"  {peer_name:<17} vs {rival:<13} {name:<7} " + "  ".join(cells))
+
+
+def check_targets(
+    payload_names: list[str], net: Callable[[str, str, str], float | None], log: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Issue 7's targets, on the medium and large payloads, from this run's numbers."""
+    checks: list[tuple[str, float | None, float | None, float]] = []  # label, value, reference, bound
+    for name in ("medium", "large"):
+        if name not in payload_names:
+            continue
+        for op in ("load", "save"):
+            checks.append(
+                (
+                    f"{name} {op.upper()} <= 1.0x floor",
+                    net("ours/pyramid", name, op),
+                    net("floor", name, op),
+                    1.0,
+                )
+            )
+        checks.append(
+            (
+                f"{name} LOAD >= 3.5x faster than pyramid",
+                net("ours/pyramid", name, "load"),
+                net("pyramid", name, "load"),
+                1 / 3.5,
+            )
+        )
+        checks.append(
+            (
+                f"{name} SAVE >= 3x faster than pyramid",
+                net("ours/pyramid", name, "save"),
+                net("pyramid", name, "save"),
+                1 / 3,
+            )
+        )
+        checks.append(
+            (f"{name} RO <= SAVE", net("ours/pyramid", name, "ro"), net("ours/pyramid", name, "save"), 1.0)
+        )
+        for op in OPS:
+            checks.append(
+                (
+                    f"{name} {op.upper()} asgi < starlette",
+                    net("ours/asgi", name, op),
+                    net("starlette", name, op),
+                    1.0,
+                )
+            )
+            checks.append(
+                (f"{name} {op.upper()} wsgi < flask", net("ours/wsgi", name, op), net("flask", name, op), 1.0)
+            )
+            checks.append(
+                (
+                    f"{name} {op.upper()} encrypted <= 1.5x signed",
+                    net("ours/pyramid-enc", name, op),
+                    net("ours/pyramid", name, op),
+                    1.5,
+                )
+            )
+    log("\n## issue 7 targets (this run)")
+    out = []
+    for label, value, reference, bound in checks:
+        if value is None or not reference:
+            continue
+        ratio = value / reference
+        met = ratio <= bound
+        out.append({"target": label, "ratio": ratio, "bound": bound, "met": met})
+        log(f"  {'met   ' if met else 'MISSED'} {label:<42} ratio {ratio:.2f} (bound {bound:.2f})")
+    return out
+
+
+# -- cost against state size -----------------------------------------------------------------------
+
+
+COOKIE_LENGTHS: dict[str, int] = {}
+
+
+def size_samples(points: int, log: Callable[[str], None]) -> dict[tuple[str, str, str, str], Sample]:
+    """LOAD and SAVE of ours (through Pyramid) and of the floor, at states up to the limit."""
+    base = {"user_id": READ_VALUE}
+    out: dict[tuple[str, str, str, str], Sample] = {}
+    peers = [p for p in peers_mod.build({"ours/pyramid"}, log) if p.name in ("floor", "ours/pyramid")]
+    largest = 2860
+    for i in range(points):
+        target = 40 + (largest - 40) * i // max(points - 1, 1)
+        state = _grow(base, target, 11)
+        label = f"size:{len(json.dumps(state))}"
+        for peer in peers:
+            case = peer.prepare(label, state)
+            for op in ("load", "save"):
+                out[(peer.name, label, op, "op")] = Sample(case.ops[op])
+                null = case.nulls[op]
+                if null is not None:
+                    out[(peer.name, label, op, "null")] = Sample(null)
+            COOKIE_LENGTHS[label] = len(case.cookie)
+    return out
+
+
+def _fit(xs: list[float], ys: list[float]) -> tuple[float, float, float, float]:
+    """Least-squares line: slope, intercept, R², largest residual relative to the value."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    intercept = my - slope * mx
+    residuals = [y - (slope * x + intercept) for x, y in zip(xs, ys, strict=True)]
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    r2 = 1 - sum(r * r for r in residuals) / ss_tot if ss_tot else 1.0
+    worst = max(abs(r) / y for r, y in zip(residuals, ys, strict=True))
+    return slope, intercept, r2, worst
+
+
+def report_sizes(
+    samples: dict[tuple[str, str, str, str], Sample], log: Callable[[str], None]
+) -> dict[str, Any]:
+    if not samples:
+        return {}
+    labels = sorted({k[1] for k in samples}, key=lambda label: int(label.split(":")[1]))
+    peer_names = sorted({k[0] for k in samples}, reverse=True)
+
+    def net(peer: str, label: str, op: str) -> float:
+        op_times = samples[(peer, label, op, "op")].times
+        null = samples.get((peer, label, op, "null"))
+        return (statistics.median(op_times) - (statistics.median(null.times) if null else 0.0)) * 1e6
+
+    log("\n## cost against state size (µs, net), up to the 4 KB cookie limit")
+    header = f"{'JSON bytes':>10} {'cookie':>6} | " + " | ".join(
+        f"{p + ' ' + op.upper():>18}" for p in peer_names for op in ("load", "save")
+    )
+    log(header)
+    table: dict[str, Any] = {"rows": [], "fits": {}}
+    for label in labels:
+        size = int(label.split(":")[1])
+        cookie = COOKIE_LENGTHS[label]
+        values = {f"{p} {op}": net(p, label, op) for p in peer_names for op in ("load", "save")}
+        table["rows"].append({"json_bytes": size, "cookie_len": cookie, **values})
+        log(f"{size:10d} {cookie:6d} | " + " | ".join(f"{v:18.2f}" for v in values.values()))
+    log("linear fit, cost = intercept + slope x JSON bytes (R² near 1 and small residuals: linear)")
+    xs = [float(int(label.split(":")[1])) for label in labels]
+    for p in peer_names:
+        for op in ("load", "save"):
+            ys = [net(p, label, op) for label in labels]
+            slope, intercept, r2, worst = _fit(xs, ys)
+            table["fits"][f"{p} {op}"] = {
+                "slope_us_per_kb": slope * 1000,
+                "intercept_us": intercept,
+                "r2": r2,
+                "max_rel_residual": worst,
+            }
+            log(
+                f"  {p + ' ' + op.upper():<20} slope {slope * 1000:6.2f} µs/KB  "
+                f"intercept {intercept:6.2f} µs  "
+                f"R² {r2:.4f}  largest residual {worst * 100:4.1f}%"
+            )
+    return table
+
+
+if __name__ == "__main__":
+    sys.exit(main())

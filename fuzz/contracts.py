@@ -1,0 +1,233 @@
+"""What the library promises for arbitrary client input, one check per fuzz target.
+
+Each check takes the raw bytes a fuzzer (or a regression file) supplies, turns them into the
+input of one entry point, and raises :class:`ContractViolation` (or lets an unexpected exception
+escape) when the promise is broken:
+
+* ``signed_token``: ``b64decode`` and ``Signer.unsign`` raise nothing but ``BadCookie``; what
+  they accept is exactly what an independent decoder (stdlib ``base64`` + ``hmac``) accepts in
+  canonical form.
+* ``encrypted_token``: the encrypted protector's ``unseal`` raises nothing but ``BadCookie``.
+* ``cookie_header``: ``find_cookie`` raises nothing, and what it returns is a piece of the header.
+* ``session``: building a session, from a cookie value or from a request whose ``Cookie``
+  header is anything at all, raises nothing and gives an empty new session unless the cookie is
+  validly signed.
+
+The oracles here are written independently of the code under test on purpose: a check that
+asked the library whether the library was right could not fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import importlib
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from cookiesession import BadCookie, SignedCookieSessionFactory, UnstorableSession
+from cookiesession.cookies import find_cookie
+from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, b64decode, b64encode
+
+__all__ = [
+    "FALLBACK_SECRET",
+    "NOW",
+    "SECRET",
+    "TARGETS",
+    "ContractViolation",
+    "encrypted_factory",
+    "encrypted_target",
+]
+
+SECRET = "fuzz-primary-secret-" + "0123456789abcdef" * 4
+FALLBACK_SECRET = "fuzz-fallback-secret-" + "fedcba9876543210" * 4
+SALT = "pyramid.session."
+COOKIE_NAME = "session"
+#: The fixed clock of every session the checks build, so a replay sees what the fuzzer saw.
+NOW = 1_700_000_000.0
+TIMEOUT = 1200
+
+SIGNER = Signer(SECRET, SALT, "sha512", [FALLBACK_SECRET])
+_FALLBACK_SIGNER = Signer(FALLBACK_SECRET, SALT, "sha512")
+SESSIONS = SignedCookieSessionFactory(
+    SECRET, COOKIE_NAME, timeout=TIMEOUT, fallback_secrets=[FALLBACK_SECRET], clock=lambda: NOW
+)
+_ORACLE_KEYS = tuple((SALT + s).encode("latin-1") for s in (SECRET, FALLBACK_SECRET))
+_URLSAFE = re.compile(r"[A-Za-z0-9_-]*")
+_HEADER_NAMES = (COOKIE_NAME, "s", "__Host-id", "a.b")
+
+
+class ContractViolation(AssertionError):
+    """The library broke a promise it makes about untrusted input."""
+
+
+def _expect(condition: bool, message: str) -> None:
+    # Not `assert`: the checks must hold under `python -O` too.
+    if not condition:
+        raise ContractViolation(message)
+
+
+def _text(data: bytes) -> str:
+    """Any str: UTF-8 when the bytes are UTF-8 (reaching non-Latin text), else Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def oracle_unsign(token: str) -> tuple[bytes, int] | None:
+    """Payload and key index of a canonical, validly signed token, by the stdlib alone."""
+    if len(token) > MAX_TOKEN_LENGTH or _URLSAFE.fullmatch(token) is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token:
+        return None  # a non-canonical spelling of these bytes
+    digest = hashlib.sha512().digest_size
+    if len(raw) < digest:
+        return None
+    sig, payload = raw[:digest], raw[digest:]
+    for index, key in enumerate(_ORACLE_KEYS):
+        if hmac.compare_digest(hmac.new(key, payload, "sha512").digest(), sig):
+            return payload, index
+    return None
+
+
+def check_signed_token(data: bytes) -> None:
+    token = _text(data)
+    try:
+        raw = b64decode(token)
+    except BadCookie:
+        pass
+    else:
+        _expect(b64encode(raw) == token, "b64decode accepted a non-canonical encoding")
+    try:
+        opened: tuple[bytes, int] | None = SIGNER.unsign(token)
+    except BadCookie:
+        opened = None
+    _expect(opened == oracle_unsign(token), "Signer.unsign disagrees with the stdlib oracle")
+
+
+def check_cookie_header(data: bytes) -> None:
+    name = _HEADER_NAMES[data[0] % len(_HEADER_NAMES)] if data else COOKIE_NAME
+    header = _text(data[1:])
+    value = find_cookie(header, name)
+    if value is None:
+        starts_pair = re.search(r"(?:^|[; \t,])" + re.escape(name) + "=", header)
+        _expect(starts_pair is None, "find_cookie missed a cookie present in the header")
+    else:
+        _expect(isinstance(value, str), "find_cookie returned a non-str")
+        _expect(value in header, "find_cookie returned text that is not in the header")
+        _expect(";" not in value, "find_cookie returned a value spanning a ';'")
+    # Whatever precedes it, a well-formed cookie appended last is the one found.
+    token = b64encode(data[:48])
+    found = find_cookie(f"{header}; {name}={token}", name)
+    _expect(found == token, "find_cookie lost a well-formed cookie after arbitrary text")
+
+
+class _Request:
+    """The request duck type the session reads: an environ and a response-callback hook."""
+
+    def __init__(self, cookie_header: str) -> None:
+        self.environ = {"HTTP_COOKIE": cookie_header}
+        self.callbacks: list[Callable[[Any, Any], None]] = []
+
+    def add_response_callback(self, callback: Callable[[Any, Any], None]) -> None:
+        self.callbacks.append(callback)
+
+
+def _parsed_state(payload: bytes) -> object:
+    try:
+        triple = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(triple, list) and len(triple) == 3:
+        return triple[2]
+    return None
+
+
+def check_session(data: bytes) -> None:
+    mode = data[0] % 4 if data else 0
+    rest = data[1:]
+    if mode == 3:
+        header = _text(rest)
+        request = _Request(header)
+        session = SESSIONS(request)
+        _expect(len(request.callbacks) == 1, "the session did not register exactly one callback")
+        value = find_cookie(header, COOKIE_NAME)
+    else:
+        if mode == 0:
+            value = _text(rest)
+        elif mode == 1:  # validly signed arbitrary bytes: fuzzes what runs after verification
+            value = SIGNER.sign(rest)
+        else:  # signed by the fallback secret: the re-issue path
+            value = _FALLBACK_SIGNER.sign(rest)
+        session = SESSIONS.from_cookie_value(value)
+    state = dict(dict.items(session))
+    verified = oracle_unsign(value) if value else None
+    if verified is None:
+        _expect(session.new is True and state == {}, "an unsigned or forged cookie loaded a session")
+    elif session.new:
+        _expect(state == {}, "a new session is not empty")
+    else:
+        _expect(state in ({}, _parsed_state(verified[0])), "a loaded session differs from its cookie")
+    _expect(session.created <= NOW and session.renewed <= NOW, "a session time lies in the future")
+    try:
+        session.set_cookie_header()
+    except UnstorableSession:
+        # Only a verified cookie that re-encodes larger (re-issue under the primary secret)
+        # can get here; it is the application's state, not the client's input.
+        _expect(verified is not None, "an unverified cookie made the session unstorable")
+
+
+def encrypted_factory() -> Any:
+    """An encrypted session factory keyed with SECRET, when the library has one (and its extra)."""
+    for module_name in ("cookiesession", "cookiesession.encryption"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # written in parallel; absent without the `crypto` extra
+            continue
+        factory = getattr(module, "EncryptedCookieSessionFactory", None)
+        if factory is not None:
+            return factory(SECRET, COOKIE_NAME, timeout=TIMEOUT, clock=lambda: NOW)
+    return None
+
+
+def encrypted_target() -> Callable[[bytes], None] | None:
+    """The check of the encrypted-token decoder, when the library has encrypted sessions."""
+    factory = encrypted_factory()
+    if factory is None:
+        return None
+    # The factory's Protector (session.Protector: seal/unseal), whatever class implements it.
+    protector = factory._codec.protector
+
+    def check_encrypted_token(data: bytes) -> None:
+        token = _text(data)
+        try:
+            protector.unseal(token)
+        except BadCookie:
+            opened = False
+        else:
+            opened = True
+        session = factory.from_cookie_value(token)
+        if not opened:
+            _expect(session.new is True and dict(dict.items(session)) == {}, "a bad token loaded a session")
+        _expect(session.created <= NOW and session.renewed <= NOW, "a session time lies in the future")
+
+    return check_encrypted_token
+
+
+TARGETS: dict[str, Callable[[bytes], None]] = {
+    "signed_token": check_signed_token,
+    "cookie_header": check_cookie_header,
+    "session": check_session,
+}
+_encrypted = encrypted_target()
+if _encrypted is not None:
+    TARGETS["encrypted_token"] = _encrypted

@@ -1,0 +1,168 @@
+"""A session that is read from its cookie only when the application first uses it.
+
+The WSGI and ASGI adapters put one of these where the application looks for its
+session (``environ['cookiesession.session']``, ``scope['session']``), because the
+environ and the scope must stay plain dicts.  Until something touches it, no
+cookie is verified, and the response gets neither ``Set-Cookie`` nor
+``Vary: Cookie``: a request that never looks at the session cannot depend on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
+from .cookies import find_cookie
+from .exceptions import ConfigurationTypeError
+from .session import CookieSession
+
+__all__ = ["LazySession", "check_session_factory"]
+
+
+def check_session_factory(session_factory: object) -> type[CookieSession]:
+    """The factory itself, if it is one of ours; a ConfigurationTypeError at start-up if not."""
+    if not (isinstance(session_factory, type) and issubclass(session_factory, CookieSession)):
+        raise ConfigurationTypeError(
+            "session_factory must be a factory made by cookiesession (for example "
+            f"SignedCookieSessionFactory(secret)), not {type(session_factory).__name__}"
+        )
+    if session_factory is CookieSession:
+        raise ConfigurationTypeError(
+            "session_factory must be a configured factory such as SignedCookieSessionFactory(secret), "
+            "not the CookieSession base class"
+        )
+    return session_factory
+
+
+class LazySession(MutableMapping[str, Any]):
+    """A mapping that stands for a :class:`CookieSession` not read yet.
+
+    Every mapping operation goes to the real session (so its access and change
+    tracking work as usual); other attributes (``flash``, ``get_csrf_token``,
+    ``invalidate``, ``new``, ``created``, ...) are forwarded too.  ``load()``
+    returns the real session, for code that wants the object itself.
+    """
+
+    __slots__ = ("_cookie_header", "_factory", "_prefetched", "_session")
+
+    def __init__(self, session_factory: type[CookieSession], cookie_header: str) -> None:
+        self._factory = session_factory
+        self._cookie_header = cookie_header
+        self._session: CookieSession | None = None
+        self._prefetched: CookieSession | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the application has used the session (so the response may need a cookie)."""
+        return self._session is not None
+
+    def load(self) -> CookieSession:
+        """The real session, read from the cookie on first use."""
+        session = self._session
+        if session is None:
+            session = self._prefetched
+            if session is None:
+                factory = self._factory
+                value = find_cookie(self._cookie_header, factory._cookie.name)
+                session = factory.from_cookie_value(value)
+            self._session = session
+        return session
+
+    async def prefetch_async(self) -> None:
+        """Read the cookie now, awaiting the revocation check (``revocation=``), so
+        the endpoint's first use does no blocking I/O on the event loop.  Until the
+        endpoint uses it, the session still counts as unused (no cookie, no Vary)."""
+        if self._session is None and self._prefetched is None:
+            factory = self._factory
+            value = find_cookie(self._cookie_header, factory._cookie.name)
+            self._prefetched = await factory.from_cookie_value_async(value)
+
+    async def revoke_pending_async(self) -> None:
+        """Record a revocation that ``invalidate()`` left pending (never loads the session)."""
+        session = self._session
+        if session is not None:
+            await session.revoke_pending_async()
+
+    def __repr__(self) -> str:
+        # Never loads (a debugger or a log line must not change the response).
+        return "<LazySession (not read yet)>" if self._session is None else f"<LazySession {self._session!r}>"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names not found on the proxy: the session's own API.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+    # -- the mapping, straight to the session's tracked methods ------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        return self.load()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.load()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.load()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.load()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.load())
+
+    def __len__(self) -> int:
+        return len(self.load())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazySession):
+            other = other.load()
+        return self.load() == other
+
+    __hash__ = None  # type: ignore[assignment]  # a mutable mapping, like dict
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.load().get(key, default)
+
+    def keys(self) -> Any:
+        return self.load().keys()
+
+    def values(self) -> Any:
+        return self.load().values()
+
+    def items(self) -> Any:
+        return self.load().items()
+
+    def pop(self, key: str, *default: Any) -> Any:
+        return self.load().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        return self.load().popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        return self.load().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.load().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        self.load().clear()
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self.load().items())
+
+    def __ior__(self, other: Any) -> LazySession:
+        self.load().update(other)
+        return self
+
+    # -- the response ---------------------------------------------------------------
+
+    def set_cookie_header(self, failed: bool = False) -> str | None:
+        """What the response needs: nothing if the session was never used."""
+        session = self._session
+        return None if session is None else session.set_cookie_header(failed)
+
+    @property
+    def vary(self) -> bool:
+        """Whether the response must carry ``Vary: Cookie``: the session was read and the factory wants it."""
+        session = self._session
+        return session is not None and session._vary

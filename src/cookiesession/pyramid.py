@@ -1,0 +1,225 @@
+"""Configure a Pyramid app's session factory from its settings (its .ini file).
+
+::
+
+    config.include("cookiesession.pyramid")
+
+    # development.ini
+    [app:main]
+    cookiesession.secret = %(here)s-long-random-secret
+    cookiesession.fallback_secrets =
+        previous-secret
+        even-older-secret
+    cookiesession.secure = true
+    cookiesession.timeout = 1800
+
+Every setting is optional except ``cookiesession.secret``.  Values are the
+keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
+
+* booleans (``secure``, ``httponly``, ``set_on_exception``, ``partitioned``,
+  ``vary``, ``detect_nested_changes``, ``encrypt``) take ``true/false/yes/no/on/off/1/0``;
+* durations in seconds (``max_age``, ``timeout``, ``reissue_time``,
+  ``absolute_timeout``) take a whole number, or ``none`` for None;
+* ``path`` and ``domain`` take ``none`` (or an empty value) for None;
+* ``samesite`` takes ``strict``, ``lax`` or ``none`` (the ``SameSite=None``
+  attribute, which needs ``secure``), or an empty value for no attribute;
+* ``fallback_secrets`` is separated by whitespace or newlines (so a secret in an
+  .ini file cannot contain a space);
+* ``encrypt = true`` uses ``EncryptedCookieSessionFactory`` (``cookiesession[crypto]``);
+* ``revocation`` takes ``memory`` or a Redis URL (``redis://host:6379/0``,
+  ``cookiesession[redis]``) for logout that holds across servers (see
+  :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``open``, the
+  default, or ``closed``) and ``revocation_timeout`` (seconds, default ``0.005``).
+
+A missing secret, an unknown ``cookiesession.*`` name (a typo) or a bad value
+raises :class:`~cookiesession.ConfigurationError` naming the setting, while the
+app is being configured, so it never starts half-working.
+
+Importing this module also declares ``pyramid.interfaces.ISession`` for the
+session classes, so ``verifyObject(ISession, request.session)`` holds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyramid.config import Configurator
+from pyramid.settings import asbool, aslist
+
+from .exceptions import ConfigurationError
+from .factory import SessionFactory, SignedCookieSessionFactory, _declare_isession, seconds_option
+from .revocation import DEFAULT_TIMEOUT, RevocationStore, store_from_setting
+
+__all__ = ["PREFIX", "includeme", "session_factory_from_settings"]
+
+PREFIX = "cookiesession."
+
+_BOOLEANS = ("secure", "httponly", "set_on_exception", "partitioned", "vary", "detect_nested_changes")
+_SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout")
+_NULLABLE_TEXT = ("path", "domain")
+_TEXT = ("cookie_name", "hashalg", "salt")
+_REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
+_KNOWN = frozenset(
+    {
+        "secret",
+        "fallback_secrets",
+        "samesite",
+        "encrypt",
+        *_BOOLEANS,
+        *_SECONDS,
+        *_NULLABLE_TEXT,
+        *_TEXT,
+        *_REVOCATION,
+    }
+)
+_NONE_WORDS = frozenset({"", "none", "null"})
+# What pyramid.settings.asbool understands; anything else (a typo such as "ture")
+# would silently read as False there, so it is refused here.
+_BOOL_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0", "t", "f", "y", "n"})
+
+_declare_isession()
+
+
+def _setting(name: str) -> str:
+    return PREFIX + name
+
+
+def _as_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return bool(asbool(value))
+    raise ConfigurationError(f"{_setting(name)}={value!r} is not a boolean (use true or false)")
+
+
+def _as_seconds(name: str, value: object) -> int | None:
+    if isinstance(value, str):
+        value = value.strip()
+        if value.lower() in _NONE_WORDS:
+            return None
+    try:
+        return seconds_option(_setting(name), value)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{exc} (use a whole number of seconds, or none)") from None
+
+
+def _as_text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigurationError(f"{_setting(name)} must be text, not {type(value).__name__}")
+    return value.strip()
+
+
+def _as_samesite(value: object) -> str | None:
+    if value is None:
+        return None
+    text = _as_text("samesite", value)
+    return text or None
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name in _BOOLEANS or name == "encrypt":
+        return _as_bool(name, value)
+    if name in _SECONDS:
+        return _as_seconds(name, value)
+    if name in _NULLABLE_TEXT:
+        if value is None:
+            return None
+        text = _as_text(name, value)
+        return None if text.lower() in _NONE_WORDS else text
+    if name == "samesite":
+        return _as_samesite(value)
+    if name == "fallback_secrets":
+        return tuple(aslist(value)) if isinstance(value, str) else tuple(value)
+    if name == "secret":
+        return value.strip() if isinstance(value, str) else value
+    if name == "revocation_timeout" and isinstance(value, (int, float)):
+        return value
+    return _as_text(name, value)
+
+
+def _encrypted_factory() -> Callable[..., SessionFactory]:
+    # Imported only when asked for: it needs the `cryptography` package.
+    module = importlib.import_module(".encryption", __package__)
+    return module.EncryptedCookieSessionFactory  # type: ignore[no-any-return]
+
+
+def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory:
+    """A session factory built from the ``cookiesession.*`` entries of ``settings``."""
+    options: dict[str, Any] = {}
+    for key, value in settings.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :]
+        if name not in _KNOWN:
+            known = ", ".join(_setting(n) for n in sorted(_KNOWN))
+            raise ConfigurationError(f"unknown setting {key!r}; the known settings are {known}")
+        options[name] = _coerce(name, value)
+
+    secret = options.pop("secret", None)
+    if not secret:
+        raise ConfigurationError(
+            f"{_setting('secret')} is required: set it to a long random string (for example the "
+            'output of `python -c "import secrets; print(secrets.token_urlsafe(64))"`)'
+        )
+    revocation = _revocation_store(options)
+    if revocation is not None:
+        options["revocation"] = revocation
+    make: Callable[..., SessionFactory] = SignedCookieSessionFactory
+    if options.pop("encrypt", False):
+        make = _encrypted_factory()
+        accepted = inspect.signature(make).parameters
+        unused = sorted(name for name in options if name not in accepted)
+        if unused:
+            raise ConfigurationError(
+                f"{', '.join(_setting(n) for n in unused)} cannot be used with {_setting('encrypt')} = true"
+            )
+    try:
+        return make(secret, **options)
+    except ConfigurationError as exc:
+        raise type(exc)(_naming_the_setting(str(exc), make, secret, options)) from None
+
+
+def _revocation_store(options: dict[str, Any]) -> RevocationStore | None:
+    """Pop the ``revocation*`` settings and build their store (None: no revocation)."""
+    url = options.pop("revocation", "")
+    on_error = options.pop("revocation_on_error", "open")
+    raw_timeout = options.pop("revocation_timeout", None)
+    if on_error not in ("open", "closed"):
+        raise ConfigurationError(f"{_setting('revocation_on_error')}={on_error!r} must be open or closed")
+    timeout = DEFAULT_TIMEOUT
+    if raw_timeout is not None:
+        try:
+            timeout = float(raw_timeout)
+        except ValueError:
+            raise ConfigurationError(
+                f"{_setting('revocation_timeout')}={raw_timeout!r} is not a number of seconds"
+            ) from None
+    if url.lower() in _NONE_WORDS:
+        return None
+    try:
+        return store_from_setting(url, on_error=on_error, timeout=timeout)
+    except ConfigurationError as exc:
+        raise type(exc)(f"{_setting('revocation')}: {exc}") from None
+
+
+def _naming_the_setting(
+    message: str, make: Callable[..., SessionFactory], secret: object, options: dict[str, Any]
+) -> str:
+    """The factory's ``message``, said in terms of the setting that caused it."""
+    for name in options:
+        if message.startswith((f"{name}=", f"{name}[", f"{name} ")):
+            return PREFIX + message  # "samesite='x': ..." -> "cookiesession.samesite='x': ..."
+    for name, value in options.items():  # find the one setting that fails on its own
+        try:
+            make(secret, **{name: value})
+        except ConfigurationError:
+            return f"{PREFIX}{name}: {message}"
+    return f"{PREFIX}* settings: {message}"  # only a combination fails; the message says which
+
+
+def includeme(config: Configurator) -> None:
+    """``config.include('cookiesession.pyramid')``: set the session factory from the settings."""
+    config.set_session_factory(session_factory_from_settings(config.get_settings()))

@@ -1,0 +1,188 @@
+"""One cookie for every framework: a cookie issued by each of Pyramid, bare WSGI,
+Starlette, FastAPI and Flask is read, changed and re-issued by each of the others,
+and the first one then reads the change."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from cookiesession import SignedCookieSessionFactory
+from tests.conftest import require
+
+SECRET = "one-secret-for-every-framework-" * 3
+SALT = "cross.framework."
+FRAMEWORKS = ("pyramid", "wsgi", "starlette", "fastapi", "flask")
+
+# A client takes (who, incoming cookie value or None) and returns (trail, outgoing cookie value).
+Client = Callable[[str, "str | None"], tuple[list[str], str]]
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _cookie_value(set_cookie: str) -> str:
+    return set_cookie.split(";", 1)[0].split("=", 1)[1]
+
+
+def _headers(cookie: str | None) -> dict[str, str]:
+    return {"Cookie": f"session={cookie}"} if cookie is not None else {}
+
+
+def _pyramid() -> Client:
+    require(_has("pyramid") and _has("webtest"), "Pyramid and WebTest")
+    import webtest
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+    from pyramid.response import Response
+
+    def touch(request: Request) -> Response:
+        trail = [*request.session.get("trail", []), request.matchdict["who"]]
+        request.session["trail"] = trail
+        return Response(json=trail)
+
+    settings = {"cookiesession.secret": SECRET, "cookiesession.salt": SALT}
+    with Configurator(settings=settings) as config:
+        config.include("cookiesession.pyramid")
+        config.add_route("touch", "/touch/{who}")
+        config.add_view(touch, route_name="touch")
+        client = webtest.TestApp(config.make_wsgi_app())
+
+    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
+        client.reset()
+        response = client.get(f"/touch/{who}", headers=_headers(cookie))
+        trail: list[str] = response.json
+        return trail, _cookie_value(response.headers["Set-Cookie"])
+
+    return call
+
+
+def _wsgi() -> Client:
+    require(_has("webtest"), "WebTest")
+    import webtest
+
+    from cookiesession.wsgi import SessionMiddleware, get_session
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        session = get_session(environ)
+        trail = [*session.get("trail", []), environ["PATH_INFO"].rsplit("/", 1)[1]]
+        session["trail"] = trail
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(trail).encode()]
+
+    client = webtest.TestApp(SessionMiddleware(app, SignedCookieSessionFactory(SECRET, salt=SALT)))
+
+    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
+        client.reset()
+        response = client.get(f"/touch/{who}", headers=_headers(cookie))
+        trail: list[str] = response.json
+        return trail, _cookie_value(response.headers["Set-Cookie"])
+
+    return call
+
+
+def _asgi_client(app: Any) -> Client:
+    from starlette.testclient import TestClient
+
+    client = TestClient(app)
+
+    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
+        client.cookies.clear()
+        response = client.get(f"/touch/{who}", headers=_headers(cookie))
+        return response.json(), _cookie_value(response.headers["set-cookie"])
+
+    return call
+
+
+def _starlette() -> Client:
+    require(_has("starlette") and _has("httpx"), "Starlette and httpx")
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from cookiesession.asgi import SessionMiddleware
+
+    async def touch(request: Request) -> JSONResponse:
+        trail = [*request.session.get("trail", []), request.path_params["who"]]
+        request.session["trail"] = trail
+        return JSONResponse(trail)
+
+    factory = SignedCookieSessionFactory(SECRET, salt=SALT)
+    app = Starlette(
+        routes=[Route("/touch/{who}", touch)],
+        middleware=[Middleware(SessionMiddleware, session_factory=factory)],
+    )
+    return _asgi_client(app)
+
+
+def _fastapi() -> Client:
+    require(_has("fastapi") and _has("httpx"), "FastAPI and httpx")
+    from tests.fastapi_app import make_app
+
+    return _asgi_client(make_app(SignedCookieSessionFactory(SECRET, salt=SALT)))
+
+
+def _flask() -> Client:
+    require(_has("flask"), "Flask")
+    from flask import Flask, jsonify, session
+
+    from cookiesession.flask import CookieSessionInterface
+
+    app = Flask(__name__)
+    # The factory is built from Flask's own config, as a Flask user would do it.
+    app.config.update(SECRET_KEY=SECRET, COOKIESESSION_SALT=SALT)
+    app.session_interface = CookieSessionInterface()
+
+    @app.get("/touch/<who>")
+    def touch(who: str) -> Any:
+        trail = [*session.get("trail", []), who]
+        session["trail"] = trail
+        return jsonify(trail)
+
+    client = app.test_client(use_cookies=False)
+
+    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
+        response = client.get(f"/touch/{who}", headers=_headers(cookie))
+        trail: list[str] = response.get_json()
+        return trail, _cookie_value(response.headers["Set-Cookie"])
+
+    return call
+
+
+_MAKERS: dict[str, Callable[[], Client]] = {
+    "pyramid": _pyramid,
+    "wsgi": _wsgi,
+    "starlette": _starlette,
+    "fastapi": _fastapi,
+    "flask": _flask,
+}
+_CLIENTS: dict[str, Client] = {}
+
+
+def _client(framework: str) -> Client:
+    if framework not in _CLIENTS:
+        _CLIENTS[framework] = _MAKERS[framework]()
+    return _CLIENTS[framework]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "reader"),
+    [pytest.param(a, b, id=f"{a}-to-{b}") for a in FRAMEWORKS for b in FRAMEWORKS if a != b],
+)
+def test_a_cookie_issued_by_one_framework_is_read_changed_and_reissued_by_another(
+    issuer: str, reader: str
+) -> None:
+    issue, read = _client(issuer), _client(reader)
+    trail, cookie = issue(issuer, None)
+    assert trail == [issuer]
+    trail, cookie = read(reader, cookie)
+    assert trail == [issuer, reader]
+    trail, _ = issue(issuer, cookie)
+    assert trail == [issuer, reader, issuer]

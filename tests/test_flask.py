@@ -1,0 +1,259 @@
+"""Flask's session and flash() on cookiesession, through Flask's test client."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cookiesession import ConfigurationError, SignedCookieSessionFactory
+from cookiesession.session import CookieSession
+from tests.conftest import FakeClock, require
+
+SECRET = "flask-test-secret-" * 4
+
+
+def _cookie_value(set_cookie: str) -> str:
+    return set_cookie.split(";", 1)[0].split("=", 1)[1]
+
+
+def make_app(session_factory: type[CookieSession] | None = None, **config: Any) -> Any:
+    require(importlib.util.find_spec("flask") is not None, "Flask")
+    from flask import Flask, flash, get_flashed_messages, jsonify, session
+
+    from cookiesession.flask import CookieSessionInterface
+
+    app = Flask(__name__)
+    app.config.update({"SECRET_KEY": SECRET, **config})
+    app.session_interface = CookieSessionInterface(session_factory)
+
+    @app.get("/count")
+    def count() -> str:
+        session["n"] = session.get("n", 0) + 1
+        return str(session["n"])
+
+    @app.get("/nothing")
+    def nothing() -> str:
+        return "untouched"
+
+    @app.get("/read")
+    def read() -> Any:
+        return jsonify(dict(session.items()))
+
+    @app.get("/permanent")
+    def permanent() -> str:
+        session.permanent = True
+        session["p"] = 1
+        return "ok"
+
+    @app.get("/flash")
+    def do_flash() -> str:
+        flash("saved", "info")
+        flash("careful", "warning")
+        return "flashed"
+
+    @app.get("/messages")
+    def messages() -> Any:
+        return jsonify(get_flashed_messages(with_categories=True))
+
+    @app.get("/pyramid-api")
+    def pyramid_api() -> Any:
+        # flask.session is a CookieSession: Pyramid's API is there too.
+        session.flash("pyramid-style")  # type: ignore[attr-defined]
+        token = session.get_csrf_token()  # type: ignore[attr-defined]
+        return jsonify({"new": session.new, "token_length": len(token), "modified": session.modified})
+
+    @app.get("/logout")
+    def logout() -> str:
+        session.invalidate()  # type: ignore[attr-defined]
+        return "bye"
+
+    @app.get("/boom")
+    def boom() -> str:
+        session["x"] = 1
+        raise RuntimeError("boom")
+
+    return app
+
+
+def test_the_session_persists_through_the_cookie() -> None:
+    client = make_app().test_client(use_cookies=False)
+    first = client.get("/count")
+    assert first.text == "1"
+    assert first.headers.get_all("Vary") == ["Cookie"]
+    cookie = _cookie_value(first.headers["Set-Cookie"])
+    second = client.get("/count", headers={"Cookie": f"session={cookie}"})
+    assert second.text == "2"
+
+
+def test_a_request_that_does_not_use_the_session_gets_no_cookie_and_no_vary() -> None:
+    client = make_app().test_client(use_cookies=False)
+    cookie = _cookie_value(client.get("/count").headers["Set-Cookie"])
+    response = client.get("/nothing", headers={"Cookie": f"session={cookie}"})
+    assert response.headers.get_all("Set-Cookie") == []
+    assert response.headers.get_all("Vary") == []
+
+
+def test_flash_and_get_flashed_messages_work() -> None:
+    client = make_app().test_client()  # Flask's cookie jar carries the cookie
+    assert client.get("/flash").text == "flashed"
+    assert client.get("/messages").json == [["info", "saved"], ["warning", "careful"]]
+    assert client.get("/messages").json == []
+
+
+def test_flask_session_is_a_cookie_session_with_pyramid_api() -> None:
+    client = make_app().test_client()
+    assert client.get("/pyramid-api").json == {"new": True, "token_length": 40, "modified": True}
+    assert client.get("/pyramid-api").json == {"new": False, "token_length": 40, "modified": True}
+
+
+def test_session_transaction_in_tests_works() -> None:
+    client = make_app().test_client()
+    with client.session_transaction() as session:
+        session["n"] = 41
+    assert client.get("/count").text == "42"
+
+
+def test_the_config_builds_the_cookie() -> None:
+    client = make_app(
+        SESSION_COOKIE_NAME="sid",
+        SESSION_COOKIE_DOMAIN="example.com",
+        SESSION_COOKIE_PATH="/app",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_PARTITIONED=True,
+    ).test_client(use_cookies=False)
+    header = client.get("/count").headers["Set-Cookie"]
+    assert (
+        header.split("; ", 1)[1]
+        == "Domain=example.com; Path=/app; secure; HttpOnly; SameSite=Strict; Partitioned"
+    )
+    assert header.startswith("sid=") is True
+
+
+def test_a_permanent_session_gets_max_age_from_the_lifetime() -> None:
+    client = make_app(PERMANENT_SESSION_LIFETIME=timedelta(hours=2)).test_client(use_cookies=False)
+    attributes = client.get("/permanent").headers["Set-Cookie"].split("; ")
+    assert attributes[1] == "Max-Age=7200"
+    assert attributes[3].startswith("expires=") is True
+    browser_session = client.get("/count").headers["Set-Cookie"].split("; ")
+    assert browser_session[1:] == ["Path=/", "HttpOnly"]  # Flask's defaults: HttpOnly, no SameSite
+
+
+def test_the_lifetime_is_the_idle_timeout() -> None:
+    clock = FakeClock()
+    app = make_app(PERMANENT_SESSION_LIFETIME=60)
+    interface = app.session_interface
+    cls = interface.session_class(app)
+    assert cls is not None
+    assert cls._timeout == 60
+    assert cls._reissue_time == 0
+    factory = SignedCookieSessionFactory(SECRET, timeout=60, clock=clock)
+    cookie = {"Cookie": f"session={_cookie_value(_issue(factory, n=5))}"}
+    client = make_app(factory).test_client(use_cookies=False)
+    assert client.get("/count", headers=cookie).text == "6"
+    clock.advance(61)
+    assert client.get("/count", headers=cookie).text == "1"
+
+
+def _issue(factory: type[CookieSession], **state: Any) -> str:
+    session = factory.from_cookie_value(None)
+    session.update(state)
+    return session.set_cookie_header() or ""
+
+
+def test_secret_key_fallbacks_verify_old_cookies_and_reissue_under_the_new_key() -> None:
+    old = SignedCookieSessionFactory("an-older-secret-" * 4)
+    cookie = f"session={_cookie_value(_issue(old, n=9))}"
+    client = make_app(SECRET_KEY_FALLBACKS=["an-older-secret-" * 4]).test_client(use_cookies=False)
+    response = client.get("/read", headers={"Cookie": cookie})
+    assert response.json == {"n": 9}
+    reissued = _cookie_value(response.headers["Set-Cookie"])
+    new_only = make_app().test_client(use_cookies=False)
+    assert new_only.get("/read", headers={"Cookie": f"session={reissued}"}).json == {"n": 9}
+    assert new_only.get("/read", headers={"Cookie": cookie}).json == {}
+
+
+def test_the_salt_can_be_set_for_sharing_with_other_apps() -> None:
+    other = SignedCookieSessionFactory(SECRET, salt="shared.")
+    cookie = f"session={_cookie_value(_issue(other, n=3))}"
+    client = make_app(COOKIESESSION_SALT="shared.").test_client(use_cookies=False)
+    assert client.get("/read", headers={"Cookie": cookie}).json == {"n": 3}
+
+
+def test_without_a_secret_key_flask_null_session_explains() -> None:
+    app = make_app(SECRET_KEY=None)
+    app.testing = True
+    client = app.test_client(use_cookies=False)
+    assert client.get("/nothing").text == "untouched"
+    with pytest.raises(RuntimeError, match="secret key"):
+        client.get("/count")
+
+
+def test_a_bad_config_value_raises_when_the_class_is_built() -> None:
+    app = make_app(SESSION_COOKIE_SAMESITE="sometimes")
+    with pytest.raises(ConfigurationError, match="samesite='sometimes'"):
+        app.session_interface.session_class(app)
+
+
+def test_logout_deletes_the_cookie() -> None:
+    client = make_app().test_client(use_cookies=False)
+    cookie = _cookie_value(client.get("/count").headers["Set-Cookie"])
+    response = client.get("/logout", headers={"Cookie": f"session={cookie}"})
+    assert response.headers["Set-Cookie"].startswith("session=; Max-Age=0; Path=/;") is True
+
+
+@pytest.mark.parametrize(("set_on_exception", "expected"), [(True, 1), (False, 0)])
+def test_an_unhandled_exception_is_a_failed_response(set_on_exception: bool, expected: int) -> None:
+    app = make_app(SignedCookieSessionFactory(SECRET, set_on_exception=set_on_exception))
+    response = app.test_client(use_cookies=False).get("/boom")
+    assert response.status_code == 500
+    assert len(response.headers.get_all("Set-Cookie")) == expected
+
+
+def test_modified_and_accessed_keep_their_meanings() -> None:
+    from cookiesession.flask import CookieSessionInterface, FlaskCookieSession
+
+    interface = CookieSessionInterface(SignedCookieSessionFactory(SECRET, clock=FakeClock(1_700_000_000)))
+    app = make_app()
+    cls = interface.session_class(app)
+    assert cls is not None
+    session = cast(FlaskCookieSession, cls.from_cookie_value(None))
+    assert isinstance(session, FlaskCookieSession) is True
+    assert (session.modified, session.accessed, session._flask_accessed) == (False, 1_700_000_000, False)
+    session.accessed = True  # what Flask does when flask.session is touched
+    assert (session.accessed, session._flask_accessed) == (1_700_000_000, True)
+    session.modified = True
+    assert session.set_cookie_header() is not None
+    session.modified = False
+    assert session.set_cookie_header() is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=255), max_size=300),
+        st.builds(lambda v: f"session={v}", st.text(alphabet=st.characters(max_codepoint=255), max_size=300)),
+    )
+)
+def test_no_cookie_header_makes_flask_fail(header: str) -> None:
+    client = _HYPOTHESIS_APP.setdefault("client", make_app().test_client(use_cookies=False))
+    response = client.get("/count", environ_overrides={"HTTP_COOKIE": header})
+    assert (response.status_code, response.text) == (200, "1")
+
+
+_HYPOTHESIS_APP: dict[str, Any] = {}
+
+
+def test_a_session_of_another_interface_is_left_alone() -> None:
+    from flask.sessions import SecureCookieSession
+
+    app = make_app()
+    response = app.response_class("body")
+    app.session_interface.save_session(app, SecureCookieSession({"a": 1}), response)
+    assert response.headers.get_all("Set-Cookie") == []

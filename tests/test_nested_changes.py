@@ -1,0 +1,258 @@
+"""Changes inside nested values (``session['cart'].append(x)``) are saved without ``changed()``
+(Pyramid #2694, Flask #1983): a session that handed out a mutable value compares, at response
+time, the state it would write with the state that came in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cookiesession import JSONSerializer, SignedCookieSessionFactory
+from cookiesession.signing import Signer
+from tests.conftest import FakeClock, require
+from tests.pyramid_fleet import HAVE_PYRAMID, User, pyramid_app
+from tests.session_harness import FakeRequest, cookie_value, payload_of
+
+if HAVE_PYRAMID:
+    from pyramid.request import Request
+    from pyramid.response import Response
+
+SECRET = "nested-changes-secret-" + "9a8b7c6d" * 8
+SIGNER = Signer(SECRET)
+T0 = 1_700_000_000.5
+ACCESSED = int(T0) - 30
+CREATED = T0 - 600
+STATE: dict[str, Any] = {
+    "cart": [1, 2],
+    "prefs": {"theme": "light", "tags": ["a"]},
+    "_f_": ["welcome"],
+    "user": "ann",
+    "n": 3,
+}
+
+
+def _cookie(state: dict[str, Any]) -> str:
+    return "session=" + SIGNER.sign(json.dumps([ACCESSED, CREATED, state]).encode())
+
+
+def _session(clock: FakeClock, **options: Any) -> tuple[Any, FakeRequest]:
+    options.setdefault("reissue_time", None)  # no reissue: only a detected change writes
+    request = FakeRequest(_cookie(json.loads(json.dumps(STATE))))
+    return SignedCookieSessionFactory(SECRET, clock=clock, **options)(request), request
+
+
+def _stored(request: FakeRequest) -> Any:
+    """The payload written by the response, or None if no cookie was written."""
+    written = request.respond().set_cookies()
+    assert len(written) <= 1
+    return payload_of(cookie_value(written[0])) if written else None
+
+
+MUTATIONS = {
+    "append via []": lambda s: s["cart"].append(3),
+    "append via get": lambda s: s.get("cart").append(3),
+    "dict value via []": lambda s: s["prefs"].__setitem__("theme", "dark"),
+    "two levels deep": lambda s: s["prefs"]["tags"].append("b"),
+    "peek_flash list": lambda s: s.peek_flash().append("again"),
+    "through values()": lambda s: next(v for v in s.values() if isinstance(v, list)).append(3),
+    "through items()": lambda s: dict(s.items())["cart"].append(3),
+    "through dict(session)": lambda s: dict(s)["cart"].append(3),
+    "through copy()": lambda s: s.copy()["cart"].append(3),
+}
+
+
+@pytest.mark.parametrize("reissue_time", [None, 3600])
+@pytest.mark.parametrize("mutation", MUTATIONS.values(), ids=MUTATIONS.keys())
+def test_a_change_inside_a_value_is_saved_without_changed(
+    clock: FakeClock, mutation: Any, reissue_time: int | None
+) -> None:
+    twin, _ = _session(clock)  # the same change on another session, to know the state it gives
+    mutation(twin)
+    expected = json.loads(json.dumps(dict.copy(twin)))
+    session, request = _session(clock, reissue_time=reissue_time)
+    clock.advance(5)
+    mutation(session)
+    stored = _stored(request)
+    # Written with the read's time as `accessed`, and the session's own `created`.
+    assert stored == [int(T0) + 5, CREATED, expected]
+    assert stored[2] != STATE
+
+
+READS = {
+    "a list via []": lambda s: s["cart"],
+    "a list via get": lambda s: s.get("cart"),
+    "a dict, walked": lambda s: sorted(s["prefs"].items()),
+    "peek_flash": lambda s: s.peek_flash(),
+    "values()": lambda s: list(s.values()),
+    "items()": lambda s: list(s.items()),
+    "a scalar": lambda s: s["user"],
+}
+
+
+@pytest.mark.parametrize("read", READS.values(), ids=READS.keys())
+def test_reading_a_value_without_changing_it_writes_nothing(clock: FakeClock, read: Any) -> None:
+    session, request = _session(clock)
+    clock.advance(5)
+    read(session)
+    assert _stored(request) is None
+
+
+def test_a_change_undone_in_the_same_request_writes_nothing(clock: FakeClock) -> None:
+    session, request = _session(clock)
+    session["cart"].append(3)
+    session["cart"].pop()
+    assert _stored(request) is None
+
+
+def test_detect_nested_changes_false_is_pyramids_behaviour(clock: FakeClock) -> None:
+    factory = SignedCookieSessionFactory(SECRET, clock=clock, reissue_time=None, detect_nested_changes=False)
+    request = FakeRequest(_cookie({"cart": [1]}))
+    factory(request)["cart"].append(2)
+    assert request.respond().set_cookies() == []  # the change is lost, as with Pyramid
+    request = FakeRequest(_cookie({"cart": [1]}))
+    session = factory(request)
+    session["cart"].append(2)
+    session.changed()  # what Pyramid's documentation asks for
+    assert payload_of(cookie_value(request.respond().set_cookies()[0]))[2] == {"cart": [1, 2]}
+
+
+def test_a_plain_dict_read_bypasses_detection(clock: FakeClock) -> None:
+    # The documented caveat: dict's own methods are not the session's, so nothing is seen.
+    session, request = _session(clock)
+    dict.__getitem__(session, "cart").append(3)
+    dict.get(session, "_f_", []).append("again")
+    dict.__getitem__(session, "prefs")["theme"] = "dark"
+    assert dict.get(session, "cart") == [1, 2, 3]
+    assert _stored(request) is None
+
+
+def test_the_comparison_is_made_only_when_a_mutable_value_was_handed_out(clock: FakeClock) -> None:
+    class CountingJSON(JSONSerializer):
+        __slots__ = ("dumps_calls",)
+
+        def __init__(self) -> None:
+            self.dumps_calls = 0
+
+        def dumps(self, appstruct: Any) -> bytes:
+            self.dumps_calls += 1
+            return super().dumps(appstruct)
+
+    calls = []
+    for read in (lambda s: s["user"], lambda s: "cart" in s, lambda s: s["cart"]):
+        serializer = CountingJSON()
+        factory = SignedCookieSessionFactory(SECRET, clock=clock, reissue_time=None, serializer=serializer)
+        request = FakeRequest(_cookie(STATE))
+        read(factory(request))
+        assert request.respond().set_cookies() == []
+        calls.append(serializer.dumps_calls)
+    assert calls == [0, 0, 1]
+
+
+def test_a_new_session_is_not_compared(clock: FakeClock) -> None:
+    factory = SignedCookieSessionFactory(SECRET, clock=clock, reissue_time=None)
+    request = FakeRequest()
+    assert factory(request).get("cart", []) == []
+    assert request.respond().set_cookies() == []
+
+
+def test_the_written_accessed_is_the_last_access_not_the_response_time(clock: FakeClock) -> None:
+    # Regression: the comparison serializes the session through its own items(), which used
+    # to count as an access at response time.
+    session, request = _session(clock)
+    clock.advance(5)
+    session["cart"].append(3)
+    clock.advance(100)  # a slow view
+    assert _stored(request)[:2] == [int(T0) + 5, CREATED]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    state=st.dictionaries(
+        st.text(max_size=6),
+        st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(max_size=6),
+            lambda inner: (
+                st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+            ),
+            max_leaves=10,
+        ),
+        max_size=5,
+    )
+)
+def test_any_state_read_in_full_without_change_writes_nothing(state: dict[str, Any]) -> None:
+    # Re-serializing what came in gives the same bytes, whatever the JSON holds, so a read
+    # never costs a Set-Cookie.
+    factory = SignedCookieSessionFactory(SECRET, clock=FakeClock(T0), reissue_time=None)
+    request = FakeRequest(_cookie(state))
+    session = factory(request)
+    assert [session[key] for key in session] == list(state.values())
+    assert request.respond().set_cookies() == []
+
+
+# -- end to end through Pyramid ------------------------------------------------------------------
+
+
+@pytest.fixture
+def _pyramid() -> None:
+    require(HAVE_PYRAMID, "Pyramid, WebOb and WebTest")
+
+
+def _views() -> dict[str, Any]:
+    def add(request: Request) -> Response:
+        if "cart" not in request.session:
+            request.session["cart"] = []
+        request.session["cart"].append(request.params["item"])  # no changed()
+        return Response("added")
+
+    def cart(request: Request) -> Response:
+        return Response(",".join(request.session.get("cart", [])))
+
+    return {"add": add, "cart": cart}
+
+
+@pytest.mark.usefixtures("_pyramid")
+@pytest.mark.parametrize(("detect", "cart"), [(True, "apple,pear,fig"), (False, "apple")])
+def test_a_cart_through_a_pyramid_app(clock: FakeClock, detect: bool, cart: str) -> None:
+    factory = SignedCookieSessionFactory(SECRET, clock=clock, reissue_time=None, detect_nested_changes=detect)
+    app = pyramid_app(factory, _views())
+    user = User("ann")
+    written = [
+        len(user.get(app, "/add", params={"item": item}).headers.getall("Set-Cookie"))
+        for item in ("apple", "pear", "fig")
+    ]
+    reading = user.get(app, "/cart")
+    # The first request stores the new list; later appends are stored only when detected.
+    assert (written, reading.text, reading.headers.getall("Set-Cookie")) == (
+        [1, 1, 1] if detect else [1, 0, 0],
+        cart,
+        [],
+    )
+
+
+@pytest.mark.usefixtures("_pyramid")
+def test_a_cart_in_a_cookie_written_by_real_pyramid(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    import pyramid.session
+
+    monkeypatch.setattr(time, "time", clock)  # real Pyramid reads the same fake clock
+
+    theirs = pyramid_app(pyramid.session.SignedCookieSessionFactory(SECRET), _views())
+    ours = pyramid_app(SignedCookieSessionFactory(SECRET, clock=clock, reissue_time=None), _views())
+    user = User("ann")
+    user.get(theirs, "/add", params={"item": "\u00e9clair"})  # Pyramid's JSON: \\u escapes
+    # Reading Pyramid's cookie re-serializes it to the same bytes: nothing to write.
+    reading = user.get(ours, "/cart")
+    assert (reading.text, reading.headers.getall("Set-Cookie")) == ("\u00e9clair", [])
+    assert len(user.get(ours, "/add", params={"item": "fig"}).headers.getall("Set-Cookie")) == 1
+    assert user.get(theirs, "/cart").text == "\u00e9clair,fig"

@@ -1,0 +1,243 @@
+"""config.include('cookiesession.pyramid'): the session factory from .ini settings, in a real Pyramid app."""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cookiesession import ConfigurationError, SignedCookieSessionFactory
+from cookiesession.session import CookieSession
+from tests.conftest import require
+
+SECRET = "pyramid-settings-secret-" * 3
+
+
+def _require_pyramid() -> None:
+    require(importlib.util.find_spec("pyramid") is not None, "Pyramid")
+    require(importlib.util.find_spec("webtest") is not None, "WebTest")
+
+
+def _factory(**settings: Any) -> type[CookieSession]:
+    _require_pyramid()
+    from cookiesession.pyramid import session_factory_from_settings
+
+    return session_factory_from_settings({"cookiesession.secret": SECRET, **settings})
+
+
+def make_app(**settings: Any) -> Any:
+    _require_pyramid()
+    from pyramid.config import Configurator
+    from pyramid.request import Request
+    from pyramid.response import Response
+
+    def count(request: Request) -> Response:
+        request.session["n"] = request.session.get("n", 0) + 1
+        return Response(str(request.session["n"]))
+
+    with Configurator(settings={"cookiesession.secret": SECRET, **settings}) as config:
+        config.include("cookiesession.pyramid")
+        config.add_route("count", "/count")
+        config.add_view(count, route_name="count")
+        return config.make_wsgi_app()
+
+
+def _cookie_value(set_cookie: str) -> str:
+    return set_cookie.split(";", 1)[0].split("=", 1)[1]
+
+
+def test_include_sets_the_session_factory() -> None:
+    import webtest
+
+    client = webtest.TestApp(make_app(**{"cookiesession.cookie_name": "sid"}))
+    first = client.get("/count")
+    assert first.text == "1"
+    cookie = _cookie_value(first.headers["Set-Cookie"])
+    assert first.headers["Set-Cookie"].startswith("sid=") is True
+    client.reset()
+    assert client.get("/count", headers={"Cookie": f"sid={cookie}"}).text == "2"
+
+
+def test_ini_strings_are_coerced() -> None:
+    factory = _factory(
+        **{
+            "cookiesession.max_age": "3600",
+            "cookiesession.path": "/app",
+            "cookiesession.domain": "example.com",
+            "cookiesession.secure": "true",
+            "cookiesession.httponly": "yes",
+            "cookiesession.samesite": "Strict",
+            "cookiesession.set_on_exception": "false",
+            "cookiesession.timeout": "none",
+            "cookiesession.reissue_time": "60",
+            "cookiesession.absolute_timeout": " 86400 ",
+            "cookiesession.partitioned": "on",
+            "cookiesession.vary": "off",
+            "cookiesession.detect_nested_changes": "0",
+        }
+    )
+    assert (factory._timeout, factory._reissue_time, factory._absolute_timeout) == (None, 60, 86400)
+    assert (factory._set_on_exception, factory._vary, factory._detect_nested_changes) == (False, False, False)
+    assert factory._cookie.max_age == 3600
+    assert factory._cookie.delete_cookie() == (
+        "session=; Domain=example.com; Max-Age=0; Path=/app; expires=Wed, 31-Dec-97 23:59:59 GMT; "
+        "secure; HttpOnly; SameSite=Strict; Partitioned"
+    )
+
+
+def test_none_words_and_empty_values() -> None:
+    factory = _factory(
+        **{
+            "cookiesession.path": "none",
+            "cookiesession.domain": "",
+            "cookiesession.samesite": "",
+            "cookiesession.max_age": "None",
+        }
+    )
+    assert factory._cookie.delete_cookie() == "session=; Max-Age=0; expires=Wed, 31-Dec-97 23:59:59 GMT"
+    assert factory._cookie.max_age is None
+
+
+def test_samesite_none_means_the_attribute() -> None:
+    factory = _factory(**{"cookiesession.samesite": "None", "cookiesession.secure": "true"})
+    assert factory._cookie.delete_cookie().endswith("; secure; SameSite=None") is True
+
+
+def test_hashalg_salt_and_fallback_secrets_interoperate() -> None:
+    old = SignedCookieSessionFactory("old-secret-" * 6, salt="app.", hashalg="sha256")
+    session = old.from_cookie_value(None)
+    session["n"] = 7
+    token = _cookie_value(session.set_cookie_header() or "")
+    factory = _factory(
+        **{
+            "cookiesession.salt": "app.",
+            "cookiesession.hashalg": "sha256",
+            # As an .ini file gives a multi-line value: one secret a line.
+            "cookiesession.fallback_secrets": f"\n  {'unrelated-secret-' * 4}\n  {'old-secret-' * 6}\n",
+        }
+    )
+    read = factory.from_cookie_value(token)
+    assert dict(read.items()) == {"n": 7}
+    assert read.set_cookie_header() is not None  # re-issued under the primary secret
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({}, "cookiesession.secret is required"),
+        ({"cookiesession.secret": "   "}, "cookiesession.secret is required"),
+        ({"cookiesession.secure": "ture"}, "cookiesession.secure='ture' is not a boolean"),
+        ({"cookiesession.timeout": "20m"}, "cookiesession.timeout='20m' is not a whole number"),
+        ({"cookiesession.max_age": "-1"}, "cookiesession.max_age='-1' is negative"),
+        ({"cookiesession.timout": "60"}, "unknown setting 'cookiesession.timout'"),
+        ({"cookiesession.samesite": "sometimes"}, "cookiesession.samesite='sometimes': SameSite must be"),
+        ({"cookiesession.hashalg": "md4-nope"}, "cookiesession.hashalg: unsupported hash type 'md4-nope'"),
+        ({"cookiesession.cookie_name": "a b"}, "cookiesession.cookie_name='a b' contains characters"),
+        ({"cookiesession.partitioned": "true"}, "cookiesession.partitioned=True needs secure=True"),
+        ({"cookiesession.fallback_secrets": ["ok-secret", ""]}, "cookiesession.fallback_secrets[1] is empty"),
+    ],
+)
+def test_a_bad_setting_stops_the_app_at_start_up(settings: dict[str, str], message: str) -> None:
+    _require_pyramid()
+    from pyramid.config import Configurator
+
+    base = {} if "cookiesession.secret" in settings or not settings else {"cookiesession.secret": SECRET}
+    config = Configurator(settings={**base, **settings})
+    with pytest.raises(ConfigurationError) as raised:
+        config.include("cookiesession.pyramid")
+    assert str(raised.value).startswith(message) is True
+    assert SECRET not in str(raised.value)
+
+
+def test_other_settings_are_ignored() -> None:
+    factory = _factory(**{"pyramid.reload_templates": "true", "sqlalchemy.url": "sqlite://"})
+    assert factory._cookie.name == "session"
+
+
+def test_isession_is_declared() -> None:
+    _require_pyramid()
+    import webtest
+    from pyramid.config import Configurator
+    from pyramid.interfaces import ISession
+    from pyramid.request import Request
+    from pyramid.response import Response
+    from zope.interface.verify import verifyObject
+
+    results: list[bool] = []
+
+    def view(request: Request) -> Response:
+        results.append(verifyObject(ISession, request.session))
+        return Response("ok")
+
+    with Configurator(settings={"cookiesession.secret": SECRET}) as config:
+        config.include("cookiesession.pyramid")
+        config.add_route("home", "/")
+        config.add_view(view, route_name="home")
+        app = config.make_wsgi_app()
+    webtest.TestApp(app).get("/")
+    assert results == [True]
+
+
+def test_encrypt_true_uses_the_encrypted_factory() -> None:
+    _require_pyramid()
+    require(importlib.util.find_spec("cookiesession.encryption") is not None, "cookiesession.encryption")
+    require(importlib.util.find_spec("cryptography") is not None, "cryptography")
+    from cookiesession.encryption import EncryptedCookieSessionFactory  # type: ignore[import-not-found,unused-ignore]
+
+    factory = _factory(**{"cookiesession.encrypt": "true", "cookiesession.timeout": "600"})
+    session = factory.from_cookie_value(None)
+    session["secret-state"] = "hidden"
+    token = _cookie_value(session.set_cookie_header() or "")
+    same = EncryptedCookieSessionFactory(SECRET)
+    assert dict(same.from_cookie_value(token).items()) == {"secret-state": "hidden"}
+    signed = _factory()
+    assert dict(signed.from_cookie_value(token).items()) == {}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_no_cookie_header_makes_a_pyramid_app_fail(header: str) -> None:
+    from webob import Request as WebObRequest
+
+    app = _APPS.setdefault("app", make_app())
+    request = WebObRequest.blank("/count")
+    request.environ["HTTP_COOKIE"] = header
+    response = request.get_response(app)
+    assert (response.status_int, response.text) == (200, "1")
+
+
+_APPS: dict[str, Any] = {}
+
+
+def test_python_values_in_settings_are_taken_as_they_are() -> None:
+    factory = _factory(
+        **{
+            "cookiesession.secret": SECRET.encode(),
+            "cookiesession.secure": True,
+            "cookiesession.timeout": 300,
+            "cookiesession.path": None,
+            "cookiesession.samesite": None,
+            "cookiesession.fallback_secrets": ["another-secret-" * 5],
+        }
+    )
+    assert (factory._timeout, factory._cookie.delete_cookie()) == (
+        300,
+        "session=; Max-Age=0; expires=Wed, 31-Dec-97 23:59:59 GMT; secure",
+    )
+    with pytest.raises(ConfigurationError, match=r"cookiesession.cookie_name must be text, not int"):
+        _factory(**{"cookiesession.cookie_name": 5})
+
+
+def test_a_failure_of_settings_together_is_reported_with_the_factory_message() -> None:
+    from cookiesession.pyramid import _naming_the_setting
+
+    def make(secret: object, **options: Any) -> type[CookieSession]:
+        if len(options) > 1:
+            raise ConfigurationError("these two do not go together")
+        return _factory()
+
+    message = _naming_the_setting("these two do not go together", make, SECRET, {"a": 1, "b": 2})
+    assert message == "cookiesession.* settings: these two do not go together"

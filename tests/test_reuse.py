@@ -1,0 +1,172 @@
+"""Re-issuing an unchanged session copies the incoming state's JSON (issue 7).
+
+A read-only request re-issues the cookie (``reissue_time=0``, Pyramid's default)
+with a fresh ``accessed`` time.  When nothing was written and no mutable value
+left the session, the state is still the one parsed from the incoming payload,
+so its JSON text is copied instead of encoded again.  These tests pin down that
+this never changes a cookie's bytes, that it really happens, and that every way
+a nested value can leave the session turns it off, so no nested change is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cookiesession import SignedCookieSessionFactory
+from cookiesession.session import CookieSession, SessionCodec
+from cookiesession.signing import Signer
+
+from .conftest import FakeClock
+
+SECRET = "k" * 64
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+states = st.dictionaries(st.text(max_size=8), json_values, max_size=6)
+
+
+def _factory(clock: FakeClock, **options: Any) -> type[CookieSession]:
+    return SignedCookieSessionFactory(SECRET, clock=clock, **options)
+
+
+def _token(header: str | None) -> str:
+    assert header is not None
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def _state(factory: type[CookieSession], header: str | None) -> dict[str, Any]:
+    return dict(dict.items(factory.from_cookie_value(_token(header))))
+
+
+def _issue(factory: type[CookieSession], state: dict[str, Any]) -> str:
+    session = factory.from_cookie_value(None)
+    session.update(state)
+    return _token(session.set_cookie_header())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    state=states,
+    reads=st.lists(st.sampled_from(["contains", "len", "keys", "iter", "scalar"]), min_size=1, max_size=3),
+)
+def test_a_reissued_unchanged_session_has_the_bytes_a_full_encode_gives(
+    state: dict[str, Any], reads: list[str]
+) -> None:
+    clock = FakeClock()
+    factory = _factory(clock)
+    token = _issue(factory, state)
+    clock.advance(5)
+    session = factory.from_cookie_value(token)
+    for read in reads:  # accessors that hand out nothing mutable
+        if read == "contains":
+            _ = "x" in session
+        elif read == "len":
+            _ = len(session)
+        elif read == "keys":
+            _ = list(session.keys())
+        elif read == "iter":
+            _ = list(session)
+        else:
+            _ = session.get("missing-key")
+    header = session.set_cookie_header()
+    codec: SessionCodec = factory._codec
+    expected = codec.encode(session.accessed, session.created, session)
+    assert _token(header) == expected
+    assert _state(factory, header) == json.loads(json.dumps(state))
+
+
+def test_the_incoming_text_is_really_reused_on_a_read_only_request(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory = _factory(clock)
+    token = _issue(factory, {"user_id": 42, "cart": [1, 2], "prefs": {"a": None}})
+    clock.advance(5)
+    full_encodes: list[int] = []
+    original = SessionCodec.encode
+
+    def counting(self: SessionCodec, accessed: float, created: float, state: dict[str, Any]) -> str:
+        full_encodes.append(1)
+        return original(self, accessed, created, state)
+
+    monkeypatch.setattr(SessionCodec, "encode", counting)
+    session = factory.from_cookie_value(token)
+    assert session["user_id"] == 42  # an int: nothing mutable leaves the session
+    header = session.set_cookie_header()
+    assert full_encodes == []
+    assert _state(factory, header) == {"user_id": 42, "cart": [1, 2], "prefs": {"a": None}}
+    session = factory.from_cookie_value(token)
+    session["user_id"] = 7  # a write: encoded in full
+    session.set_cookie_header()
+    assert full_encodes == [1]
+
+
+# Every way a mutable value can leave the session, each followed by a change to it.
+HANDOUTS: dict[str, Callable[[CookieSession], None]] = {
+    "getitem": lambda s: s["cart"].append(3),
+    "get": lambda s: s.get("cart").append(3),
+    "values": lambda s: next(v for v in s.values() if isinstance(v, list)).append(3),
+    "items": lambda s: dict(s.items())["cart"].append(3),
+    "copy": lambda s: s.copy()["cart"].append(3),
+    "dict": lambda s: dict(s)["cart"].append(3),
+    "or": lambda s: (s | {})["cart"].append(3),
+    "unpack": lambda s: {**s}["cart"].append(3),
+    "peek_flash": lambda s: s.peek_flash().append("new"),
+    "setdefault": lambda s: s.setdefault("cart", []).append(3),
+    "pop_and_put_back": lambda s: s.__setitem__("cart", [*s.pop("cart"), 3]),
+}
+
+
+@pytest.mark.parametrize("route", sorted(HANDOUTS))
+@pytest.mark.parametrize("detect", [True, False])
+def test_a_nested_change_is_never_lost_on_reissue(clock: FakeClock, route: str, detect: bool) -> None:
+    factory = _factory(clock, detect_nested_changes=detect)
+    token = _issue(factory, {"cart": [1, 2], "_f_": ["hello"], "n": 1})
+    clock.advance(5)
+    session = factory.from_cookie_value(token)
+    HANDOUTS[route](session)
+    expected = dict(dict.items(session))
+    stored = _state(factory, session.set_cookie_header())
+    assert stored == expected
+    assert stored != {"cart": [1, 2], "_f_": ["hello"], "n": 1}
+
+
+def test_json_dumps_of_the_session_counts_as_handing_values_out(clock: FakeClock) -> None:
+    factory = _factory(clock)
+    token = _issue(factory, {"cart": [1, 2]})
+    clock.advance(5)
+    session = factory.from_cookie_value(token)
+    assert json.dumps(session) == '{"cart": [1, 2]}'
+    assert session._exposed is True
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '[1700000000, 1700000000.5,  {"a": 1}]',  # two spaces
+        '[1700000000,1700000000.5,{"a": 1}]',  # no spaces
+        '[1700000000, 1700000000.5, {"a": 1} ]',  # space before the bracket
+        ' [1700000000, 1700000000.5, {"a": 1}]',  # leading space
+        '[1700000000, 1700000000.5, {"a" : 1}]',  # inside the state: copied, same data
+    ],
+)
+def test_other_layouts_of_a_signed_payload_reissue_the_same_data(clock: FakeClock, payload: str) -> None:
+    factory = _factory(clock)
+    token = Signer(SECRET).sign(payload.encode())
+    clock.advance(5)
+    session = factory.from_cookie_value(token)
+    assert session["a"] == 1
+    header = session.set_cookie_header()
+    stored_payload, _ = Signer(SECRET).unsign(_token(header))
+    accessed, created, state = json.loads(stored_payload)
+    assert (accessed, created, state) == (int(clock.now), 1700000000.5, {"a": 1})
+    assert stored_payload.startswith(f"[{int(clock.now)}, 1700000000.5, {{".encode())

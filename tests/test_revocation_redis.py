@@ -1,0 +1,622 @@
+"""Revocation against a real redis-server, started and stopped by these tests.
+
+A session-scoped server serves most tests (each test uses its own key prefix);
+the outage tests start their own server so they can stop it mid-run.  Under
+CI=true a missing redis-server or redis-py fails the tests instead of skipping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cookiesession import SignedCookieSessionFactory
+from cookiesession.exceptions import MissingDependency, RevocationUnavailable
+from cookiesession.factory import SessionFactory
+from cookiesession.revocation import DEFAULT_TIMEOUT, RedisRevocationStore, revoke
+from cookiesession.session import CookieSession
+from tests.conftest import require, require_executable
+
+pytestmark = pytest.mark.redis
+
+SECRET = "revocation-redis-test-secret-" + "y" * 40
+SKEW = 60  # session._SKEW_ALLOWANCE
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """A throwaway redis-server on a loopback port: no persistence, no config file."""
+
+    def __init__(self, executable: str) -> None:
+        self.executable = executable
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        # fmt: off
+        command = [
+            self.executable, "--save", "", "--appendonly", "no",
+            "--port", str(self.port), "--bind", "127.0.0.1",
+        ]
+        # fmt: on
+        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        import redis
+
+        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        deadline = time.monotonic() + 10
+        try:
+            while True:
+                assert self._process is not None
+                if self._process.poll() is not None:
+                    raise RuntimeError(f"redis-server exited: {self._process.stderr!r}")
+                try:
+                    if client.ping():
+                        return
+                except redis.exceptions.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+    def client(self) -> Any:
+        import redis
+
+        return redis.Redis(port=self.port, socket_timeout=2, decode_responses=True)
+
+
+def _new_server() -> RedisServer:
+    executable = require_executable("redis-server")
+    require(importlib.util.find_spec("redis") is not None, "redis-py (the cookiesession[redis] extra)")
+    return RedisServer(executable)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = _new_server()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_redis_server() -> Iterator[RedisServer]:
+    """A server this test alone uses, so it may stop it."""
+    server = _new_server()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture
+def store(redis_server: RedisServer, prefix: str) -> Iterator[RedisRevocationStore]:
+    # A generous timeout: the test suite shares two CPUs with other work.
+    redis_store = RedisRevocationStore(redis_server.url, prefix=prefix, timeout=1)
+    yield redis_store
+    redis_store.close()
+
+
+def _factory(store: RedisRevocationStore, **options: Any) -> SessionFactory:
+    return SignedCookieSessionFactory(SECRET, revocation=store, **options)
+
+
+def _token(session: CookieSession) -> str:
+    header = session.set_cookie_header()
+    assert header is not None
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+def _logged_in(factory: SessionFactory) -> tuple[CookieSession, str]:
+    session = factory.from_cookie_value(None)
+    session["user"] = "alice"
+    return session, _token(session)
+
+
+# -- the store ------------------------------------------------------------------------------
+
+
+def test_revoke_sets_a_key_with_a_ttl(store: RedisRevocationStore, redis_server: RedisServer) -> None:
+    store.revoke("sid-1", 1260)
+    client = redis_server.client()
+    key = store.prefix + "sid-1"
+    assert client.get(key) == "1"
+    ttl_ms = client.pttl(key)
+    assert 1_250_000 < ttl_ms <= 1_260_000
+    assert store.is_revoked("sid-1") is True
+    assert store.is_revoked("sid-2") is False
+    client.close()
+
+
+def test_revoke_without_ttl_uses_unbounded_ttl(redis_server: RedisServer, prefix: str) -> None:
+    store = RedisRevocationStore(redis_server.url, prefix=prefix, timeout=1, unbounded_ttl=5000)
+    store.revoke("sid")
+    client = redis_server.client()
+    assert 4_990_000 < client.pttl(prefix + "sid") <= 5_000_000
+    client.close()
+    store.close()
+
+
+def test_short_ttl_expires_in_redis(store: RedisRevocationStore) -> None:
+    store.revoke("short", 0.05)  # 50 ms
+    deadline = time.monotonic() + 5
+    while store.is_revoked("short") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store.is_revoked("short") is False
+
+
+def test_key_prefix_is_configurable(redis_server: RedisServer) -> None:
+    store = RedisRevocationStore(redis_server.url, prefix="myapp:logout:", timeout=1)
+    store.revoke("abc", 60)
+    client = redis_server.client()
+    assert client.exists("myapp:logout:abc") == 1
+    client.delete("myapp:logout:abc")
+    client.close()
+    store.close()
+
+
+def test_async_client(store: RedisRevocationStore) -> None:
+    async def run() -> tuple[bool, bool, bool]:
+        await store.revoke_async("async-sid", 60)
+        result = (
+            await store.is_revoked_async("async-sid"),
+            await store.is_revoked_async("other"),
+            store.is_revoked("async-sid"),  # and the blocking client sees it too
+        )
+        await store.aclose()
+        return result
+
+    assert asyncio.run(run()) == (True, False, True)
+    # A second event loop gets its own client.
+
+    async def second_loop() -> bool:
+        result = await store.is_revoked_async("async-sid")
+        await store.aclose()
+        return result
+
+    assert asyncio.run(second_loop()) is True
+
+
+def test_ready_clients_can_be_passed_in(redis_server: RedisServer, prefix: str) -> None:
+    import redis
+    import redis.asyncio
+
+    client = redis.Redis(port=redis_server.port, socket_timeout=1)
+    sync_store = RedisRevocationStore(client=client, prefix=prefix)
+    sync_store.revoke("x", 60)
+    assert sync_store.client is client
+
+    async def run() -> bool:
+        async_client = redis.asyncio.Redis(port=redis_server.port, socket_timeout=1)
+        async_store = RedisRevocationStore(async_client=async_client, prefix=prefix)
+        result = await async_store.is_revoked_async("x")
+        await async_client.aclose()
+        return result
+
+    assert asyncio.run(run()) is True
+    client.close()
+
+
+def test_missing_redis_py_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # makes `import redis` fail
+    with pytest.raises(MissingDependency, match=r"pip install 'cookiesession\[redis\]'"):
+        RedisRevocationStore("redis://127.0.0.1:6379/0")
+
+
+def test_store_options_are_checked() -> None:
+    require(importlib.util.find_spec("redis") is not None, "redis-py")
+    with pytest.raises(ValueError, match="on_error must be 'open' or 'closed'"):
+        RedisRevocationStore("redis://x", on_error="ignore")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="needs a url"):
+        RedisRevocationStore()
+    with pytest.raises(ValueError, match="timeout=0 must be above 0"):
+        RedisRevocationStore("redis://x", timeout=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"url": b"redis://x"}, "url must be a str"),
+        ({"url": "redis://x", "timeout": "5"}, "timeout must be a number of seconds"),
+        ({"url": "redis://x", "connect_timeout": 61}, "connect_timeout=61 must be above 0"),
+        ({"url": "redis://x", "prefix": 1}, "prefix must be a str"),
+    ],
+)
+def test_store_option_types_are_checked(options: dict[str, Any], message: str) -> None:
+    require(importlib.util.find_spec("redis") is not None, "redis-py")
+    with pytest.raises(ValueError, match=message):
+        RedisRevocationStore(**options)
+
+
+def test_a_store_with_one_kind_of_client_refuses_the_other() -> None:
+    require(importlib.util.find_spec("redis") is not None, "redis-py")
+    import redis
+    import redis.asyncio
+
+    sync_only = RedisRevocationStore(client=redis.Redis(port=1))
+    async_only = RedisRevocationStore(async_client=redis.asyncio.Redis(port=1))
+    with pytest.raises(ValueError, match="has only an async_client"):
+        async_only.is_revoked("x")
+    with pytest.raises(ValueError, match="has only a blocking client"):
+        asyncio.run(sync_only.is_revoked_async("x"))
+
+
+def test_default_timeouts_are_a_few_milliseconds_without_retries() -> None:
+    require(importlib.util.find_spec("redis") is not None, "redis-py")
+    store = RedisRevocationStore("redis://:hunter2@127.0.0.1:1/0")
+    kwargs = store.client.connection_pool.connection_kwargs
+    assert (DEFAULT_TIMEOUT, kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (0.005,) * 3
+    assert store.client.get_retry().get_retries() == 0
+    assert "hunter2" not in repr(store)
+
+
+# -- sessions across servers -----------------------------------------------------------------
+
+
+def test_two_factories_share_one_redis(store: RedisRevocationStore, redis_server: RedisServer) -> None:
+    other_store = RedisRevocationStore(redis_server.url, prefix=store.prefix, timeout=1)
+    server_a, server_b = _factory(store), _factory(other_store)
+    _, token = _logged_in(server_a)
+    on_b = server_b.from_cookie_value(token)
+    assert on_b["user"] == "alice"
+    on_b.invalidate()
+    refused = server_a.from_cookie_value(token)
+    assert (dict(refused), refused.new) == ({}, True)
+    client = redis_server.client()
+    assert 1_250_000 < client.pttl(store.prefix + _sid_in(token)) <= 1_260_000
+    client.close()
+    other_store.close()
+
+
+def _sid_in(token: str) -> str:
+    # The id inside a token, read without the store (the store now refuses it).
+    plain = SignedCookieSessionFactory(SECRET)
+    sid = plain.from_cookie_value(token).get("_sid_")
+    assert isinstance(sid, str)
+    return sid
+
+
+def test_module_revoke_through_redis(store: RedisRevocationStore, redis_server: RedisServer) -> None:
+    factory = _factory(store, timeout=None, absolute_timeout=86400)
+    session, token = _logged_in(factory)
+    sid = session.session_id
+    assert sid is not None
+    revoke(factory, sid)
+    assert dict(factory.from_cookie_value(token)) == {}
+    client = redis_server.client()
+    assert 86_400_000 < client.pttl(store.prefix + sid) <= (86_400 + SKEW) * 1000
+    client.close()
+
+
+def test_two_real_pyramid_apps_share_one_redis(redis_server: RedisServer, prefix: str) -> None:
+    require(importlib.util.find_spec("pyramid") is not None, "pyramid")
+    require(importlib.util.find_spec("webtest") is not None, "webtest")
+    from pyramid.config import Configurator
+    from pyramid.interfaces import ISessionFactory
+    from pyramid.request import Request
+    from pyramid.response import Response
+    from webtest import TestApp
+
+    stores: list[RedisRevocationStore] = []
+
+    def make_app(from_settings: bool) -> TestApp:
+        if from_settings:  # config.include("cookiesession.pyramid") and .ini-style settings
+            settings = {
+                "cookiesession.secret": SECRET,
+                "cookiesession.revocation": redis_server.url,
+                "cookiesession.revocation_timeout": "1",
+            }
+            config = Configurator(settings=settings)
+            config.include("cookiesession.pyramid")
+            config.commit()
+            store = config.registry.queryUtility(ISessionFactory)._revocation
+            store.prefix = prefix
+        else:
+            store = RedisRevocationStore(redis_server.url, prefix=prefix, timeout=1)
+            config = Configurator()
+            config.set_session_factory(SignedCookieSessionFactory(SECRET, revocation=store))
+        stores.append(store)
+
+        def login(request: Request) -> Response:
+            request.session["user"] = request.params["user"]
+            return Response("ok")
+
+        def whoami(request: Request) -> Response:
+            return Response(request.session.get("user", "anonymous"))
+
+        def logout(request: Request) -> Response:
+            request.session.invalidate()
+            return Response("bye")
+
+        for name, view in (("login", login), ("whoami", whoami), ("logout", logout)):
+            config.add_route(name, f"/{name}")
+            config.add_view(view, route_name=name)
+        return TestApp(config.make_wsgi_app())
+
+    app_a, app_b = make_app(from_settings=True), make_app(from_settings=False)
+    login = app_a.get("/login", params={"user": "alice"})
+    cookie = login.headers["Set-Cookie"].split(";", 1)[0]
+    assert app_b.get("/whoami", headers={"Cookie": cookie}).text == "alice"
+    logout = app_b.get("/logout", headers={"Cookie": cookie})
+    assert logout.headers["Set-Cookie"].startswith("session=; Max-Age=0;")
+    # The copy of the old cookie is refused by both apps.
+    assert app_a.get("/whoami", headers={"Cookie": cookie}).text == "anonymous"
+    assert app_b.get("/whoami", headers={"Cookie": cookie}).text == "anonymous"
+    # Another user's session is untouched, and alice can sign in again.
+    other = app_b.get("/login", params={"user": "bob"}).headers["Set-Cookie"].split(";", 1)[0]
+    assert app_a.get("/whoami", headers={"Cookie": other}).text == "bob"
+    again = app_a.get("/login", params={"user": "alice"}).headers["Set-Cookie"].split(";", 1)[0]
+    assert app_b.get("/whoami", headers={"Cookie": again}).text == "alice"
+    for store in stores:
+        store.close()
+
+
+# -- Redis unreachable -----------------------------------------------------------------------
+
+
+def test_stopped_redis_fails_open_or_closed_as_configured(
+    own_redis_server: RedisServer, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = own_redis_server.url
+    fail_open = RedisRevocationStore(url, prefix=prefix, timeout=1, on_error="open")
+    fail_closed = RedisRevocationStore(url, prefix=prefix, timeout=1, on_error="closed")
+    open_factory, closed_factory = _factory(fail_open), _factory(fail_closed)
+    ended, ended_token = _logged_in(open_factory)
+    ended_sid = ended.session_id
+    assert ended_sid is not None
+    open_factory.from_cookie_value(ended_token).invalidate()
+    _, alive_token = _logged_in(open_factory)
+    assert dict(closed_factory.from_cookie_value(alive_token))["user"] == "alice"
+    assert dict(closed_factory.from_cookie_value(ended_token)) == {}
+
+    own_redis_server.stop()
+
+    with caplog.at_level(logging.ERROR, logger="cookiesession.revocation"):
+        # Fail open: sessions are accepted, the ended one too (the documented cost).
+        assert dict(open_factory.from_cookie_value(alive_token))["user"] == "alice"
+        assert dict(open_factory.from_cookie_value(ended_token))["user"] == "alice"
+        # Fail closed: every session with an id is refused, as if revoked.
+        refused = closed_factory.from_cookie_value(alive_token)
+        assert (dict(refused), refused.new) == ({}, True)
+        # A logout while Redis is down raises, after emptying the session.
+        session = closed_factory.from_cookie_value(None)
+        session["user"] = "carol"
+        token = _token(session)
+        down = open_factory.from_cookie_value(token)
+        with pytest.raises(RevocationUnavailable, match="could not record the logout"):
+            down.invalidate()
+        assert down.set_cookie_header(failed=True) == open_factory._cookie.delete_cookie()
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == [
+        "revocation store unavailable while checking a session (ConnectionError); "
+        "on_error='open': treated as not revoked",
+        "revocation store unavailable while checking a session (ConnectionError); "
+        "on_error='closed': treated as revoked",
+        "revocation store unavailable: a logout was not recorded (ConnectionError)",
+    ]
+    sid = session.session_id
+    assert [m for m in messages if ended_sid in m or (sid is not None and sid in m)] == []
+
+    # When Redis is back (empty: it persists nothing), checks work again.
+    own_redis_server.start()
+    assert fail_closed.is_revoked("nobody") is False
+    fail_open.close()
+    fail_closed.close()
+
+
+def test_stopped_redis_on_the_asyncio_path(own_redis_server: RedisServer, prefix: str) -> None:
+    fail_open = RedisRevocationStore(own_redis_server.url, prefix=prefix, timeout=1, on_error="open")
+    fail_closed = RedisRevocationStore(own_redis_server.url, prefix=prefix, timeout=1, on_error="closed")
+    _, token = _logged_in(_factory(fail_open))
+    own_redis_server.stop()
+
+    async def run() -> tuple[bool, bool, bool]:
+        opened = await _factory(fail_open).from_cookie_value_async(token)
+        closed = await _factory(fail_closed).from_cookie_value_async(token)
+        try:
+            await opened.invalidate_async()
+        except RevocationUnavailable:
+            raised = True
+        else:
+            raised = False
+        return opened.new, closed.new, raised
+
+    # opened: still logged in (then invalidated); closed: a fresh session.
+    assert asyncio.run(run()) == (False, True, True)
+
+
+def test_silent_redis_is_bounded_by_the_timeout() -> None:
+    require(importlib.util.find_spec("redis") is not None, "redis-py")
+    # A server that accepts connections and never answers: without the socket
+    # timeout these calls would hang.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        fail_open = RedisRevocationStore(url, on_error="open", timeout=0.05)
+        fail_closed = RedisRevocationStore(url, on_error="closed", timeout=0.05)
+        assert (fail_open.is_revoked("a"), fail_closed.is_revoked("a")) == (False, True)
+        assert asyncio.run(fail_closed.is_revoked_async("a")) is True
+        with pytest.raises(RevocationUnavailable):
+            fail_open.revoke("a", 10)
+
+
+class _AsyncOnlyRedisStore(RedisRevocationStore):
+    """Fails the test if the ASGI path makes a blocking Redis call."""
+
+    def is_revoked(self, session_id: str) -> bool:
+        raise AssertionError("blocking is_revoked() on the event loop")
+
+    def revoke(self, session_id: str, ttl: float | None = None) -> None:
+        raise AssertionError("blocking revoke() on the event loop")
+
+
+def test_two_starlette_apps_share_one_redis_without_blocking(redis_server: RedisServer, prefix: str) -> None:
+    require(importlib.util.find_spec("starlette") is not None, "Starlette")
+    require(importlib.util.find_spec("httpx") is not None, "httpx")
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from cookiesession.asgi import SessionMiddleware
+
+    async def login(request: Request) -> PlainTextResponse:
+        request.session["user"] = request.query_params["user"]
+        return PlainTextResponse("ok")
+
+    async def whoami(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(request.session.get("user", "anonymous"))
+
+    async def logout(request: Request) -> PlainTextResponse:
+        request.session.invalidate()  # type: ignore[attr-defined]  # no I/O here: the middleware awaits
+        return PlainTextResponse("bye")
+
+    async def untouched(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("no session")
+
+    def make_app() -> tuple[Any, RedisRevocationStore]:
+        store = _AsyncOnlyRedisStore(redis_server.url, prefix=prefix, timeout=1)
+        factory = SignedCookieSessionFactory(SECRET, revocation=store)
+        routes = [Route(f"/{view.__name__}", view) for view in (login, whoami, logout, untouched)]
+        return Starlette(
+            routes=routes, middleware=[Middleware(SessionMiddleware, session_factory=factory)]
+        ), store
+
+    (app_a, store_a), (app_b, store_b) = make_app(), make_app()
+
+    async def run() -> list[str | None]:
+        seen: list[str | None] = []
+        a = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_a), base_url="http://a")
+        b = httpx.AsyncClient(transport=httpx.ASGITransport(app=app_b), base_url="http://b")
+        async with a, b:
+            cookie = (await a.get("/login", params={"user": "alice"})).headers["set-cookie"].split(";")[0]
+            a.cookies.clear()
+            seen.append((await b.get("/whoami", headers={"Cookie": cookie})).text)
+            b.cookies.clear()
+            untouched = await a.get("/untouched", headers={"Cookie": cookie})
+            seen.append(untouched.headers.get("set-cookie"))
+            logout = await b.get("/logout", headers={"Cookie": cookie})
+            seen.append(logout.headers["set-cookie"].split(";")[0])
+            b.cookies.clear()
+            seen.append((await a.get("/whoami", headers={"Cookie": cookie})).text)
+            seen.append((await b.get("/whoami", headers={"Cookie": cookie})).text)
+            await store_a.aclose()
+            await store_b.aclose()
+        return seen
+
+    assert asyncio.run(run()) == ["alice", None, "session=", "anonymous", "anonymous"]
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_cli_revokes_a_cookie(
+    store: RedisRevocationStore,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cookiesession.cli import main
+
+    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    factory = _factory(store)
+    session, token = _logged_in(factory)
+    sid = session.session_id
+    assert sid is not None
+    argv = ["revoke", token, "--redis-url", redis_server.url, "--prefix", store.prefix, "--timeout", "1200"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"revoked session {sid} for 1260 s (until ")
+    client = redis_server.client()
+    assert 1_250_000 < client.pttl(store.prefix + sid) <= 1_260_000
+    client.close()
+    assert dict(factory.from_cookie_value(token)) == {}
+
+
+def test_cli_revoke_refuses_what_it_cannot_revoke(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cookiesession.cli import main
+
+    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    monkeypatch.delenv("COOKIESESSION_REDIS_URL", raising=False)
+    plain = SignedCookieSessionFactory(SECRET).from_cookie_value(None)
+    plain["user"] = "alice"
+    without_id = _token(plain)
+    url = ["--redis-url", redis_server.url]
+    codes = [
+        main(["revoke", without_id, *url]),
+        main(["revoke", without_id[:-2] + "AA", *url]),  # forged
+        main(["revoke", without_id]),  # no Redis URL
+    ]
+    errors = capsys.readouterr().err.splitlines()
+    assert codes == [1, 1, 2]
+    assert errors[0] == (
+        "cookiesession: error: invalid cookie: the session has no id: it was stored by a factory "
+        "without revocation=, so it cannot be revoked"
+    )
+    assert errors[2] == (
+        "cookiesession: error: no Redis: pass --redis-url URL or set the COOKIESESSION_REDIS_URL "
+        "environment variable"
+    )
+
+
+def test_cli_revoke_when_redis_is_down(
+    store: RedisRevocationStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cookiesession.cli import main
+
+    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    _, token = _logged_in(_factory(store))
+    with socket.socket() as closed:  # held, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("COOKIESESSION_REDIS_URL", f"redis://127.0.0.1:{closed.getsockname()[1]}/0")
+        code = main(["revoke", token, "--redis-timeout", "0.5"])
+    assert code == 3
+    assert capsys.readouterr().err == (
+        "cookiesession: error: could not reach Redis to record the revocation; nothing was revoked\n"
+    )
