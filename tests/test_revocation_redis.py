@@ -567,7 +567,18 @@ def test_cli_revokes_a_cookie(
     session, token = _logged_in(factory)
     sid = session.session_id
     assert sid is not None
-    argv = ["revoke", token, "--redis-url", redis_server.url, "--prefix", store.prefix, "--timeout", "1200"]
+    # A token may start with '-', so it goes after '--'.
+    argv = [
+        "revoke",
+        "--redis-url",
+        redis_server.url,
+        "--prefix",
+        store.prefix,
+        "--timeout",
+        "1200",
+        "--",
+        token,
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"revoked session {sid} for 1260 s (until ")
@@ -589,9 +600,9 @@ def test_cli_revoke_refuses_what_it_cannot_revoke(
     without_id = _token(plain)
     url = ["--redis-url", redis_server.url]
     codes = [
-        main(["revoke", without_id, *url]),
-        main(["revoke", without_id[:-2] + "AA", *url]),  # forged
-        main(["revoke", without_id]),  # no Redis URL
+        main(["revoke", *url, "--", without_id]),
+        main(["revoke", *url, "--", without_id[:-2] + "AA"]),  # forged
+        main(["revoke", "--", without_id]),  # no Redis URL
     ]
     errors = capsys.readouterr().err.splitlines()
     assert codes == [1, 1, 2]
@@ -615,7 +626,7 @@ def test_cli_revoke_when_redis_is_down(
     with socket.socket() as closed:  # held, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         monkeypatch.setenv("COOKIESESSION_REDIS_URL", f"redis://127.0.0.1:{closed.getsockname()[1]}/0")
-        code = main(["revoke", token, "--redis-timeout", "0.5"])
+        code = main(["revoke", "--redis-timeout", "0.5", "--", token])
     assert code == 3
     assert capsys.readouterr().err == (
         "cookiesession: error: could not reach Redis to record the revocation; nothing was revoked\n"

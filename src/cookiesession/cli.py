@@ -470,7 +470,8 @@ def _build_parser() -> argparse.ArgumentParser:
     decode.add_argument(
         "token",
         metavar="TOKEN",
-        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input",
+        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input "
+        "(a value that starts with '-' goes after --, as in: decode -- -AbC...)",
     )
     _add_secret_options(decode, fallbacks=True)
     decode.add_argument(
@@ -511,7 +512,8 @@ def _build_parser() -> argparse.ArgumentParser:
     revoke.add_argument(
         "token",
         metavar="TOKEN",
-        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input",
+        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input "
+        "(a value that starts with '-' goes after --, as in: decode -- -AbC...)",
     )
     revoke.add_argument(
         "--redis-url", metavar="URL", help=f"the applications' Redis (default: ${REDIS_URL_ENV})"
