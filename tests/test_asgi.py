@@ -139,6 +139,26 @@ def test_vary_is_merged_into_the_endpoint_vary() -> None:
     assert len(response.headers.get_list("set-cookie")) == 1
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ([], [(b"vary", b"Cookie")]),
+        ([(b"Vary", b"Accept")], [(b"Vary", b"Accept, Cookie")]),
+        ([(b"Vary", b"Accept"), (b"vary", b"cookie")], [(b"Vary", b"Accept"), (b"vary", b"cookie")]),
+        ([(b"Vary", b"Accept"), (b"Vary", b"*")], [(b"Vary", b"Accept"), (b"Vary", b"*")]),
+        ([(b"Vary", b"")], [(b"Vary", b"Cookie")]),
+    ],
+)
+def test_vary_merge_looks_at_every_vary_header(
+    before: list[tuple[bytes, bytes]], after: list[tuple[bytes, bytes]]
+) -> None:
+    from cookiesession.asgi import _merge_vary
+
+    headers = list(before)
+    _merge_vary(headers)
+    assert headers == after
+
+
 def test_csrf_token_round_trip() -> None:
     client = _client(starlette_app(_factory()))
     form = client.get("/form")

@@ -29,7 +29,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ._lazy import LazySession, check_session_factory
-from .cookies import merge_vary
 from .session import CookieSession
 
 __all__ = ["SessionMiddleware"]
@@ -55,7 +54,7 @@ def _cookie_header(scope: Scope) -> str:
 
 
 def _with_session_headers(message: Message, lazy: LazySession) -> Message:
-    headers: list[tuple[bytes, bytes]] = [(bytes(n), bytes(v)) for n, v in message.get("headers", ())]
+    headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
     if lazy.vary:
         _merge_vary(headers)
     cookie = lazy.set_cookie_header(failed=False)
@@ -67,13 +66,21 @@ def _with_session_headers(message: Message, lazy: LazySession) -> Message:
 
 
 def _merge_vary(headers: list[tuple[bytes, bytes]]) -> None:
+    # cookies.merge_vary, for ASGI's byte headers: every Vary header is looked at,
+    # so Cookie is never listed twice.
+    first = None
     for i, (name, value) in enumerate(headers):
         if name.lower() == b"vary":
-            one = [("Vary", value.decode("latin-1"))]
-            merge_vary(one)
-            headers[i] = (name, one[0][1].encode("latin-1"))
-            return
-    headers.append((b"vary", b"Cookie"))
+            tokens = {token.strip().lower() for token in value.split(b",")}
+            if b"cookie" in tokens or b"*" in tokens:
+                return
+            if first is None:
+                first = i
+    if first is None:
+        headers.append((b"vary", b"Cookie"))
+        return
+    name, value = headers[first]
+    headers[first] = (name, value + b", Cookie" if value.strip() else b"Cookie")
 
 
 class SessionMiddleware:
