@@ -20,7 +20,6 @@ module is imported, so ``import cookiesession`` works without the extra.
 
 from __future__ import annotations
 
-import hmac
 import os
 import time
 import warnings
@@ -30,14 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .exceptions import BadCookie, BadSignature, ConfigurationError, ConfigurationTypeError, MissingDependency
 from .factory import SessionFactory, make_session_factory
 from .serializers import JSONSerializer
-from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, b64decode, b64encode
-
-try:  # OpenSSL's HMAC object: its copy() skips the Python wrapper of hmac.HMAC (about 1 us)
-    import _hashlib
-
-    _openssl_hmac_new: Callable[..., Any] | None = _hashlib.hmac_new
-except ImportError:  # pragma: no cover - CPython built without OpenSSL
-    _openssl_hmac_new = None
+from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, b64decode, b64encode, keyed_hmac
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -74,13 +66,6 @@ def _secret_bytes(secret: object, name: str) -> bytes:
     if not secret:
         raise ConfigurationError(f"{name} is empty; generate one with `python -m cookiesession keygen`")
     return secret if isinstance(secret, bytes) else secret.encode("utf-8")
-
-
-def _hmac_sha256(key: bytes) -> Any:
-    """An HMAC-SHA256 keyed once, to be ``.copy()``-ed for each cookie."""
-    if _openssl_hmac_new is not None:
-        return _openssl_hmac_new(key, digestmod="sha256")
-    return hmac.new(key, digestmod="sha256")  # pragma: no cover - CPython built without OpenSSL
 
 
 def _label_bytes(salt: object) -> bytes:
@@ -137,7 +122,7 @@ class Encryptor:
                     stacklevel=3,
                 )
             key = HKDF(algorithm=hashes.SHA256(), length=_KEY_SIZE, salt=None, info=info).derive(ikm)
-            templates.append(_hmac_sha256(key))
+            templates.append(keyed_hmac(key, "sha256", 32))
         self._templates = tuple(templates)
         # The cookie name is the associated data: authenticated, not stored in the token.
         self._aad = cookie_name.encode("utf-8")

@@ -137,7 +137,7 @@ def b64decode(token: str) -> bytes:
 _compare_digest = hmac.compare_digest
 
 
-def _keyed_hmac(key: bytes, hashalg: str, digest_size: int) -> Any:
+def keyed_hmac(key: bytes, hashalg: str, digest_size: int) -> Any:
     """An HMAC keyed once, to be ``.copy()``-ed per message.
 
     OpenSSL's own HMAC object where this Python has it: ``hmac.HMAC.copy()`` adds a
@@ -191,7 +191,7 @@ class Signer:
                 SecretTooShortWarning,
                 stacklevel=3,
             )
-        self._templates = tuple(_keyed_hmac(k, self.hashalg, self.digest_size) for k in keys)
+        self._templates = tuple(keyed_hmac(k, self.hashalg, self.digest_size) for k in keys)
 
     def __repr__(self) -> str:
         n = len(self._templates) - 1
