@@ -238,9 +238,9 @@ def test_any_signed_bytes(payload: bytes) -> None:
 def test_any_signed_timestamps(accessed: object, created: object) -> None:
     payload = json.dumps([accessed, created, {"k": 1}])
     report = _session_for(f"session={_signed(payload)}")
-    # Finite numbers (not bools, not strings) within float's range are timestamps.
+    # Finite floats, and ints that float() can convert (not bools, not strings), are timestamps.
     numbers = all(
-        type(t) in (int, float) and math.isfinite(t) and abs(t) < 2**1023  # type: ignore[arg-type]
+        (type(t) is int and abs(t) <= 2**1023) or (type(t) is float and math.isfinite(t))
         for t in (accessed, created)
     )
     if not numbers:

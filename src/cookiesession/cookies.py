@@ -50,6 +50,28 @@ def find_cookie(header: str, name: str) -> str | None:
     found is untrusted text; the signature check decides what it is worth.
     """
     key = name + "="
+    if (
+        header.startswith(key)
+        and ";" not in header
+        and "," not in header
+        and " " not in header
+        and "\t" not in header
+    ):
+        # The usual header, our cookie alone: with no separator anywhere, no later
+        # pair can start, so the search below would stop at 0 too (after scanning
+        # the whole value backwards).
+        value = header[len(key) :]
+    else:
+        found = _last_pair_value(header, key)
+        if found is None:
+            return None
+        value = found
+    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        value = value[1:-1]
+    return value
+
+
+def _last_pair_value(header: str, key: str) -> str | None:
     end = len(header)
     while True:
         pos = header.rfind(key, 0, end)
@@ -62,10 +84,7 @@ def find_cookie(header: str, name: str) -> str | None:
     start = pos + len(key)
     stop = header.find(";", start)
     value = header[start:] if stop < 0 else header[start:stop]
-    value = value.strip(" \t")
-    if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
-        value = value[1:-1]
-    return value
+    return value.strip(" \t")
 
 
 def merge_vary(headers: MutableSequence[tuple[str, str]], field: str = "Cookie") -> None:
