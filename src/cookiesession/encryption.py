@@ -26,10 +26,10 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import BadCookie, BadSignature, ConfigurationError, ConfigurationTypeError, MissingDependency
+from .exceptions import BadCookie, BadSignature, ConfigurationTypeError, MissingDependency
 from .factory import SessionFactory, make_session_factory
 from .serializers import JSONSerializer
-from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, b64decode, b64encode, keyed_hmac
+from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, b64decode, b64encode, check_secret, keyed_hmac
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -58,14 +58,8 @@ _INSTALL_HINT = "encrypted sessions need the 'cryptography' package: pip install
 
 
 def _secret_bytes(secret: object, name: str) -> bytes:
-    if not isinstance(secret, (str, bytes)):
-        raise ConfigurationTypeError(
-            f"{name} must be a str or bytes, not {type(secret).__name__}; generate one "
-            f"with `python -m cookiesession keygen`"
-        )
-    if not secret:
-        raise ConfigurationError(f"{name} is empty; generate one with `python -m cookiesession keygen`")
-    return secret if isinstance(secret, bytes) else secret.encode("utf-8")
+    checked = check_secret(secret, name)
+    return checked if isinstance(checked, bytes) else checked.encode("utf-8")
 
 
 def _label_bytes(salt: object) -> bytes:

@@ -80,8 +80,8 @@ def _to_bytes(value: str | bytes, encoding: str) -> bytes:
     return value if isinstance(value, bytes) else value.encode(encoding)
 
 
-def derive_hmac_key(secret: object, salt: object, *, name: str = "secret") -> bytes:
-    """Return Pyramid's HMAC key for ``secret`` and ``salt`` (salt first, no separator)."""
+def check_secret(secret: object, name: str = "secret") -> str | bytes:
+    """Return ``secret`` if it is a non-empty str or bytes; raise a configuration error otherwise."""
     if not isinstance(secret, (str, bytes)):
         raise ConfigurationTypeError(
             f"{name} must be a str or bytes, not {type(secret).__name__}; generate one "
@@ -89,6 +89,12 @@ def derive_hmac_key(secret: object, salt: object, *, name: str = "secret") -> by
         )
     if not secret:
         raise ConfigurationError(f"{name} is empty; generate one with `python -m cookiesession keygen`")
+    return secret
+
+
+def derive_hmac_key(secret: object, salt: object, *, name: str = "secret") -> bytes:
+    """Return Pyramid's HMAC key for ``secret`` and ``salt`` (salt first, no separator)."""
+    secret = check_secret(secret, name)
     if salt is None:
         salt = ""
     if not isinstance(salt, (str, bytes)):
