@@ -8,10 +8,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: test lint types unit demo bench fuzz load system-deps clean dist
 
+# constraints.txt pins the versions CI tests with, resolved for Python 3.11; on
+# another Python, pip picks the newest versions that fit the ranges in pyproject.toml.
+CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints.txt" if sys.version_info[:2] == (3, 11) else "")')
+
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
 # Chromium (browser tests) and redis-server (revocation tests) come from Debian's
@@ -42,7 +46,7 @@ bench: $(STAMP)
 FUZZ_SECONDS ?= 60
 FUZZ_STAMP   := $(VENV)/.fuzz-installed
 $(FUZZ_STAMP): $(STAMP)
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,fuzz]'
+	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test,fuzz]'
 	touch $(FUZZ_STAMP)
 
 fuzz: $(FUZZ_STAMP)
