@@ -408,6 +408,15 @@ def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
 # -- the command line ------------------------------------------------------------------
 
 
+def _add_token_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "token",
+        metavar="TOKEN",
+        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input "
+        "(a value that starts with '-' goes after --, as in: decode -- -AbC...)",
+    )
+
+
 def _add_secret_options(parser: argparse.ArgumentParser, *, fallbacks: bool) -> None:
     group = parser.add_argument_group("secret and format")
     group.add_argument(
@@ -467,12 +476,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description=_cmd_doc("decode"),
         allow_abbrev=False,
     )
-    decode.add_argument(
-        "token",
-        metavar="TOKEN",
-        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input "
-        "(a value that starts with '-' goes after --, as in: decode -- -AbC...)",
-    )
+    _add_token_argument(decode)
     _add_secret_options(decode, fallbacks=True)
     decode.add_argument(
         "--timeout", type=_seconds, metavar="S", help="the factory's idle timeout, in seconds"
@@ -509,12 +513,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description=_cmd_doc("revoke"),
         allow_abbrev=False,
     )
-    revoke.add_argument(
-        "token",
-        metavar="TOKEN",
-        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input "
-        "(a value that starts with '-' goes after --, as in: decode -- -AbC...)",
-    )
+    _add_token_argument(revoke)
     revoke.add_argument(
         "--redis-url", metavar="URL", help=f"the applications' Redis (default: ${REDIS_URL_ENV})"
     )
