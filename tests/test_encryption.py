@@ -44,6 +44,7 @@ from cookiesession.factory import SessionFactory, make_session_factory
 from cookiesession.serializers import JSONSerializer
 from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, b64decode, b64encode, derive_hmac_key
 from tests.conftest import FakeClock, require
+from tests.strategies import json_states
 
 HAVE_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 SECRET = "encryption-test-secret-" + "0123456789abcdef" * 4
@@ -55,20 +56,6 @@ REJECTED: tuple[bool, dict[str, Any]] = (True, {})  # (session.new, state) of a 
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**64), max_value=2**64)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=16,
-)
-json_states = st.dictionaries(st.text(max_size=8), json_values, max_size=5)
 
 
 def _factory(secret: str | bytes = SECRET, **options: Any) -> SessionFactory:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from cookiesession import BadCookie, BadSignature, SessionTooLarge, SignedCookieSessionFactory
 from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, b64decode, b64encode
 from tests.conftest import FakeClock, require
+from tests.strategies import json_states
 
 try:
     import webob.cookies
@@ -42,22 +43,6 @@ URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-# JSON-native state: what survives json.dumps/json.loads unchanged (no tuples, str keys only,
-# no NaN, which is not equal to itself).
-json_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**64), max_value=2**64)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
-    max_leaves=16,
-)
-json_states = st.dictionaries(st.text(max_size=8), json_values, max_size=5)
 
 
 def _factory(clock: Callable[[], float] = lambda: NOW, **options: Any) -> Any:
