@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
@@ -232,6 +233,32 @@ def test_modified_and_accessed_keep_their_meanings() -> None:
     assert session.set_cookie_header() is not None
     session.modified = False
     assert session.set_cookie_header() is None
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda s: s["n"],
+        lambda s: s.get("n"),
+        lambda s: "n" in s,
+        lambda s: len(s),
+        lambda s: list(s.items()),
+        lambda s: s.setdefault("m", 1),
+    ],
+    ids=["getitem", "get", "contains", "len", "items", "setdefault"],
+)
+def test_every_read_counts_as_flask_access(read: Callable[[Any], object]) -> None:
+    # For Flask versions that do not assign `accessed` themselves (Vary: Cookie).
+    from cookiesession.flask import CookieSessionInterface, FlaskCookieSession
+
+    interface = CookieSessionInterface(SignedCookieSessionFactory(SECRET, clock=FakeClock(1_700_000_000)))
+    cls = interface.session_class(make_app())
+    assert cls is not None
+    session = cast(FlaskCookieSession, cls.from_cookie_value(None))
+    dict.__setitem__(session, "n", 1)
+    assert session._flask_accessed is False
+    read(session)
+    assert session._flask_accessed is True
 
 
 @settings(max_examples=100, deadline=None)

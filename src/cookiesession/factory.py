@@ -138,12 +138,14 @@ def make_session_factory(
         samesite=samesite,
         partitioned=bool(partitioned),
     )
+    reissue_seconds = seconds_option("reissue_time", reissue_time)
     attrs = {
         "__slots__": (),
         "_codec": SessionCodec(serializer, protector),
         "_cookie": spec,
         "_timeout": seconds_option("timeout", timeout),
-        "_reissue_time": seconds_option("reissue_time", reissue_time),
+        "_reissue_time": reissue_seconds,
+        "_reissue_after": float("inf") if reissue_seconds is None else reissue_seconds,
         "_absolute_timeout": seconds_option("absolute_timeout", absolute_timeout),
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),

@@ -111,10 +111,19 @@ class FlaskCookieSession(CookieSession, SessionMixin):
     def modified(self, value: bool) -> None:
         self._dirty = bool(value)
 
+    # Older Flask versions do not assign `accessed`; any read or write counts.
+    # (The core inlines its access bookkeeping in __getitem__ and get.)
     def _touch(self) -> None:
-        # Older Flask versions do not assign `accessed`; any read or write counts.
         self._flask_accessed = True
         super()._touch()
+
+    def __getitem__(self, key: str) -> Any:
+        self._flask_accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._flask_accessed = True
+        return super().get(key, default)
 
 
 def _flask_session_class(

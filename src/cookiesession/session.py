@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from . import _json
 from .cookies import CookieSpec, find_cookie, merge_vary
-from .exceptions import BadCookie, SessionNotSerializable, SessionTooLarge
+from .exceptions import SessionNotSerializable, SessionTooLarge
 from .revocation import revocation_ttl
 from .signing import MAX_TOKEN_LENGTH
 
@@ -36,8 +36,14 @@ _SID_KEY = "_sid_"
 # Values of these types cannot be changed in place, so handing one out of the
 # session cannot hide a change from the response.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
-# Larger integer timestamps cannot be converted to float; no clock gets near them.
-_MAX_TIMESTAMP = 2**1023
+# What a decoded payload may be: the triple, and each of its two times.
+_SEQUENCES = frozenset({list, tuple})
+_NUMBERS = frozenset({int, float})
+
+#: What :meth:`SessionCodec.decode` returns: the incoming ``accessed`` and
+#: ``created`` as written, the state, the payload, its text (JSON only), and
+#: the index of the key that verified it.
+Incoming = tuple[Any, Any, dict[str, Any], bytes, "str | None", int]
 
 
 class Protector(Protocol):
@@ -78,14 +84,35 @@ class SessionCodec:
     def loads(self, payload: bytes) -> Any:
         return self.serializer.loads(payload)
 
-    def loads_reusable(self, payload: bytes) -> tuple[Any, str | None]:
-        """:meth:`loads`, and with our JSON serializer also the payload's text,
-        so that an unchanged state can be written back without encoding it again
-        (see :meth:`encode_reusing`)."""
-        if not self._fast_json:
-            return self.serializer.loads(payload), None
-        text = payload.decode("utf-8")
-        return _json.loads(text), text
+    def decode(self, token: str) -> Incoming | None:
+        """Verify ``token``, then parse it.  Never raises.
+
+        Returns the incoming ``accessed`` and ``created`` as written (finite
+        numbers), the state, the verified payload, with our JSON serializer also
+        the payload's text (so that an unchanged state can be written back
+        without encoding it again, see :meth:`encode_reusing`), and the index of
+        the key that verified it; None for anything else.
+        """
+        try:
+            payload, key_index = self.protector.unseal(token)
+            if self._fast_json:
+                text: str | None = payload.decode("utf-8")
+                triple = _json.loads(text)  # type: ignore[arg-type]
+            else:
+                text = None
+                triple = self.serializer.loads(payload)
+            if type(triple) not in _SEQUENCES:
+                return None
+            accessed, created, state = triple  # ValueError unless three items
+        except Exception:  # noqa: BLE001 - a cookie that fails to verify or parse is the client's
+            return None
+        # Numbers only (Pyramid also took strings and booleans through float()), and
+        # finite (x * 0 is NaN for both infinities and NaN): a NaN time never times out.
+        if type(accessed) not in _NUMBERS or type(created) not in _NUMBERS:
+            return None
+        if accessed * 0 != 0 or created * 0 != 0 or not isinstance(state, dict):
+            return None
+        return accessed, created, state, payload, text, key_index
 
     def encode(self, accessed: float, created: float, state: dict[str, Any]) -> str:
         if self._fast_json:  # the serializer's own work, minus two calls
@@ -117,15 +144,6 @@ def _new_session_id() -> str:
     return secrets.token_urlsafe(16)  # 128 random bits, 22 characters
 
 
-def _is_timestamp(value: object) -> bool:
-    # Numbers only (Pyramid also took strings and booleans through float()), and
-    # finite: a NaN renewed time would never time out.  An int beyond float's range
-    # (JSON allows 10**400) is refused here, before float() would raise OverflowError.
-    if type(value) is int:
-        return -_MAX_TIMESTAMP <= value <= _MAX_TIMESTAMP
-    return type(value) is float and value - value == 0
-
-
 class CookieSession(dict[str, Any]):
     """A dict whose contents live in a signed (or encrypted) cookie.
 
@@ -139,6 +157,7 @@ class CookieSession(dict[str, Any]):
     _cookie: ClassVar[CookieSpec]
     _timeout: ClassVar[int | None]
     _reissue_time: ClassVar[int | None]
+    _reissue_after: ClassVar[float]  # _reissue_time, or infinity for None (never re-issue on reads)
     _absolute_timeout: ClassVar[int | None]
     _set_on_exception: ClassVar[bool]
     _vary: ClassVar[bool]
@@ -158,7 +177,6 @@ class CookieSession(dict[str, Any]):
         "_dirty",
         "_exposed",
         "_incoming",
-        "_incoming_times",
         "_invalidated",
         "_request_ref",
         "_reusable",
@@ -169,11 +187,12 @@ class CookieSession(dict[str, Any]):
     )
 
     def __init__(self, request: Any) -> None:
+        # The hot path of every request: kept to few Python steps on purpose.
         now = self._clock()
         environ = getattr(request, "environ", None)
-        header = environ.get("HTTP_COOKIE") if environ is not None else None
-        if header is not None:
-            value = find_cookie(header, self._cookie.name)
+        if environ is not None:
+            header = environ.get("HTTP_COOKIE")
+            value = find_cookie(header, self._cookie.name) if header else None
         else:
             cookies = getattr(request, "cookies", None)
             value = cookies.get(self._cookie.name) if cookies is not None else None
@@ -221,56 +240,50 @@ class CookieSession(dict[str, Any]):
         self._dirty = False
         self._exposed = False
         self._invalidated = False
-        self._incoming: bytes | None = None
-        self._incoming_times: tuple[Any, Any] = (None, None)
+        # What came in: what SessionCodec.decode returned, while the state is the one loaded.
+        self._incoming: Incoming | None = None
         self._reusable: str | None = None  # the incoming payload's text, while the state is unchanged
         self.new = True
         self.created = now
         self.renewed = now
-        if value:
-            state = self._read(value, now)
-            if state is not None:
-                dict.update(self, state)
-        self.accessed: float = self.renewed
+        self.accessed: float = now
+        if value and len(value) <= MAX_TOKEN_LENGTH:
+            self._read(value, now)
 
-    def _read(self, value: str, now: float) -> dict[str, Any] | None:
-        """Verify, then parse, the incoming cookie.  Never raises."""
-        if len(value) > MAX_TOKEN_LENGTH:
-            return None
-        codec = self._codec
+    def _read(self, value: str, now: float) -> None:
+        """Take the state of a cookie that verifies and has not timed out."""
+        incoming = self._codec.decode(value)
+        if incoming is None:
+            return
+        raw_accessed, raw_created, state, _, text, key_index = incoming
         try:
-            payload, key_index = codec.protector.unseal(value)
-            triple, reusable = codec.loads_reusable(payload)
-        except BadCookie:
-            return None
-        except Exception:  # noqa: BLE001 - any parse failure of a cookie is the client's
-            return None
-        if type(triple) not in (list, tuple) or len(triple) != 3:
-            return None
-        raw_accessed, raw_created, state = triple
-        if not (_is_timestamp(raw_accessed) and _is_timestamp(raw_created)) or not isinstance(state, dict):
-            return None
+            renewed = float(raw_accessed)
+            created = float(raw_created)
+        except OverflowError:  # an int beyond float's range: no clock writes one
+            return
         # A cookie from a server whose clock runs ahead must not live longer than
         # its idle or absolute timeout allows here: future times count as now.
-        renewed = min(float(raw_accessed), now)
-        created = min(float(raw_created), now)
+        if renewed > now:
+            renewed = now
+        if created > now:
+            created = now
         absolute = self._absolute_timeout
         if absolute is not None and now - created > absolute:
-            return None  # past the absolute timeout: a new session, with a new `created`
+            return  # past the absolute timeout: a new session, with a new `created`
         if self._revocation is not None and self._is_revoked(state):
-            return None  # logged out: a new session (the old cookie is refused each time)
+            return  # logged out: a new session (the old cookie is refused each time)
         self.new = False
-        self.renewed = renewed
         self.created = created
+        self.renewed = renewed
+        self.accessed = renewed
         if key_index:
             self._dirty = True  # verified under a fallback secret: re-issue under the primary
         timeout = self._timeout
         if timeout is not None and now - renewed > timeout:
-            return None  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
-        self._incoming = payload
-        self._incoming_times = (raw_accessed, raw_created)
-        self._reusable = reusable
-        return state
+            return  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
+        dict.update(self, state)
+        self._incoming = incoming
+        self._reusable = text
 
     def _is_revoked(self, state: dict[str, Any]) -> bool:
         session_id = state.get(_SID_KEY)
@@ -292,10 +305,10 @@ class CookieSession(dict[str, Any]):
     # -- access tracking -----------------------------------------------------------
 
     def _touch(self) -> None:
+        # Inlined in __getitem__ and get, the accessors of nearly every request.
         now = int(self._clock())
         self.accessed = now
-        reissue = self._reissue_time
-        if reissue is not None and now - self.renewed > reissue:
+        if now - self.renewed > self._reissue_after:
             self._dirty = True
 
     def _modify(self) -> None:
@@ -309,14 +322,20 @@ class CookieSession(dict[str, Any]):
         self._reusable = None
 
     def __getitem__(self, key: str) -> Any:
-        self._touch()
+        now = int(self._clock())  # self._touch(), inlined
+        self.accessed = now
+        if now - self.renewed > self._reissue_after:
+            self._dirty = True
         value = dict.__getitem__(self, key)
         if type(value) not in _IMMUTABLE:
             self._exposed = True
         return value
 
     def get(self, key: str, default: Any = None) -> Any:
-        self._touch()
+        now = int(self._clock())  # self._touch(), inlined
+        self.accessed = now
+        if now - self.renewed > self._reissue_after:
+            self._dirty = True
         value = dict.get(self, key, default)
         if type(value) not in _IMMUTABLE:
             self._exposed = True
@@ -516,15 +535,16 @@ class CookieSession(dict[str, Any]):
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed
         # without a write; compare what it would store with what came in.
-        if not (self._exposed and self._detect_nested_changes and self._incoming is not None):
+        incoming = self._incoming
+        if not (self._exposed and self._detect_nested_changes and incoming is not None):
             return False
-        raw_accessed, raw_created = self._incoming_times
+        raw_accessed, raw_created, _, payload, _, _ = incoming
         # The JSON encoder reads a dict subclass through its items(), an access-tracked
         # method: undo that, so the comparison neither stamps `accessed` with the
         # response time nor schedules a reissue.
         accessed, dirty = self.accessed, self._dirty
         try:
-            return self._codec.dumps(raw_accessed, raw_created, self) != self._incoming
+            return self._codec.dumps(raw_accessed, raw_created, self) != payload
         except (TypeError, ValueError):
             return True  # something unstorable was put inside: let _encode say what
         finally:

@@ -37,10 +37,13 @@ _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*")
 # The last character of an unpadded token carries 2 (length % 4 == 3) or 4
 # (length % 4 == 2) unused bits.  The canonical encoding leaves them zero, so
 # only these characters may end such a token.
-_CANONICAL_LAST = {
-    2: frozenset("AQgw"),
-    3: frozenset("AEIMQUYcgkosw048"),
-}
+_CANONICAL_LAST: tuple[frozenset[str], ...] = (
+    frozenset(),
+    frozenset(),
+    frozenset("AQgw"),
+    frozenset("AEIMQUYcgkosw048"),
+)
+_PADDING = ("", "", "==", "=")  # by length % 4 (1 is never valid)
 
 
 class SecretTooShortWarning(UserWarning):
@@ -118,26 +121,32 @@ def b64encode(raw: bytes) -> str:
 
 
 def b64decode(token: str) -> bytes:
-    """Decode canonical unpadded urlsafe base64; raise :class:`BadSignature` otherwise."""
-    rem = len(token) % 4
-    if rem == 1 or not token.isascii():
-        raise BadSignature("malformed token")
-    if rem and token[-1] not in _CANONICAL_LAST[rem]:
+    """Decode canonical unpadded urlsafe base64; raise :class:`BadSignature` otherwise.
+
+    Every cookie is decoded here before its signature is checked, so the checks
+    are ordered cheapest first and each scans the token at most once.
+    """
+    rem = len(token) & 3
+    if rem:
+        if rem == 1 or token[-1] not in _CANONICAL_LAST[rem]:
+            raise BadSignature("malformed token")
+    elif token[-1:] == "=":  # padding: the canonical form has none
         raise BadSignature("malformed token")
     if _HAS_STRICT_B64:
-        # '+', '/' and '=' are valid in strict standard base64 but not in our
-        # alphabet, so they must be refused before the mapping below.
-        if "+" in token or "/" in token or "=" in token:
+        # '+' and '/' are strict standard base64 but not in our alphabet, so they
+        # must be refused before the mapping below; strict mode refuses the rest,
+        # '=' anywhere but in the padding we add included.
+        if "+" in token or "/" in token:
             raise BadSignature("malformed token")
-        std = token.replace("-", "+").replace("_", "/") + "=" * (-len(token) % 4)
         try:
-            return binascii.a2b_base64(std, strict_mode=True)  # type: ignore[call-arg,unused-ignore]
-        except binascii.Error:
+            return binascii.a2b_base64(  # type: ignore[call-arg,unused-ignore]
+                token.replace("-", "+").replace("_", "/") + _PADDING[rem], strict_mode=True
+            )
+        except ValueError:  # binascii.Error, or a str that is not ASCII
             raise BadSignature("malformed token") from None
     if _URLSAFE_B64.fullmatch(token) is None:  # pragma: no cover - Python 3.10 only
         raise BadSignature("malformed token")
-    std = token.replace("-", "+").replace("_", "/") + "=" * (-len(token) % 4)  # pragma: no cover
-    return binascii.a2b_base64(std)  # pragma: no cover
+    return binascii.a2b_base64(token.replace("-", "+").replace("_", "/") + _PADDING[rem])  # pragma: no cover
 
 
 _compare_digest = hmac.compare_digest
@@ -168,7 +177,7 @@ class Signer:
     fresh HMAC, and a saved request signs twice.
     """
 
-    __slots__ = ("_templates", "digest_size", "hashalg")
+    __slots__ = ("_primary", "_templates", "digest_size", "hashalg")
 
     def __init__(
         self,
@@ -198,6 +207,7 @@ class Signer:
                 stacklevel=3,
             )
         self._templates = tuple(keyed_hmac(k, self.hashalg, self.digest_size) for k in keys)
+        self._primary = self._templates[0]
 
     def __repr__(self) -> str:
         n = len(self._templates) - 1
@@ -211,7 +221,7 @@ class Signer:
 
     def sign(self, payload: bytes) -> str:
         """Return the token for ``payload`` under the primary secret."""
-        mac = self._templates[0].copy()
+        mac = self._primary.copy()
         mac.update(payload)
         return b64encode(mac.digest() + payload)
 
@@ -229,11 +239,11 @@ class Signer:
             raise BadSignature("token too short")
         sig = raw[:n]
         payload = raw[n:]
-        templates = self._templates
-        mac = templates[0].copy()  # the primary secret first: the common case, without a loop
+        mac = self._primary.copy()  # the primary secret first: the common case, without a loop
         mac.update(payload)
         if _compare_digest(mac.digest(), sig):
             return payload, 0
+        templates = self._templates
         for index in range(1, len(templates)):
             mac = templates[index].copy()
             mac.update(payload)
