@@ -244,8 +244,10 @@ def test_modified_and_accessed_keep_their_meanings() -> None:
         lambda s: len(s),
         lambda s: list(s.items()),
         lambda s: s.setdefault("m", 1),
+        lambda s: s.__setitem__("m", 1),
+        lambda s: s.pop("n"),
     ],
-    ids=["getitem", "get", "contains", "len", "items", "setdefault"],
+    ids=["getitem", "get", "contains", "len", "items", "setdefault", "setitem", "pop"],
 )
 def test_every_read_counts_as_flask_access(read: Callable[[Any], object]) -> None:
     # For Flask versions that do not assign `accessed` themselves (Vary: Cookie).

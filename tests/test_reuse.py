@@ -85,7 +85,7 @@ def test_a_reissued_unchanged_session_has_the_bytes_a_full_encode_gives(
     assert _state(factory, header) == json.loads(json.dumps(state))
 
 
-def test_the_incoming_text_is_really_reused_on_a_read_only_request(
+def test_the_incoming_text_is_really_reused_on_a_read_only_request_and_after_assignments(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     factory = _factory(clock)
@@ -104,10 +104,92 @@ def test_the_incoming_text_is_really_reused_on_a_read_only_request(
     header = session.set_cookie_header()
     assert full_encodes == []
     assert _state(factory, header) == {"user_id": 42, "cart": [1, 2], "prefs": {"a": None}}
+
     session = factory.from_cookie_value(token)
-    session["user_id"] = 7  # a write: encoded in full
+    session["user_id"] = 7  # assignments: spliced into the incoming text
+    session["last_seen"] = [1]
+    header = session.set_cookie_header()
+    assert full_encodes == []
+    assert _state(factory, header) == {"user_id": 7, "cart": [1, 2], "prefs": {"a": None}, "last_seen": [1]}
+
+    session = factory.from_cookie_value(token)
+    del session["cart"]  # any other change: encoded in full
     session.set_cookie_header()
     assert full_encodes == [1]
+
+
+ASSIGNED_KEYS = st.sampled_from(["a", "b", "user_id", "é", 'q"', "x\\y", "", "new", "_f_"]) | st.text(
+    max_size=4
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    state=states,
+    assignments=st.lists(st.tuples(ASSIGNED_KEYS | st.integers(0, 3), json_values), min_size=1, max_size=5),
+)
+def test_assignments_spliced_into_the_incoming_text_give_the_bytes_a_full_encode_gives(
+    state: dict[str, Any], assignments: list[tuple[Any, Any]]
+) -> None:
+    clock = FakeClock()
+    factory = _factory(clock)
+    token = _issue(factory, state)
+    clock.advance(5)
+    session = factory.from_cookie_value(token)
+    expected = json.loads(json.dumps(state))
+    for key, value in assignments:
+        session[key] = value
+        expected[key] = value
+    header = session.set_cookie_header()
+    codec: SessionCodec = factory._codec
+    assert _token(header) == codec.encode(session.accessed, session.created, session)
+    assert _state(factory, header) == json.loads(json.dumps(expected))
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        # A foreign writer holding the secret need not write as json.dumps does.
+        ('[1, 2.5, {"a":1, "n": {"a": 2}}]', {"a": 9, "n": {"a": 2}}),  # the top-level key without ": "
+        ('[1, 2.5, {"n": {"a": 2}, "a":1}]', {"a": 9, "n": {"a": 2}}),
+        (
+            '[1, 2.5, {"\\u0061": 1, "n": {"a": 2}}]',
+            {"a": 9, "n": {"a": 2}},
+        ),  # the key spelled with an escape
+        ('[1, 2.5, {"a": 1, "\\u0061": 2}]', {"a": 9}),  # a repeated key, spelled two ways
+        ('[1, 2.5, {"a": 1, "a": 2}]', {"a": 9}),  # a repeated key, spelled one way
+        ('[1, 2.5, {"a": 1, "s": "\\"a\\": 3"}]', {"a": 9, "s": '"a": 3'}),  # the marker inside a string
+        ('[1, 2.5, {"b": [1, {"a": 0}], "a": 1}]', {"a": 9, "b": [1, {"a": 0}]}),
+        ('[1, 2.5, {"a" : 1}]', {"a": 9}),
+        ('[1, 2.5, {"a": 1,"b": 2}]', {"a": 9, "b": 2}),
+        ("[1, 2.5, {}]", {"a": 9}),
+        ('[1, 2.5, {"a": 1}] ', {"a": 9}),  # whitespace after the array
+        ('[1, 2.5, {"a": 1} ]', {"a": 9}),  # whitespace after the state
+        ('[1, 2.5, {"a": 1}\n]', {"a": 9}),
+        ('[1,2.5,{"a": 1}]', {"a": 9}),
+        ('  [ 1 ,\t2.5 , {"a": 1}]', {"a": 9}),
+    ],
+)
+def test_assignments_into_any_signed_layout_store_the_right_data(
+    clock: FakeClock, payload: str, expected: dict[str, Any]
+) -> None:
+    factory = _factory(clock, timeout=None)
+    token = Signer(SECRET).sign(payload.encode())
+    session = factory.from_cookie_value(token)
+    session["a"] = 9
+    session["z"] = [True]  # a new key too
+    assert _state(factory, session.set_cookie_header()) == {**expected, "z": [True]}
+
+
+def test_an_unstorable_assignment_is_reported_as_without_reuse(clock: FakeClock) -> None:
+    from cookiesession.exceptions import SessionNotSerializable
+
+    factory = _factory(clock)
+    token = _issue(factory, {"a": 1})
+    session = factory.from_cookie_value(token)
+    session["bad"] = object()
+    with pytest.raises(SessionNotSerializable, match=r"session\['bad'\]"):
+        session.set_cookie_header()
 
 
 # Every way a mutable value can leave the session, each followed by a change to it.

@@ -541,23 +541,6 @@ def test_reissue_of_an_unusual_layout_is_written_canonically(clock: FakeClock, p
     )
 
 
-@pytest.mark.parametrize(
-    ("text", "start"),
-    [
-        ('[1, 2.5, {"a": 1}]', 9),
-        ('[1,2.5,{"a": 1}]', -1),
-        ('[1, 2.5,{"a": 1}]', -1),
-        ('[x, 2, {"a": 1}]', -1),
-        ("[1, 2, []]", -1),
-        ("", -1),
-    ],
-)
-def test_state_start(text: str, start: int) -> None:
-    from cookiesession import _json
-
-    assert _json.state_start(text) == start
-
-
 def test_reprs_show_no_secret(clock: FakeClock) -> None:
     factory = SignedCookieSessionFactory(
         SECRET, clock=clock, fallback_secrets=["older-" + SECRET], cookie_name="sid"

@@ -50,7 +50,8 @@ def _make_c_encoder() -> Callable[[Any, int], Any] | None:
 
 
 _c_encoder = _make_c_encoder()
-_scan_once = _decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
+#: The C scanner ``json.loads`` ends up in: ``scan_once(text, index) -> (value, end)``.
+scan_once = _decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def dumps(obj: Any) -> str:
@@ -68,33 +69,10 @@ def dumps(obj: Any) -> str:
 def loads(text: str) -> Any:
     """Return exactly ``json.loads(text)``; raise its ``ValueError`` on bad input."""
     try:
-        obj, end = _scan_once(text, 0)
+        obj, end = scan_once(text, 0)
     except Exception:  # noqa: BLE001, S110 - StopIteration, RecursionError, ...: take the slow path
         pass
     else:
         if end == len(text):
             return obj
     return _stdlib_loads(text)
-
-
-def state_start(text: str) -> int:
-    """Where the state's JSON begins in a session payload, or -1.
-
-    ``text`` must be a payload that :func:`loads` has parsed into
-    ``[accessed, created, state]`` with ``state`` a dict.  If it is laid out as
-    ``json.dumps`` writes it (``[``, two values each followed by ``", "``, an
-    object ending just before the final ``]``), the returned index is where that
-    object starts, and ``text[start:-1]`` is exactly its text: the array parser
-    meets the same values at the same places, and ``"}]"`` at the end leaves no
-    room for whitespace after the object.  Only the two timestamps are scanned.
-    """
-    if text[:1] == "[" and text[-2:] == "}]":
-        try:
-            _, end = _scan_once(text, 1)
-            if text.startswith(", ", end):
-                _, end = _scan_once(text, end + 2)
-                if text.startswith(", {", end):
-                    return int(end) + 2
-        except Exception:  # noqa: BLE001, S110 - not that layout
-            pass
-    return -1

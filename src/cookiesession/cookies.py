@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import string
 import time
-from collections.abc import MutableSequence
+from collections.abc import Callable, MutableSequence
 
 from .exceptions import ConfigurationError, ConfigurationTypeError
 
@@ -89,6 +89,14 @@ def _last_pair_value(header: str, key: str) -> str | None:
 
 def merge_vary(headers: MutableSequence[tuple[str, str]], field: str = "Cookie") -> None:
     """Make ``Vary`` name ``field``: merged into an existing ``Vary``, never duplicated."""
+    for name, _ in headers:
+        if name.lower() == "vary":
+            _merge_into_vary(headers, field)
+            return
+    headers.append(("Vary", field))  # the usual case, on every response that used the session
+
+
+def _merge_into_vary(headers: MutableSequence[tuple[str, str]], field: str) -> None:
     wanted = field.lower()
     first = -1
     # A response may carry several Vary headers (RFC 9110 5.3: they form one list),
@@ -100,9 +108,6 @@ def merge_vary(headers: MutableSequence[tuple[str, str]], field: str = "Cookie")
                 return
             if first < 0:
                 first = i
-    if first < 0:
-        headers.append(("Vary", field))
-        return
     hname, hvalue = headers[first]
     headers[first] = (hname, f"{hvalue}, {field}" if hvalue.strip() else field)
 
@@ -190,11 +195,11 @@ class CookieSpec:
     def __repr__(self) -> str:
         return f"<CookieSpec {self.name!r}>"
 
-    def set_cookie(self, value: str, now: float) -> str:
-        """The ``Set-Cookie`` value storing ``value``; ``now`` dates ``expires``."""
+    def set_cookie(self, value: str, clock: Callable[[], float]) -> str:
+        """The ``Set-Cookie`` value storing ``value``; ``clock()`` dates ``expires``."""
         if self.max_age is None:
             return f"{self.name}={value}{self._head}{self._tail}"
-        return f"{self.name}={value}{self._head}; expires={cookie_date(now + self.max_age)}{self._tail}"
+        return f"{self.name}={value}{self._head}; expires={cookie_date(clock() + self.max_age)}{self._tail}"
 
     def delete_cookie(self) -> str:
         """The ``Set-Cookie`` value that makes a browser drop the cookie."""

@@ -112,10 +112,18 @@ class FlaskCookieSession(CookieSession, SessionMixin):
         self._dirty = bool(value)
 
     # Older Flask versions do not assign `accessed`; any read or write counts.
-    # (The core inlines its access bookkeeping in __getitem__ and get.)
+    # (The core inlines its access bookkeeping in __getitem__, get and __setitem__.)
     def _touch(self) -> None:
         self._flask_accessed = True
         super()._touch()
+
+    def _modify(self) -> None:
+        self._flask_accessed = True
+        super()._modify()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._flask_accessed = True
+        super().__setitem__(key, value)
 
     def __getitem__(self, key: str) -> Any:
         self._flask_accessed = True

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from . import _json
+from . import _json, _reuse
 from .cookies import CookieSpec, find_cookie, merge_vary
 from .exceptions import SessionNotSerializable, SessionTooLarge
 from .revocation import revocation_ttl
@@ -119,22 +119,30 @@ class SessionCodec:
             return self.protector.seal(_json.dumps([accessed, created, state]).encode("utf-8"))
         return self.protector.seal(self.dumps(accessed, created, state))
 
-    def encode_reusing(self, accessed: float, created: float, text: str) -> str | None:
-        """:meth:`encode` for a state unchanged since it was parsed from ``text``
-        (the incoming payload): the state's JSON is copied instead of encoded
-        again.  None if ``text`` is not laid out as ``json.dumps`` writes it.
-
-        ``json.dumps`` writes back what ``json.loads`` read from text that
-        ``json.dumps`` wrote, so the bytes are those of :meth:`encode` for every
-        cookie this library or Pyramid wrote, except a state that held both ``1``
-        and ``"1"`` as keys (written as a repeated key); the data is the same in
-        every case.
+    def encode_reusing(
+        self,
+        accessed: float,
+        created: float,
+        text: str,
+        state: dict[str, Any],
+        assigned: list[Any] | None,
+        incoming: dict[str, Any],
+    ) -> str | None:
+        """:meth:`encode` for a ``state`` parsed from ``text`` (the incoming
+        payload) as ``incoming`` and since changed only by assigning the keys in
+        ``assigned`` (None: not changed): the state's JSON is copied from
+        ``text``, with those keys' values spliced in, instead of encoded again
+        (see :mod:`cookiesession._reuse`).  None where that cannot be done; the
+        caller then encodes the state in full.
         """
-        start = _json.state_start(text)
-        if start < 0:
+        try:
+            state_json = _reuse.state_json(text, state, assigned, incoming)
+        except Exception:  # noqa: BLE001 - e.g. an unstorable value: the full encode says what
+            return None
+        if state_json is None:
             return None
         head = _json.dumps([accessed, created])  # '[accessed, created]'
-        return self.protector.seal(f"{head[:-1]}, {text[start:]}".encode())
+        return self.protector.seal(f"{head[:-1]}, {state_json}]".encode())
 
 
 _log = logging.getLogger("cookiesession.revocation")
@@ -180,6 +188,7 @@ class CookieSession(dict[str, Any]):
         "_invalidated",
         "_request_ref",
         "_reusable",
+        "_written",
         "accessed",
         "created",
         "new",
@@ -242,7 +251,10 @@ class CookieSession(dict[str, Any]):
         self._invalidated = False
         # What came in: what SessionCodec.decode returned, while the state is the one loaded.
         self._incoming: Incoming | None = None
-        self._reusable: str | None = None  # the incoming payload's text, while the state is unchanged
+        # The incoming payload's text while the state differs from it only by the
+        # keys assigned in _written (in order; None: none), so it can be reused.
+        self._reusable: str | None = None
+        self._written: list[Any] | None = None
         self.new = True
         self.created = now
         self.renewed = now
@@ -312,7 +324,8 @@ class CookieSession(dict[str, Any]):
             self._dirty = True
 
     def _modify(self) -> None:
-        self._touch()
+        # Inlined in __setitem__.  A write always re-issues: no reissue_time check.
+        self.accessed = int(self._clock())
         self._dirty = True
         self._reusable = None  # the state may differ from the incoming text now
 
@@ -370,7 +383,16 @@ class CookieSession(dict[str, Any]):
     # -- modification --------------------------------------------------------------
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._modify()
+        # self._modify(), inlined, except that an assignment keeps the incoming
+        # text reusable: _encode splices the new value in.
+        self.accessed = int(self._clock())
+        self._dirty = True
+        if self._reusable is not None:
+            written = self._written
+            if written is None:
+                self._written = [key]
+            else:
+                written.append(key)
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: str) -> None:
@@ -530,7 +552,7 @@ class CookieSession(dict[str, Any]):
                 f"Cookie value is too long to store ({len(token)} bytes): a cookie value "
                 f"holds at most {MAX_TOKEN_LENGTH} characters; store less in the session"
             )
-        return self._cookie.set_cookie(token, self._clock())
+        return self._cookie.set_cookie(token, self._clock)
 
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed
@@ -565,9 +587,13 @@ class CookieSession(dict[str, Any]):
         codec = self._codec
         reusable = self._reusable
         if reusable is not None and not self._exposed and self._revocation is None:
-            # Nothing was written and no mutable value was handed out, so the
-            # state is still exactly the one parsed from the incoming text.
-            token = codec.encode_reusing(self.accessed, self.created, reusable)
+            # No mutable value was handed out and nothing but assignments changed
+            # the state, so it is the one parsed from the incoming text plus the
+            # assigned keys' current values.
+            incoming_state = self._incoming[2]  # type: ignore[index]
+            token = codec.encode_reusing(
+                self.accessed, self.created, reusable, self, self._written, incoming_state
+            )
             if token is not None:
                 return token
         try:

@@ -1,0 +1,90 @@
+"""Writing a session's state back from the JSON text it was read from.
+
+A session loaded from a cookie has the payload's text, ``[accessed, created,
+{...}]``.  When the state is written back unchanged (a read-only request that
+re-issues), or changed only by assigning keys, most of that text is still the
+JSON of the state, and copying it is much cheaper than encoding the state again.
+
+``json.dumps`` writes back exactly what ``json.loads`` read from text that
+``json.dumps`` wrote (the "canonical" text, which is all that Pyramid and this
+library write), so on such text the result is byte for byte the full encode.  On
+any other text that verifies (a foreign writer holding the secret) the result
+is still the same data: correctness never rests on the canonical layout, only
+identical bytes do.  Where a step cannot be proven, :func:`state_json` returns
+None and the caller encodes the state in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import _json
+
+__all__ = ["state_json"]
+
+
+def state_json(
+    text: str, current: dict[str, Any], assigned: list[Any] | None, incoming: Mapping[Any, Any]
+) -> str | None:
+    """The JSON of ``current``, made from ``text``; None where that cannot be done safely.
+
+    ``text`` is a payload that parsed into ``[accessed, created, incoming]``,
+    two numbers and a dict.  ``current`` equals ``incoming`` except for the keys
+    in ``assigned`` (in the order they were assigned, repeats allowed), which
+    were set with plain assignment and nothing else.
+
+    * The state's text is ``text[text.find("{"):-1]``: nothing before the state
+      (a bracket, two numbers, commas, whitespace) contains ``{``, and when the
+      text ends with ``}]`` that ``}`` closes the state, since only whitespace
+      may follow it inside the array.
+    * A key that was not in ``incoming`` goes before the state's closing brace:
+      exactly where ``json.dumps`` puts a key inserted last.
+    * A key that was in ``incoming`` has its value replaced where it stands, as
+      assignment keeps a dict key's place.  Its ``"key": `` marker must occur
+      exactly once, and the text must hold no backslash and put ``": "`` after
+      every key.  Without backslashes a ``"`` never occurs inside a string, so
+      every ``"key": `` in the text is a real key, each spelled one way only:
+      the key's one place at the top level is then that single occurrence,
+      and no second copy of the key hides under another spelling.
+
+    Raises what ``json.dumps`` raises for a value it cannot encode.
+    """
+    if text[-2:] != "}]":
+        return None
+    start = text.find("{")
+    if assigned is None:
+        return text[start:-1]
+    added: dict[str, Any] = {}
+    replaced: list[tuple[int, int, str]] = []
+    keys_are_literal: bool | None = None
+    for key in dict.fromkeys(assigned):
+        value = dict.__getitem__(current, key)
+        if key not in incoming:
+            added[key] = value
+            continue
+        if keys_are_literal is None:
+            keys_are_literal = "\\" not in text and text.count('":') == text.count('": ')
+        if not keys_are_literal:
+            return None
+        marker = _json.dumps(key) + ": "
+        at = text.find(marker, start)
+        if at < 0 or text.find(marker, at + 1) >= 0:
+            return None
+        value_start = at + len(marker)
+        _, value_end = _json.scan_once(text, value_start)
+        replaced.append((value_start, value_end, _json.dumps(value)))
+    closing = len(text) - 2  # the state's closing brace
+    pieces = []
+    position = start
+    for value_start, value_end, value_json in sorted(replaced):
+        pieces.append(text[position:value_start])
+        pieces.append(value_json)
+        position = value_end
+    pieces.append(text[position:closing])
+    if added:
+        if closing > start + 1:  # not an empty object
+            pieces.append(", ")
+        pieces.append(_json.dumps(added)[1:-1])  # the entries, as json.dumps joins them
+    pieces.append("}")
+    return "".join(pieces)
