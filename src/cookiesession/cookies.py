@@ -122,7 +122,7 @@ def _check_chars(option: str, value: str, allowed: frozenset[str]) -> None:
 class CookieSpec:
     """Validated cookie attributes, pre-rendered into the two halves of a header."""
 
-    __slots__ = ("_delete_header", "_head", "_tail", "max_age", "name")
+    __slots__ = ("_delete_header", "_head", "_tail", "max_age", "name", "prefix")
 
     def __init__(
         self,
@@ -174,6 +174,7 @@ class CookieSpec:
             )
 
         self.name = name
+        self.prefix = name + "="  # how our cookie starts in a Cookie header
         self.max_age = max_age
         domain_attr = f"; Domain={domain}" if domain else ""
         path_attr = f"; Path={path}" if path else ""

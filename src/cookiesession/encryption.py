@@ -80,6 +80,9 @@ class Encryptor:
 
     __slots__ = ("_aad", "_aead", "_invalid_tag", "_random", "_templates")
 
+    #: unseal() refuses every token that is not canonical urlsafe base64.
+    urlsafe_tokens = True
+
     def __init__(
         self,
         secret: str | bytes,

@@ -139,10 +139,15 @@ def make_session_factory(
         partitioned=bool(partitioned),
     )
     reissue_seconds = seconds_option("reissue_time", reissue_time)
+    codec = SessionCodec(serializer, protector)
     attrs = {
         "__slots__": (),
-        "_codec": SessionCodec(serializer, protector),
+        "_codec": codec,
         "_cookie": spec,
+        # What the hot path needs from the codec and the cookie, one lookup each.
+        "_unseal": protector.unseal,
+        "_json_payload": codec.json_payload,
+        "_fast_prefix": spec.prefix if codec.urlsafe_tokens else None,
         "_timeout": seconds_option("timeout", timeout),
         "_reissue_time": reissue_seconds,
         "_reissue_after": float("inf") if reissue_seconds is None else reissue_seconds,

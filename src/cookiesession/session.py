@@ -40,14 +40,14 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 _SEQUENCES = frozenset({list, tuple})
 _NUMBERS = frozenset({int, float})
 
-#: What :meth:`SessionCodec.decode` returns: the incoming ``accessed`` and
-#: ``created`` as written, the state, the payload, its text (JSON only), and
-#: the index of the key that verified it.
-Incoming = tuple[Any, Any, dict[str, Any], bytes, "str | None", int]
-
 
 class Protector(Protocol):
-    """Turns payload bytes into a cookie value and back (signing or encryption)."""
+    """Turns payload bytes into a cookie value and back (signing or encryption).
+
+    A protector may also set ``urlsafe_tokens = True`` to promise that
+    :meth:`unseal` refuses every token with a character outside ``A-Z a-z 0-9 - _``;
+    sessions then read the usual ``Cookie`` header faster (see ``CookieSession.__init__``).
+    """
 
     def seal(self, payload: bytes) -> str: ...
 
@@ -62,60 +62,32 @@ class Protector(Protocol):
 class SessionCodec:
     """State triple ``[accessed, created, state]`` <-> payload bytes <-> token."""
 
-    __slots__ = ("_fast_json", "protector", "serializer")
+    __slots__ = ("json_payload", "protector", "serializer", "urlsafe_tokens")
 
     def __init__(self, serializer: Any, protector: Protector) -> None:
         from .serializers import JSONSerializer
 
         self.serializer = serializer
         self.protector = protector
-        # Our own JSON serializer can encode the session (a dict subclass) in place;
-        # any other serializer gets a plain dict, as Pyramid gives it.
-        self._fast_json = type(serializer) is JSONSerializer
+        self.urlsafe_tokens = getattr(protector, "urlsafe_tokens", False) is True
+        # Our own JSON serializer can encode the session (a dict subclass) in place,
+        # and sessions can read and reuse the payload's JSON text directly; any other
+        # serializer gets a plain dict, as Pyramid gives it, and bytes.
+        self.json_payload = type(serializer) is JSONSerializer
 
     def __repr__(self) -> str:
         return f"<SessionCodec {self.serializer!r} {self.protector!r}>"
 
     def dumps(self, accessed: float, created: float, state: dict[str, Any]) -> bytes:
-        if self._fast_json:
+        if self.json_payload:
             return self.serializer.dumps([accessed, created, state])  # type: ignore[no-any-return]
         return self.serializer.dumps((accessed, created, dict(dict.items(state))))  # type: ignore[no-any-return]
 
     def loads(self, payload: bytes) -> Any:
         return self.serializer.loads(payload)
 
-    def decode(self, token: str) -> Incoming | None:
-        """Verify ``token``, then parse it.  Never raises.
-
-        Returns the incoming ``accessed`` and ``created`` as written (finite
-        numbers), the state, the verified payload, with our JSON serializer also
-        the payload's text (so that an unchanged state can be written back
-        without encoding it again, see :meth:`encode_reusing`), and the index of
-        the key that verified it; None for anything else.
-        """
-        try:
-            payload, key_index = self.protector.unseal(token)
-            if self._fast_json:
-                text: str | None = payload.decode("utf-8")
-                triple = _json.loads(text)  # type: ignore[arg-type]
-            else:
-                text = None
-                triple = self.serializer.loads(payload)
-            if type(triple) not in _SEQUENCES:
-                return None
-            accessed, created, state = triple  # ValueError unless three items
-        except Exception:  # noqa: BLE001 - a cookie that fails to verify or parse is the client's
-            return None
-        # Numbers only (Pyramid also took strings and booleans through float()), and
-        # finite (x * 0 is NaN for both infinities and NaN): a NaN time never times out.
-        if type(accessed) not in _NUMBERS or type(created) not in _NUMBERS:
-            return None
-        if accessed * 0 != 0 or created * 0 != 0 or not isinstance(state, dict):
-            return None
-        return accessed, created, state, payload, text, key_index
-
     def encode(self, accessed: float, created: float, state: dict[str, Any]) -> str:
-        if self._fast_json:  # the serializer's own work, minus two calls
+        if self.json_payload:  # the serializer's own work, minus two calls
             return self.protector.seal(_json.dumps([accessed, created, state]).encode("utf-8"))
         return self.protector.seal(self.dumps(accessed, created, state))
 
@@ -163,6 +135,12 @@ class CookieSession(dict[str, Any]):
     # Configuration, set on the subclass that each factory builds.
     _codec: ClassVar[SessionCodec]
     _cookie: ClassVar[CookieSpec]
+    # From _codec and _cookie, for the hot path: the protector's unseal, whether the
+    # payload is our JSON, and how our cookie starts a Cookie header if a value the
+    # protector accepts can hold no separator (None otherwise; see __init__).
+    _unseal: Callable[[str], tuple[bytes, int]]  # a bound method, on the class
+    _json_payload: ClassVar[bool]
+    _fast_prefix: ClassVar[str | None]
     _timeout: ClassVar[int | None]
     _reissue_time: ClassVar[int | None]
     _reissue_after: ClassVar[float]  # _reissue_time, or infinity for None (never re-issue on reads)
@@ -185,6 +163,7 @@ class CookieSession(dict[str, Any]):
         "_dirty",
         "_exposed",
         "_incoming",
+        "_incoming_triple",
         "_invalidated",
         "_request_ref",
         "_reusable",
@@ -196,23 +175,37 @@ class CookieSession(dict[str, Any]):
     )
 
     def __init__(self, request: Any) -> None:
-        # The hot path of every request: kept to few Python steps on purpose.
+        # This and _start run on every request that uses the session; they are kept
+        # flat on purpose, as each Python call here costs about 1% of a session load.
         now = self._clock()
-        environ = getattr(request, "environ", None)
-        if environ is not None:
-            header = environ.get("HTTP_COOKIE")
-            value = find_cookie(header, self._cookie.name) if header else None
-        else:
+        try:
+            header = request.environ.get("HTTP_COOKIE")
+        except AttributeError:  # not a WSGI request: read its parsed cookies
             cookies = getattr(request, "cookies", None)
-            value = cookies.get(self._cookie.name) if cookies is not None else None
-        self._start(value, now)
+            self._start(cookies.get(self._cookie.name) if cookies is not None else None, now)
+        else:
+            prefix = self._fast_prefix
+            if header and prefix is not None and header.startswith(prefix):
+                # The usual header, our cookie first: try the rest of it as the value.
+                # A value the protector accepts holds nothing but urlsafe base64, so
+                # no separator: find_cookie would return that same value.
+                candidate = header[len(prefix) :]
+                self._start(candidate, now)
+                if self.new:  # no: then look the cookie up properly
+                    value = find_cookie(header, self._cookie.name)
+                    if value != candidate:
+                        self._start(value, now)
+            else:
+                self._start(find_cookie(header, self._cookie.name) if header else None, now)
         try:
             self._request_ref: Callable[[], Any] | None = weakref.ref(request)
         except TypeError:  # an object without weakref support: hold it, as Pyramid does
             self._request_ref = lambda: request
-        register = getattr(request, "add_response_callback", None)
-        if register is not None:
-            register(self._on_response)
+        try:
+            register = request.add_response_callback
+        except AttributeError:
+            return  # an adapter that asks set_cookie_header() itself
+        register(self._on_response)
 
     @classmethod
     def from_cookie_value(cls, value: str | None) -> CookieSession:
@@ -246,32 +239,46 @@ class CookieSession(dict[str, Any]):
         return self
 
     def _start(self, value: str | None, now: float) -> None:
-        self._dirty = False
-        self._exposed = False
-        self._invalidated = False
-        # What came in: what SessionCodec.decode returned, while the state is the one loaded.
-        self._incoming: Incoming | None = None
-        # The incoming payload's text while the state differs from it only by the
-        # keys assigned in _written (in order; None: none), so it can be reused.
+        """Take the incoming cookie ``value``: verify it, then parse it, then apply
+        the timeouts.  Never raises: anything but a valid cookie is a new session."""
+        self._dirty = self._exposed = self._invalidated = False
+        # The incoming payload, its parsed [accessed, created, state], and its JSON
+        # text, which stays reusable while the state differs from it only by the
+        # keys assigned in _written (in order; None: none).  Set for a loaded state.
+        self._incoming: bytes | None = None
+        self._incoming_triple: list[Any] | None = None
         self._reusable: str | None = None
         self._written: list[Any] | None = None
         self.new = True
-        self.created = now
-        self.renewed = now
+        self.created = self.renewed = now
         self.accessed: float = now
-        if value and len(value) <= MAX_TOKEN_LENGTH:
-            self._read(value, now)
-
-    def _read(self, value: str, now: float) -> None:
-        """Take the state of a cookie that verifies and has not timed out."""
-        incoming = self._codec.decode(value)
-        if incoming is None:
+        if not value or len(value) > MAX_TOKEN_LENGTH:
             return
-        raw_accessed, raw_created, state, _, text, key_index = incoming
         try:
-            renewed = float(raw_accessed)
+            payload, key_index = self._unseal(value)
+            if self._json_payload:
+                text: str | None = payload.decode("utf-8")
+                try:  # _json.loads(text), without a call on the usual path
+                    triple, end = _json.scan_once(text, 0)
+                except StopIteration:
+                    end = -1
+                if end != len(text):  # type: ignore[arg-type]
+                    triple = _json.loads(text)  # type: ignore[arg-type]
+            else:
+                text = None
+                triple = self._codec.serializer.loads(payload)
+            if type(triple) not in _SEQUENCES:
+                return
+            raw_accessed, raw_created, state = triple  # ValueError unless three items
+            # Numbers only (Pyramid also took strings and booleans through float()).
+            if type(raw_accessed) not in _NUMBERS or type(raw_created) not in _NUMBERS:
+                return
+            renewed = float(raw_accessed)  # OverflowError for an int beyond float's range
             created = float(raw_created)
-        except OverflowError:  # an int beyond float's range: no clock writes one
+        except Exception:  # noqa: BLE001 - a cookie that fails to verify or parse is the client's
+            return
+        # Finite only (x * 0 is NaN for both infinities and NaN): a NaN time never times out.
+        if renewed * 0 != 0 or created * 0 != 0 or not isinstance(state, dict):
             return
         # A cookie from a server whose clock runs ahead must not live longer than
         # its idle or absolute timeout allows here: future times count as now.
@@ -281,20 +288,20 @@ class CookieSession(dict[str, Any]):
             created = now
         absolute = self._absolute_timeout
         if absolute is not None and now - created > absolute:
-            return  # past the absolute timeout: a new session, with a new `created`
+            return  # a new session, with a new `created`
         if self._revocation is not None and self._is_revoked(state):
             return  # logged out: a new session (the old cookie is refused each time)
         self.new = False
         self.created = created
-        self.renewed = renewed
-        self.accessed = renewed
+        self.renewed = self.accessed = renewed
         if key_index:
             self._dirty = True  # verified under a fallback secret: re-issue under the primary
         timeout = self._timeout
         if timeout is not None and now - renewed > timeout:
             return  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
         dict.update(self, state)
-        self._incoming = incoming
+        self._incoming = payload
+        self._incoming_triple = triple
         self._reusable = text
 
     def _is_revoked(self, state: dict[str, Any]) -> bool:
@@ -557,10 +564,10 @@ class CookieSession(dict[str, Any]):
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed
         # without a write; compare what it would store with what came in.
-        incoming = self._incoming
-        if not (self._exposed and self._detect_nested_changes and incoming is not None):
+        payload = self._incoming
+        if not (self._exposed and self._detect_nested_changes and payload is not None):
             return False
-        raw_accessed, raw_created, _, payload, _, _ = incoming
+        raw_accessed, raw_created, _ = self._incoming_triple  # type: ignore[misc]
         # The JSON encoder reads a dict subclass through its items(), an access-tracked
         # method: undo that, so the comparison neither stamps `accessed` with the
         # response time nor schedules a reissue.
@@ -590,7 +597,7 @@ class CookieSession(dict[str, Any]):
             # No mutable value was handed out and nothing but assignments changed
             # the state, so it is the one parsed from the incoming text plus the
             # assigned keys' current values.
-            incoming_state = self._incoming[2]  # type: ignore[index]
+            incoming_state = self._incoming_triple[2]  # type: ignore[index]
             token = codec.encode_reusing(
                 self.accessed, self.created, reusable, self, self._written, incoming_state
             )

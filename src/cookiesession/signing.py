@@ -179,6 +179,10 @@ class Signer:
 
     __slots__ = ("_primary", "_templates", "digest_size", "hashalg")
 
+    #: unsign() refuses every token that is not canonical urlsafe base64
+    #: (see the session's Protector protocol).
+    urlsafe_tokens = True
+
     def __init__(
         self,
         secret: str | bytes,
