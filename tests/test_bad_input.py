@@ -113,6 +113,7 @@ BAD_COOKIES: dict[str, str] = {
     "signed non-JSON": _signed("not json at all"),
     "signed empty payload": _signed(""),
     "signed object": _wrong_shape('{"a": 1}'),
+    "signed object of 3 keys": _wrong_shape('{"1": 1, "2": 2, "3": {}}'),
     "signed number": _wrong_shape("5"),
     "signed string": _wrong_shape('"abc"'),
     "signed null": _wrong_shape("null"),

@@ -252,3 +252,43 @@ def test_other_layouts_of_a_signed_payload_reissue_the_same_data(clock: FakeCloc
     accessed, created, state = json.loads(stored_payload)
     assert (accessed, created, state) == (int(clock.now), 1700000000.5, {"a": 1})
     assert stored_payload.startswith(f"[{int(clock.now)}, 1700000000.5, {{".encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(state=states, start=st.sampled_from([999_999_990.25, 1_700_000_000.5]), later=st.integers(1, 20))
+def test_a_reissue_signs_again_keeping_the_old_token_text(state: dict[str, Any], start: float, later: int) -> None:
+    # Across 999_999_999 -> 1_000_000_000 the head grows a digit: the state's bytes
+    # move, and the token is encoded in full instead.
+    clock = FakeClock(start)
+    factory = _factory(clock, timeout=None)
+    token = _issue(factory, state)
+    clock.advance(later)
+    session = factory.from_cookie_value(token)
+    _ = len(session)
+    header = session.set_cookie_header()
+    codec: SessionCodec = factory._codec
+    assert _token(header) == codec.encode(session.accessed, session.created, session)
+    assert _state(factory, header) == json.loads(json.dumps(state))
+
+
+def test_a_reissue_encodes_only_the_start_of_the_token(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cookiesession import signing
+
+    factory = _factory(clock)
+    token = _issue(factory, {"user_id": 42, "history": ["/a/b/c"] * 40})
+    clock.advance(5)
+    encoded: list[int] = []
+    original = signing.b64encode
+
+    def measuring(raw: bytes) -> str:
+        encoded.append(len(raw))
+        return original(raw)
+
+    monkeypatch.setattr(signing, "b64encode", measuring)
+    session = factory.from_cookie_value(token)
+    assert session["user_id"] == 42  # a read re-issues (reissue_time=0)
+    header = session.set_cookie_header()
+    assert len(encoded) == 1
+    assert encoded[0] < 64 + 40  # the signature and the times, not the state
+    assert len(_token(header)) == len(token)
+    assert _state(factory, header) == {"user_id": 42, "history": ["/a/b/c"] * 40}

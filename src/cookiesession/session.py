@@ -36,8 +36,7 @@ _SID_KEY = "_sid_"
 # Values of these types cannot be changed in place, so handing one out of the
 # session cannot hide a change from the response.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
-# What a decoded payload may be: the triple, and each of its two times.
-_SEQUENCES = frozenset({list, tuple})
+# What the two times of a decoded payload may be.
 _NUMBERS = frozenset({int, float})
 
 
@@ -62,7 +61,7 @@ class Protector(Protocol):
 class SessionCodec:
     """State triple ``[accessed, created, state]`` <-> payload bytes <-> token."""
 
-    __slots__ = ("json_payload", "protector", "serializer", "urlsafe_tokens")
+    __slots__ = ("_resign", "json_payload", "protector", "serializer", "urlsafe_tokens")
 
     def __init__(self, serializer: Any, protector: Protector) -> None:
         from .serializers import JSONSerializer
@@ -70,6 +69,9 @@ class SessionCodec:
         self.serializer = serializer
         self.protector = protector
         self.urlsafe_tokens = getattr(protector, "urlsafe_tokens", False) is True
+        # A protector that can sign a payload again reusing its old token's text
+        # (the Signer; see reissue).
+        self._resign = getattr(protector, "resign", None)
         # Our own JSON serializer can encode the session (a dict subclass) in place,
         # and sessions can read and reuse the payload's JSON text directly; any other
         # serializer gets a plain dict, as Pyramid gives it, and bytes.
@@ -90,6 +92,20 @@ class SessionCodec:
         if self.json_payload:  # the serializer's own work, minus two calls
             return self.protector.seal(_json.dumps([accessed, created, state]).encode("utf-8"))
         return self.protector.seal(self.dumps(accessed, created, state))
+
+    def reissue(self, accessed: float, created: float, token: str, payload: bytes, text: str) -> str | None:
+        """:meth:`encode` for a state parsed, unchanged, from ``payload`` (``text``
+        decoded), which came in as ``token``: only the two times at its head change,
+        so with a protector that can (:meth:`Signer.resign`) the payload is signed
+        again and most of ``token`` is kept.  None where that cannot be done.
+        """
+        start = text.find("{")  # where the state begins: see _reuse.state_json
+        head = _json.dumps([accessed, created])[:-1] + ", "
+        # The head is ASCII (numbers, commas, whitespace), so `start` counts bytes too;
+        # an equal length keeps the state's bytes, and the token's text, in place.
+        if self._resign is None or len(head) != start or text[-2:] != "}]":
+            return None
+        return self._resign(token, payload, head.encode())  # type: ignore[no-any-return]
 
     def encode_reusing(
         self,
@@ -163,6 +179,7 @@ class CookieSession(dict[str, Any]):
         "_dirty",
         "_exposed",
         "_incoming",
+        "_incoming_token",
         "_incoming_triple",
         "_invalidated",
         "_request_ref",
@@ -252,6 +269,7 @@ class CookieSession(dict[str, Any]):
         self.new = True
         self.created = self.renewed = now
         self.accessed: float = now
+        self._incoming_token: str | None = None
         if not value or len(value) > MAX_TOKEN_LENGTH:
             return
         try:
@@ -267,10 +285,10 @@ class CookieSession(dict[str, Any]):
             else:
                 text = None
                 triple = self._codec.serializer.loads(payload)
-            if type(triple) not in _SEQUENCES:
-                return
-            raw_accessed, raw_created, state = triple  # ValueError unless three items
-            # Numbers only (Pyramid also took strings and booleans through float()).
+            # Three items, as Pyramid unpacks it (a JSON string or object of three
+            # yields strings here), the first two numbers only (Pyramid also took
+            # strings and booleans through float()).
+            raw_accessed, raw_created, state = triple
             if type(raw_accessed) not in _NUMBERS or type(raw_created) not in _NUMBERS:
                 return
             renewed = float(raw_accessed)  # OverflowError for an int beyond float's range
@@ -301,6 +319,7 @@ class CookieSession(dict[str, Any]):
             return  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
         dict.update(self, state)
         self._incoming = payload
+        self._incoming_token = value
         self._incoming_triple = triple
         self._reusable = text
 
@@ -597,10 +616,19 @@ class CookieSession(dict[str, Any]):
             # No mutable value was handed out and nothing but assignments changed
             # the state, so it is the one parsed from the incoming text plus the
             # assigned keys' current values.
+            written = self._written
+            if written is None:
+                token = codec.reissue(
+                    self.accessed,
+                    self.created,
+                    self._incoming_token,  # type: ignore[arg-type]
+                    self._incoming,  # type: ignore[arg-type]
+                    reusable,
+                )
+                if token is not None:
+                    return token
             incoming_state = self._incoming_triple[2]  # type: ignore[index]
-            token = codec.encode_reusing(
-                self.accessed, self.created, reusable, self, self._written, incoming_state
-            )
+            token = codec.encode_reusing(self.accessed, self.created, reusable, self, written, incoming_state)
             if token is not None:
                 return token
         try:
