@@ -256,7 +256,9 @@ def test_other_layouts_of_a_signed_payload_reissue_the_same_data(clock: FakeCloc
 
 @settings(max_examples=200, deadline=None)
 @given(state=states, start=st.sampled_from([999_999_990.25, 1_700_000_000.5]), later=st.integers(1, 20))
-def test_a_reissue_signs_again_keeping_the_old_token_text(state: dict[str, Any], start: float, later: int) -> None:
+def test_a_reissue_signs_again_keeping_the_old_token_text(
+    state: dict[str, Any], start: float, later: int
+) -> None:
     # Across 999_999_999 -> 1_000_000_000 the head grows a digit: the state's bytes
     # move, and the token is encoded in full instead.
     clock = FakeClock(start)
@@ -271,7 +273,9 @@ def test_a_reissue_signs_again_keeping_the_old_token_text(state: dict[str, Any],
     assert _state(factory, header) == json.loads(json.dumps(state))
 
 
-def test_a_reissue_encodes_only_the_start_of_the_token(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_reissue_encodes_only_the_start_of_the_token(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cookiesession import signing
 
     factory = _factory(clock)
