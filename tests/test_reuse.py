@@ -54,6 +54,17 @@ def _issue(factory: type[CookieSession], state: dict[str, Any]) -> str:
     return _token(session.set_cookie_header())
 
 
+def _reloaded(
+    state: dict[str, Any], start: float = 1_700_000_000.5, later: int = 5, **options: Any
+) -> tuple[type[CookieSession], CookieSession]:
+    """A factory, and its session for a cookie storing ``state``, ``later`` seconds on."""
+    clock = FakeClock(start)
+    factory = _factory(clock, **options)
+    token = _issue(factory, state)
+    clock.advance(later)
+    return factory, factory.from_cookie_value(token)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     state=states,
@@ -62,11 +73,7 @@ def _issue(factory: type[CookieSession], state: dict[str, Any]) -> str:
 def test_a_reissued_unchanged_session_has_the_bytes_a_full_encode_gives(
     state: dict[str, Any], reads: list[str]
 ) -> None:
-    clock = FakeClock()
-    factory = _factory(clock)
-    token = _issue(factory, state)
-    clock.advance(5)
-    session = factory.from_cookie_value(token)
+    factory, session = _reloaded(state)
     for read in reads:  # accessors that hand out nothing mutable
         if read == "contains":
             _ = "x" in session
@@ -131,11 +138,7 @@ ASSIGNED_KEYS = st.sampled_from(["a", "b", "user_id", "é", 'q"', "x\\y", "", "n
 def test_assignments_spliced_into_the_incoming_text_give_the_bytes_a_full_encode_gives(
     state: dict[str, Any], assignments: list[tuple[Any, Any]]
 ) -> None:
-    clock = FakeClock()
-    factory = _factory(clock)
-    token = _issue(factory, state)
-    clock.advance(5)
-    session = factory.from_cookie_value(token)
+    factory, session = _reloaded(state)
     expected = json.loads(json.dumps(state))
     for key, value in assignments:
         session[key] = value
@@ -261,11 +264,7 @@ def test_a_reissue_signs_again_keeping_the_old_token_text(
 ) -> None:
     # Across 999_999_999 -> 1_000_000_000 the head grows a digit: the state's bytes
     # move, and the token is encoded in full instead.
-    clock = FakeClock(start)
-    factory = _factory(clock, timeout=None)
-    token = _issue(factory, state)
-    clock.advance(later)
-    session = factory.from_cookie_value(token)
+    factory, session = _reloaded(state, start, later, timeout=None)
     _ = len(session)
     header = session.set_cookie_header()
     codec: SessionCodec = factory._codec
