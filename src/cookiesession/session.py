@@ -46,6 +46,8 @@ class Protector(Protocol):
     A protector may also set ``urlsafe_tokens = True`` to promise that
     :meth:`unseal` refuses every token with a character outside ``A-Z a-z 0-9 - _``;
     sessions then read the usual ``Cookie`` header faster (see ``CookieSession.__init__``).
+    And it may have ``resign(token, payload, head)`` (see :meth:`Signer.resign`),
+    which a read-only re-issue uses to keep most of the incoming token.
     """
 
     def seal(self, payload: bytes) -> str: ...
