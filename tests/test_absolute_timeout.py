@@ -145,7 +145,7 @@ def test_the_adapter_api_applies_the_absolute_timeout(clock: FakeClock) -> None:
 def test_absolute_timeout_accepts_a_timedelta(clock: FakeClock) -> None:
     from datetime import timedelta
 
-    factory = SignedCookieSessionFactory(SECRET, clock=clock, absolute_timeout=timedelta(hours=1))  # type: ignore[arg-type]
+    factory = SignedCookieSessionFactory(SECRET, clock=clock, absolute_timeout=timedelta(hours=1))
     session = factory(FakeRequest(_cookie(int(T0) - 1, T0 - HOUR - 1, {"user": "ann"})))
     assert session.new is True
 

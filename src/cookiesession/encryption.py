@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import BadCookie, BadSignature, ConfigurationTypeError, MissingDependency
-from .factory import SessionFactory, make_session_factory
+from .factory import Seconds, SessionFactory, make_session_factory
 from .serializers import JSONSerializer
 from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, b64decode, b64encode, check_secret, keyed_hmac
 
@@ -170,20 +170,20 @@ class Encryptor:
 def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessionFactory
     secret: str | bytes,
     cookie_name: str = "session",
-    max_age: int | None = None,
+    max_age: Seconds | None = None,
     path: str | None = "/",
     domain: str | None = None,
     secure: bool = False,
     httponly: bool = False,
     samesite: str | None = "Lax",
     set_on_exception: bool = True,
-    timeout: int | None = 1200,
-    reissue_time: int | None = 0,
+    timeout: Seconds | None = 1200,
+    reissue_time: Seconds | None = 0,
     salt: str | bytes | None = DEFAULT_SALT,
     serializer: Any = None,
     *,
     fallback_secrets: Sequence[str | bytes] = (),
-    absolute_timeout: int | None = None,
+    absolute_timeout: Seconds | None = None,
     partitioned: bool = False,
     vary: bool = True,
     detect_nested_changes: bool = True,

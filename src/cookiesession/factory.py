@@ -24,6 +24,7 @@ from .signing import Signer
 
 __all__ = [
     "BaseCookieSessionFactory",
+    "Seconds",
     "SessionFactory",
     "SignedCookieSessionFactory",
     "make_session_factory",
@@ -31,6 +32,10 @@ __all__ = [
 
 #: What a factory returns: a session class, called with the request.
 SessionFactory = type[CookieSession]
+
+#: A duration option: whole seconds, or a ``timedelta`` of whole seconds.  (Strings
+#: of digits, as .ini settings give, are accepted too, as Pyramid's ``int()`` did.)
+Seconds = int | timedelta
 
 
 def seconds_option(name: str, value: object) -> int | None:
@@ -165,21 +170,21 @@ def make_session_factory(
 def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     secret: str | bytes,
     cookie_name: str = "session",
-    max_age: int | None = None,
+    max_age: Seconds | None = None,
     path: str | None = "/",
     domain: str | None = None,
     secure: bool = False,
     httponly: bool = False,
     samesite: str | None = "Lax",
     set_on_exception: bool = True,
-    timeout: int | None = 1200,
-    reissue_time: int | None = 0,
+    timeout: Seconds | None = 1200,
+    reissue_time: Seconds | None = 0,
     hashalg: str = "sha512",
     salt: str | bytes | None = "pyramid.session.",
     serializer: Any = None,
     *,
     fallback_secrets: Sequence[str | bytes] = (),
-    absolute_timeout: int | None = None,
+    absolute_timeout: Seconds | None = None,
     partitioned: bool = False,
     vary: bool = True,
     detect_nested_changes: bool = True,
@@ -223,17 +228,17 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
 def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     serializer: Any,
     cookie_name: str = "session",
-    max_age: int | None = None,
+    max_age: Seconds | None = None,
     path: str | None = "/",
     domain: str | None = None,
     secure: bool = False,
     httponly: bool = False,
     samesite: str | None = "Lax",
-    timeout: int | None = 1200,
-    reissue_time: int | None = 0,
+    timeout: Seconds | None = 1200,
+    reissue_time: Seconds | None = 0,
     set_on_exception: bool = True,
     *,
-    absolute_timeout: int | None = None,
+    absolute_timeout: Seconds | None = None,
     partitioned: bool = False,
     vary: bool = True,
     detect_nested_changes: bool = True,
