@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory
-from cookiesession.session import CookieSession, SessionCodec
+from cookiesession.codec import SessionCodec
+from cookiesession.session import CookieSession
 from cookiesession.signing import Signer
 
 from .conftest import FakeClock

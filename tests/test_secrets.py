@@ -30,8 +30,8 @@ from cookiesession import (
     SecretTooShortWarning,
     SignedCookieSessionFactory,
 )
+from cookiesession.codec import SessionCodec
 from cookiesession.cookies import CookieSpec
-from cookiesession.session import SessionCodec
 from cookiesession.signing import Signer, derive_hmac_key
 from tests.conftest import FakeClock, require
 from tests.session_harness import FakeRequest, cookie_value

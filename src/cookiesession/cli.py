@@ -32,11 +32,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from .codec import SessionCodec
 from .cookies import find_cookie
 from .exceptions import BadCookie, BadPayload, BadSignature, ConfigurationError, RevocationUnavailable
 from .factory import seconds_option
 from .serializers import JSONSerializer
-from .session import SessionCodec
 from .signing import MAX_TOKEN_LENGTH, Signer, b64decode, normalize_hashalg
 
 __all__ = ["main"]

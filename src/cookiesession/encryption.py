@@ -73,7 +73,7 @@ def _label_bytes(salt: object) -> bytes:
 class Encryptor:
     """Encrypt payloads under the primary secret; open them under it or any fallback secret.
 
-    Implements the session core's ``Protector`` protocol (``seal``/``unseal``).
+    Implements the ``Protector`` protocol of :mod:`cookiesession.codec` (``seal``/``unseal``).
     The expensive work (HKDF, keying the HMACs) happens here, once; a cookie
     costs one HMAC-SHA256 (its subkey) and one AES-GCM operation.
     """

@@ -15,11 +15,12 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from .codec import Protector, SessionCodec
 from .cookies import CookieSpec
 from .exceptions import BadCookie, ConfigurationError, ConfigurationTypeError
 from .revocation import check_revocation_option
 from .serializers import JSONSerializer
-from .session import CookieSession, Protector, SessionCodec
+from .session import CookieSession
 from .signing import Signer
 
 __all__ = [

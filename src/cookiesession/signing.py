@@ -180,7 +180,7 @@ class Signer:
     __slots__ = ("_primary", "_templates", "digest_size", "hashalg")
 
     #: unsign() refuses every token that is not canonical urlsafe base64
-    #: (see the session's Protector protocol).
+    #: (see the Protector protocol in cookiesession.codec).
     urlsafe_tokens = True
 
     def __init__(
@@ -271,6 +271,6 @@ class Signer:
         kept = changed // 3 * 4  # the token's characters from there on stay
         return b64encode(mac.digest() + head + body[: changed - self.digest_size - len(head)]) + token[kept:]
 
-    # The Protector protocol of cookiesession.session.
+    # The Protector protocol of cookiesession.codec.
     seal = sign
     unseal = unsign

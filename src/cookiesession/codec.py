@@ -1,0 +1,109 @@
+"""The codec: a session's ``[accessed, created, state]`` <-> payload bytes <-> cookie value.
+
+A codec pairs a serializer (objects <-> bytes) with a protector (bytes <-> the
+cookie value: signing, encryption, or nothing), and knows the shortcuts that
+reuse an incoming cookie's text (see :mod:`cookiesession._reuse`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from . import _json, _reuse
+
+__all__ = ["Protector", "SessionCodec"]
+
+
+class Protector(Protocol):
+    """Turns payload bytes into a cookie value and back (signing or encryption).
+
+    A protector may also set ``urlsafe_tokens = True`` to promise that
+    :meth:`unseal` refuses every token with a character outside ``A-Z a-z 0-9 - _``;
+    sessions then read the usual ``Cookie`` header faster (see ``CookieSession.__init__``).
+    And it may have ``resign(token, payload, head)`` (see :meth:`Signer.resign`),
+    which a read-only re-issue uses to keep most of the incoming token.
+    """
+
+    def seal(self, payload: bytes) -> str: ...
+
+    def unseal(self, token: str) -> tuple[bytes, int]:
+        """Return the payload and the index of the key that opened it (0 = primary).
+
+        Raise :class:`~cookiesession.exceptions.BadCookie` for anything else.
+        """
+        ...
+
+
+class SessionCodec:
+    """State triple ``[accessed, created, state]`` <-> payload bytes <-> token."""
+
+    __slots__ = ("_resign", "json_payload", "protector", "serializer", "urlsafe_tokens")
+
+    def __init__(self, serializer: Any, protector: Protector) -> None:
+        from .serializers import JSONSerializer
+
+        self.serializer = serializer
+        self.protector = protector
+        self.urlsafe_tokens = getattr(protector, "urlsafe_tokens", False) is True
+        # A protector that can sign a payload again reusing its old token's text
+        # (the Signer; see reissue).
+        self._resign = getattr(protector, "resign", None)
+        # Our own JSON serializer can encode the session (a dict subclass) in place,
+        # and sessions can read and reuse the payload's JSON text directly; any other
+        # serializer gets a plain dict, as Pyramid gives it, and bytes.
+        self.json_payload = type(serializer) is JSONSerializer
+
+    def __repr__(self) -> str:
+        return f"<SessionCodec {self.serializer!r} {self.protector!r}>"
+
+    def dumps(self, accessed: float, created: float, state: dict[str, Any]) -> bytes:
+        if self.json_payload:
+            return self.serializer.dumps([accessed, created, state])  # type: ignore[no-any-return]
+        return self.serializer.dumps((accessed, created, dict(dict.items(state))))  # type: ignore[no-any-return]
+
+    def loads(self, payload: bytes) -> Any:
+        return self.serializer.loads(payload)
+
+    def encode(self, accessed: float, created: float, state: dict[str, Any]) -> str:
+        if self.json_payload:  # the serializer's own work, minus two calls
+            return self.protector.seal(_json.dumps([accessed, created, state]).encode("utf-8"))
+        return self.protector.seal(self.dumps(accessed, created, state))
+
+    def reissue(self, accessed: float, created: float, token: str, payload: bytes, text: str) -> str | None:
+        """:meth:`encode` for a state parsed, unchanged, from ``payload`` (``text``
+        decoded), which came in as ``token``: only the two times at its head change,
+        so with a protector that can (:meth:`Signer.resign`) the payload is signed
+        again and most of ``token`` is kept.  None where that cannot be done.
+        """
+        start = text.find("{")  # where the state begins: see _reuse.state_json
+        head = _json.dumps([accessed, created])[:-1] + ", "
+        # The head is ASCII (numbers, commas, whitespace), so `start` counts bytes too;
+        # an equal length keeps the state's bytes, and the token's text, in place.
+        if self._resign is None or len(head) != start or text[-2:] != "}]":
+            return None
+        return self._resign(token, payload, head.encode())  # type: ignore[no-any-return]
+
+    def encode_reusing(
+        self,
+        accessed: float,
+        created: float,
+        text: str,
+        state: dict[str, Any],
+        assigned: list[Any] | None,
+        incoming: dict[str, Any],
+    ) -> str | None:
+        """:meth:`encode` for a ``state`` parsed from ``text`` (the incoming
+        payload) as ``incoming`` and since changed only by assigning the keys in
+        ``assigned`` (None: not changed): the state's JSON is copied from
+        ``text``, with those keys' values spliced in, instead of encoded again
+        (see :mod:`cookiesession._reuse`).  None where that cannot be done; the
+        caller then encodes the state in full.
+        """
+        try:
+            state_json = _reuse.state_json(text, state, assigned, incoming)
+        except Exception:  # noqa: BLE001 - e.g. an unstorable value: the full encode says what
+            return None
+        if state_json is None:
+            return None
+        head = _json.dumps([accessed, created])  # '[accessed, created]'
+        return self.protector.seal(f"{head[:-1]}, {state_json}]".encode())
