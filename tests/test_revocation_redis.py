@@ -103,25 +103,24 @@ def _new_server() -> RedisServer:
     return RedisServer(executable)
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
+def _running_server() -> Iterator[RedisServer]:
     server = _new_server()
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    yield from _running_server()
 
 
 @pytest.fixture
 def own_redis_server() -> Iterator[RedisServer]:
     """A server this test alone uses, so it may stop it."""
-    server = _new_server()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from _running_server()
 
 
 @pytest.fixture
