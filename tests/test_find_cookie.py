@@ -1,11 +1,15 @@
-"""The fast path of find_cookie (our cookie alone in the header) agrees with the general scan."""
+"""The fast paths of cookie lookup agree with the general scan: find_cookie's (our
+cookie alone in the header) and the session's (our cookie first in the header)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cookiesession import SignedCookieSessionFactory
 from cookiesession.cookies import _last_pair_value, find_cookie
+
+from .conftest import FakeClock
 
 
 def _general(header: str, name: str) -> str | None:
@@ -31,3 +35,42 @@ def test_named_cases() -> None:
     assert find_cookie("session=abc,session=def", "session") == "def"
     assert find_cookie("xsession=abc", "session") is None
     assert find_cookie("a=1; session= abc ", "session") == "abc"
+
+
+_factory = SignedCookieSessionFactory("k" * 64, clock=FakeClock())
+
+
+def _token(state: dict[str, int]) -> str:
+    session = _factory.from_cookie_value(None)
+    session.update(state)
+    header = session.set_cookie_header()
+    assert header is not None
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
+_A, _B = _token({"a": 1}), _token({"b": 2})
+_header_pieces = st.sampled_from(
+    [
+        *("session=" + _A, "session=" + _B, f'session="{_A}"', "session=", "session=x", _A),
+        *(";", "; ", ",", " ", "x=1"),
+    ]
+)
+
+
+@given(st.lists(_header_pieces, max_size=6).map("".join))
+def test_a_session_read_from_the_header_is_the_one_its_cookie_gives(header: str) -> None:
+    # from_cookie_header (as factory(request)) first tries the rest of the header
+    # as the value when it starts with "session=": never with another outcome.
+    direct = _factory.from_cookie_header(header)
+    found = _factory.from_cookie_value(find_cookie(header, "session"))
+    assert (direct.new, dict(direct)) == (found.new, dict(found))
+
+
+def test_named_headers_for_a_session() -> None:
+    assert dict(_factory.from_cookie_header(f"session={_A}")) == {"a": 1}
+    assert dict(_factory.from_cookie_header(f"session={_A}; x=1")) == {"a": 1}
+    assert dict(_factory.from_cookie_header(f"session={_A}; session={_B}")) == {"b": 2}
+    assert dict(_factory.from_cookie_header(f'session="{_A}"')) == {"a": 1}
+    assert dict(_factory.from_cookie_header(f"x=1; session={_A}")) == {"a": 1}
+    assert _factory.from_cookie_header("").new is True
+    assert _factory.from_cookie_header(None).new is True

@@ -273,6 +273,23 @@ def test_a_reissue_signs_again_keeping_the_old_token_text(
     assert _state(factory, header) == json.loads(json.dumps(state))
 
 
+def test_a_reissue_under_a_new_secret_without_a_read_gives_the_bytes_a_full_encode_gives(
+    clock: FakeClock,
+) -> None:
+    # Verified under a fallback secret, the session is re-issued under the primary
+    # one even if nothing reads it; `accessed` is then still the incoming float
+    # time, which the head is written from as json.dumps writes it.
+    old_token = _issue(_factory(clock), {"user_id": 42, "cart": [1, 2]})
+    clock.advance(5)
+    factory = SignedCookieSessionFactory("n" * 64, clock=clock, fallback_secrets=[SECRET])
+    session = factory.from_cookie_value(old_token)
+    assert type(session.accessed) is float
+    header = session.set_cookie_header()
+    assert _token(header) == factory._codec.encode(session.accessed, session.created, session)
+    assert Signer("n" * 64).unsign(_token(header))[0].startswith(b"[1700000000.0, ")
+    assert _state(factory, header) == {"user_id": 42, "cart": [1, 2]}
+
+
 def test_a_reissue_encodes_only_the_start_of_the_token(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

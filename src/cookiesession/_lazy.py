@@ -40,52 +40,46 @@ class LazySession(MutableMapping[str, Any]):
     Every mapping operation goes to the real session (so its access and change
     tracking work as usual); other attributes (``flash``, ``get_csrf_token``,
     ``invalidate``, ``new``, ``created``, ...) are forwarded too.  ``load()``
-    returns the real session, for code that wants the object itself.
+    returns the real session, for code that wants the object itself; the adapters
+    read ``loaded_session``, which is that session once used and None before.
     """
 
-    __slots__ = ("_cookie_header", "_factory", "_prefetched", "_session")
+    __slots__ = ("_cookie_header", "_factory", "_prefetched", "loaded_session")
 
     def __init__(self, session_factory: type[CookieSession], cookie_header: str) -> None:
         self._factory = session_factory
         self._cookie_header = cookie_header
-        self._session: CookieSession | None = None
+        self.loaded_session: CookieSession | None = None
         self._prefetched: CookieSession | None = None
 
     @property
     def loaded(self) -> bool:
         """Whether the application has used the session (so the response may need a cookie)."""
-        return self._session is not None
+        return self.loaded_session is not None
 
     def load(self) -> CookieSession:
         """The real session, read from the cookie on first use."""
-        session = self._session
+        session = self.loaded_session
         if session is None:
             session = self._prefetched
             if session is None:
-                factory = self._factory
-                value = find_cookie(self._cookie_header, factory._cookie.name)
-                session = factory.from_cookie_value(value)
-            self._session = session
+                session = self._factory.from_cookie_header(self._cookie_header)
+            self.loaded_session = session
         return session
 
     async def prefetch_async(self) -> None:
         """Read the cookie now, awaiting the revocation check (``revocation=``), so
         the endpoint's first use does no blocking I/O on the event loop.  Until the
         endpoint uses it, the session still counts as unused (no cookie, no Vary)."""
-        if self._session is None and self._prefetched is None:
+        if self.loaded_session is None and self._prefetched is None:
             factory = self._factory
             value = find_cookie(self._cookie_header, factory._cookie.name)
             self._prefetched = await factory.from_cookie_value_async(value)
 
-    async def revoke_pending_async(self) -> None:
-        """Record a revocation that ``invalidate()`` left pending (never loads the session)."""
-        session = self._session
-        if session is not None:
-            await session.revoke_pending_async()
-
     def __repr__(self) -> str:
         # Never loads (a debugger or a log line must not change the response).
-        return "<LazySession (not read yet)>" if self._session is None else f"<LazySession {self._session!r}>"
+        session = self.loaded_session
+        return "<LazySession (not read yet)>" if session is None else f"<LazySession {session!r}>"
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names not found on the proxy: the session's own API.
@@ -153,16 +147,3 @@ class LazySession(MutableMapping[str, Any]):
     def __ior__(self, other: Any) -> LazySession:
         self.load().update(other)
         return self
-
-    # -- the response ---------------------------------------------------------------
-
-    def set_cookie_header(self, failed: bool = False) -> str | None:
-        """What the response needs: nothing if the session was never used."""
-        session = self._session
-        return None if session is None else session.set_cookie_header(failed)
-
-    @property
-    def vary(self) -> bool:
-        """Whether the response must carry ``Vary: Cookie``: the session was read and the factory wants it."""
-        session = self._session
-        return session is not None and session._vary

@@ -47,17 +47,18 @@ _HEADER_MESSAGES = frozenset({"http.response.start", "websocket.accept", "websoc
 def _cookie_header(scope: Scope) -> str:
     # HTTP/2 and HTTP/3 may split the Cookie header; RFC 9113 section 8.2.3 says to
     # join the pieces with "; ".  Header bytes are latin-1 by the ASGI spec.
-    pieces = [value for name, value in scope.get("headers", ()) if name.lower() == b"cookie"]
-    if not pieces:
-        return ""
-    return b"; ".join(pieces).decode("latin-1")
+    cookie = None
+    for name, value in scope.get("headers", ()):
+        if name.lower() == b"cookie":
+            cookie = value if cookie is None else cookie + b"; " + value
+    return "" if cookie is None else cookie.decode("latin-1")
 
 
-def _with_session_headers(message: Message, lazy: LazySession) -> Message:
+def _with_session_headers(message: Message, session: CookieSession) -> Message:
     headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
-    if lazy.vary:
+    if session._vary:
         _merge_vary(headers)
-    cookie = lazy.set_cookie_header(failed=False)
+    cookie = session.set_cookie_header(failed=False)
     if cookie is not None:
         headers.append((b"set-cookie", cookie.encode("latin-1")))
     message = dict(message)
@@ -112,10 +113,11 @@ class SessionMiddleware:
         scope["session"] = lazy
 
         async def send_with_session(message: Message) -> None:
-            if lazy.loaded and message["type"] in _HEADER_MESSAGES:
+            session = lazy.loaded_session
+            if session is not None and message["type"] in _HEADER_MESSAGES:
                 if revocation:
-                    await lazy.revoke_pending_async()
-                message = _with_session_headers(message, lazy)
+                    await session.revoke_pending_async()
+                message = _with_session_headers(message, session)
             await send(message)
 
         await self.app(scope, receive, send_with_session)

@@ -76,7 +76,11 @@ class SessionCodec:
         again and most of ``token`` is kept.  None where that cannot be done.
         """
         start = text.find("{")  # where the state begins: see _reuse.state_json
-        head = _json.dumps([accessed, created])[:-1] + ", "
+        if type(accessed) is int and type(created) is float and created * 0 == 0:
+            # What json.dumps writes for an int and a finite float, for less.
+            head = f"[{accessed}, {created!r}, "
+        else:
+            head = _json.dumps([accessed, created])[:-1] + ", "
         # The head is ASCII (numbers, commas, whitespace), so `start` counts bytes too;
         # an equal length keeps the state's bytes, and the token's text, in place.
         if self._resign is None or len(head) != start or text[-2:] != "}]":

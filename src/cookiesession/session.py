@@ -81,6 +81,14 @@ class CookieSession(dict[str, Any]):
     _sid_to_check: str | None = None
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
 
+    # Per session: the incoming cookie's payload, its token, its parsed
+    # [accessed, created, state], and its JSON text while it is reusable (see _start).
+    _incoming: bytes | None
+    _incoming_token: str | None
+    _incoming_triple: list[Any] | None
+    _reusable: str | None
+    accessed: float
+
     __slots__ = (
         "__dict__",
         "__weakref__",
@@ -109,19 +117,7 @@ class CookieSession(dict[str, Any]):
             cookies = getattr(request, "cookies", None)
             self._start(cookies.get(self._cookie.name) if cookies is not None else None, now)
         else:
-            prefix = self._fast_prefix
-            if header and prefix is not None and header.startswith(prefix):
-                # The usual header, our cookie first: try the rest of it as the value.
-                # A value the protector accepts holds nothing but urlsafe base64, so
-                # no separator: find_cookie would return that same value.
-                candidate = header[len(prefix) :]
-                self._start(candidate, now)
-                if self.new:  # no: then look the cookie up properly
-                    value = find_cookie(header, self._cookie.name)
-                    if value != candidate:
-                        self._start(value, now)
-            else:
-                self._start(find_cookie(header, self._cookie.name) if header else None, now)
+            self._start_from_header(header, now)
         try:
             self._request_ref: Callable[[], Any] | None = weakref.ref(request)
         except TypeError:  # an object without weakref support: hold it, as Pyramid does
@@ -145,6 +141,15 @@ class CookieSession(dict[str, Any]):
         return self
 
     @classmethod
+    def from_cookie_header(cls, header: str | None) -> CookieSession:
+        """A session for a request whose ``Cookie`` header is ``header``, outside
+        any request.  For adapters; faster than finding the cookie first."""
+        self = cls.__new__(cls)
+        self._request_ref = None
+        self._start_from_header(header, cls._clock())
+        return self
+
+    @classmethod
     async def from_cookie_value_async(cls, value: str | None) -> CookieSession:
         """:meth:`from_cookie_value` for asyncio adapters: the revocation check
         (with ``revocation=``) is awaited instead of blocking the event loop, and
@@ -163,23 +168,31 @@ class CookieSession(dict[str, Any]):
                 self._start(None, now)
         return self
 
+    def _start_from_header(self, header: str | None, now: float) -> None:
+        prefix = self._fast_prefix
+        if header and prefix is not None and header.startswith(prefix):
+            # The usual header, our cookie first: try the rest of it as the value.
+            # A value the protector accepts holds nothing but urlsafe base64, so
+            # no separator: find_cookie would return that same value.
+            candidate = header[len(prefix) :]
+            self._start(candidate, now)
+            if self.new:  # no: then look the cookie up properly
+                value = find_cookie(header, self._cookie.name)
+                if value != candidate:
+                    self._start(value, now)
+        else:
+            self._start(find_cookie(header, self._cookie.name) if header else None, now)
+
     def _start(self, value: str | None, now: float) -> None:
         """Take the incoming cookie ``value``: verify it, then parse it, then apply
         the timeouts.  Never raises: anything but a valid cookie is a new session."""
+        # Each attribute is set once on the way through (a session load is a few
+        # hundred bytecodes, so a dozen redundant stores are worth saving).
         self._dirty = self._exposed = self._invalidated = False
-        # The incoming payload, its parsed [accessed, created, state], and its JSON
-        # text, which stays reusable while the state differs from it only by the
-        # keys assigned in _written (in order; None: none).  Set for a loaded state.
-        self._incoming: bytes | None = None
-        self._incoming_triple: list[Any] | None = None
-        self._reusable: str | None = None
+        # The keys assigned since the load, in order (None: none): see _reuse.
         self._written: list[Any] | None = None
-        self.new = True
-        self.created = self.renewed = now
-        self.accessed: float = now
-        self._incoming_token: str | None = None
         if not value or len(value) > MAX_TOKEN_LENGTH:
-            return
+            return self._begin_new(now)
         try:
             payload, key_index = self._unseal(value)
             if self._json_payload:
@@ -198,14 +211,14 @@ class CookieSession(dict[str, Any]):
             # strings and booleans through float()).
             raw_accessed, raw_created, state = triple
             if type(raw_accessed) not in _NUMBERS or type(raw_created) not in _NUMBERS:
-                return
+                return self._begin_new(now)
             renewed = float(raw_accessed)  # OverflowError for an int beyond float's range
             created = float(raw_created)
         except Exception:  # noqa: BLE001 - a cookie that fails to verify or parse is the client's
-            return
+            return self._begin_new(now)
         # Finite only (x * 0 is NaN for both infinities and NaN): a NaN time never times out.
         if renewed * 0 != 0 or created * 0 != 0 or not isinstance(state, dict):
-            return
+            return self._begin_new(now)
         # A cookie from a server whose clock runs ahead must not live longer than
         # its idle or absolute timeout allows here: future times count as now.
         if renewed > now:
@@ -214,9 +227,9 @@ class CookieSession(dict[str, Any]):
             created = now
         absolute = self._absolute_timeout
         if absolute is not None and now - created > absolute:
-            return  # a new session, with a new `created`
+            return self._begin_new(now)  # with a new `created`
         if self._revocation is not None and self._is_revoked(state):
-            return  # logged out: a new session (the old cookie is refused each time)
+            return self._begin_new(now)  # logged out (the old cookie is refused each time)
         self.new = False
         self.created = created
         self.renewed = self.accessed = renewed
@@ -224,12 +237,23 @@ class CookieSession(dict[str, Any]):
             self._dirty = True  # verified under a fallback secret: re-issue under the primary
         timeout = self._timeout
         if timeout is not None and now - renewed > timeout:
-            return  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
+            # Idle timeout: empty, but not new, and `created` is kept (Pyramid).
+            self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
+            return None
         dict.update(self, state)
+        # The JSON text stays reusable while the state differs from it only by
+        # the keys assigned in _written.
         self._incoming = payload
         self._incoming_token = value
         self._incoming_triple = triple
         self._reusable = text
+        return None
+
+    def _begin_new(self, now: float) -> None:
+        # _start's other half: no valid cookie, so a new session, created now.
+        self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
+        self.new = True
+        self.created = self.renewed = self.accessed = now
 
     def _is_revoked(self, state: dict[str, Any]) -> bool:
         session_id = state.get(_SID_KEY)

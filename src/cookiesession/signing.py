@@ -263,7 +263,7 @@ class Signer:
         head, whole groups of the new token are those of ``token``: only the
         signature and the groups it shares with the head are encoded again.
         """
-        body = payload[len(head) :]
+        body = memoryview(payload)[len(head) :]  # not copied
         mac = self._primary.copy()
         mac.update(head)
         mac.update(body)

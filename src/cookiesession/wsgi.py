@@ -69,13 +69,14 @@ class SessionMiddleware:
         def session_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: _ExcInfo | None = None
         ) -> Callable[[bytes], object]:
-            if lazy.loaded:
+            session = lazy.loaded_session
+            if session is not None:
                 headers = list(headers)  # the application may reuse its list; do not grow it
-                if lazy.vary:
+                if session._vary:
                     merge_vary(headers)
                 # exc_info means the application is answering an error, which is what
                 # set_on_exception=False refers to.
-                cookie = lazy.set_cookie_header(failed=exc_info is not None)
+                cookie = session.set_cookie_header(failed=exc_info is not None)
                 if cookie is not None:
                     headers.append(("Set-Cookie", cookie))
             if exc_info is None:
