@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory
+from cookiesession._reuse import times_json
 from cookiesession.codec import SessionCodec
 from cookiesession.session import CookieSession
 from cookiesession.signing import Signer
@@ -313,3 +314,55 @@ def test_a_reissue_encodes_only_the_start_of_the_token(
     assert encoded[0] < 64 + 40  # the signature and the times, not the state
     assert len(_token(header)) == len(token)
     assert _state(factory, header) == {"user_id": 42, "history": ["/a/b/c"] * 40}
+
+
+# -- the times before the state ---------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    state=states,
+    accessed=st.integers(0, 2**53),
+    created=st.floats(allow_nan=False, allow_infinity=False),
+    later=st.integers(0, 2**53),
+)
+def test_the_times_keep_the_incoming_created_text_as_json_dumps_writes_it(
+    state: dict[str, Any], accessed: int, created: float, later: int
+) -> None:
+    text = json.dumps([accessed, created, state])
+    parsed_created = json.loads(text)[1]
+    head = times_json(text, text.find("{"), later, parsed_created, True)
+    assert head == json.dumps([later, created])[:-1] + ", "
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[1700000000, 1700000000.5, {"a": 1}]',
+        '[1700000000,  1700000000.5, {"a": 1}]',  # two spaces: kept, the same number
+        '[1700000000 , 1700000000.5 , {"a": 1}]',
+        '[1700000000, 17000000005e-1, {"a": 1}]',  # another spelling of the number: kept
+        '[1700000000,\t1700000000.5, {"a": 1}]',
+        '[1700000000,\t1700000000.5,\n{"a": 1}]',
+        '[1700000000, 1700000000.5,{"a": 1}]',
+        '[1700000000,1700000000.5,{"a": 1}]',
+        ' [1700000000, 1700000000.5, {"a": 1}]',
+    ],
+)
+def test_the_times_before_any_signed_layout_store_the_same_numbers(text: str) -> None:
+    created = json.loads(text)[1]
+    head = times_json(text, text.find("{"), 1700000042, created, True)
+    assert json.loads(head + '{"a": 1}]') == [1700000042, 1700000000.5, {"a": 1}]
+
+
+def test_a_created_time_from_the_future_is_stored_as_now_not_as_it_came(clock: FakeClock) -> None:
+    # A server whose clock ran ahead wrote `created`: it reads as now here, and the
+    # re-issued cookie must store that, not the incoming text.
+    future = clock.now + 100
+    token = Signer(SECRET).sign(json.dumps([int(clock.now), future, {"a": 1}]).encode())
+    clock.advance(5)
+    factory = _factory(clock)
+    session = factory.from_cookie_value(token)
+    assert (session["a"], session.created) == (1, clock.now)
+    accessed, created, state = json.loads(Signer(SECRET).unsign(_token(session.set_cookie_header()))[0])
+    assert (accessed, created, state) == (int(clock.now), clock.now, {"a": 1})

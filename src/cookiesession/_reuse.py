@@ -21,7 +21,29 @@ from typing import Any
 
 from . import _json
 
-__all__ = ["state_json"]
+__all__ = ["state_json", "times_json"]
+
+
+def times_json(text: str, start: int, accessed: Any, created: Any, created_is_incoming: bool) -> str:
+    """``'[accessed, created, '``, the payload's text before its state, as
+    ``json.dumps([accessed, created, state])`` begins, for ``text`` with its state
+    at ``start``.
+
+    Writing a float's shortest text is most of that work.  So when ``created``
+    is the very float parsed from ``text`` (``created_is_incoming``), its text
+    there is kept.  Numbers and whitespace hold no comma, so the first comma
+    ends the first item, and the text from it to the state is the second item
+    (which parsed into ``created``, so it gives the same float again) between
+    the two separators.  It is kept only where both separators are ``", "``, as
+    ``json.dumps`` writes them, so that a re-issue writes other layouts anew
+    (in the canonical form); on canonical text it is exactly what ``json.dumps``
+    writes there.
+    """
+    if created_is_incoming and type(accessed) is int:
+        comma = text.find(",")
+        if 0 < comma < start - 4 and text.startswith(", ", comma) and text.startswith(", ", start - 2):
+            return f"[{accessed}{text[comma:start]}"
+    return _json.dumps([accessed, created])[:-1] + ", "
 
 
 def state_json(

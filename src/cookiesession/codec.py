@@ -69,18 +69,25 @@ class SessionCodec:
             return self.protector.seal(_json.dumps([accessed, created, state]).encode("utf-8"))
         return self.protector.seal(self.dumps(accessed, created, state))
 
-    def reissue(self, accessed: float, created: float, token: str, payload: bytes, text: str) -> str | None:
+    def reissue(
+        self,
+        accessed: float,
+        created: float,
+        token: str,
+        payload: bytes,
+        text: str,
+        *,
+        created_is_incoming: bool,
+    ) -> str | None:
         """:meth:`encode` for a state parsed, unchanged, from ``payload`` (``text``
         decoded), which came in as ``token``: only the two times at its head change,
         so with a protector that can (:meth:`Signer.resign`) the payload is signed
-        again and most of ``token`` is kept.  None where that cannot be done.
+        again and most of ``token`` is kept.  ``created_is_incoming``: ``created``
+        is the very float parsed from ``text`` (see :func:`_reuse.times_json`).
+        None where that cannot be done.
         """
         start = text.find("{")  # where the state begins: see _reuse.state_json
-        if type(accessed) is int and type(created) is float and created * 0 == 0:
-            # What json.dumps writes for an int and a finite float, for less.
-            head = f"[{accessed}, {created!r}, "
-        else:
-            head = _json.dumps([accessed, created])[:-1] + ", "
+        head = _reuse.times_json(text, start, accessed, created, created_is_incoming)
         # The head is ASCII (numbers, commas, whitespace), so `start` counts bytes too;
         # an equal length keeps the state's bytes, and the token's text, in place.
         if self._resign is None or len(head) != start or text[-2:] != "}]":
@@ -95,6 +102,8 @@ class SessionCodec:
         state: dict[str, Any],
         assigned: list[Any] | None,
         incoming: dict[str, Any],
+        *,
+        created_is_incoming: bool,
     ) -> str | None:
         """:meth:`encode` for a ``state`` parsed from ``text`` (the incoming
         payload) as ``incoming`` and since changed only by assigning the keys in
@@ -109,5 +118,5 @@ class SessionCodec:
             return None
         if state_json is None:
             return None
-        head = _json.dumps([accessed, created])  # '[accessed, created]'
-        return self.protector.seal(f"{head[:-1]}, {state_json}]".encode())
+        head = _reuse.times_json(text, text.find("{"), accessed, created, created_is_incoming)
+        return self.protector.seal(f"{head}{state_json}]".encode())

@@ -549,6 +549,8 @@ class CookieSession(dict[str, Any]):
             # the state, so it is the one parsed from the incoming text plus the
             # assigned keys' current values.
             written = self._written
+            incoming_triple = self._incoming_triple
+            created_is_incoming = self.created is incoming_triple[1]  # type: ignore[index]
             if written is None:
                 token = codec.reissue(
                     self.accessed,
@@ -556,11 +558,19 @@ class CookieSession(dict[str, Any]):
                     self._incoming_token,  # type: ignore[arg-type]
                     self._incoming,  # type: ignore[arg-type]
                     reusable,
+                    created_is_incoming=created_is_incoming,
                 )
                 if token is not None:
                     return token
-            incoming_state = self._incoming_triple[2]  # type: ignore[index]
-            token = codec.encode_reusing(self.accessed, self.created, reusable, self, written, incoming_state)
+            token = codec.encode_reusing(
+                self.accessed,
+                self.created,
+                reusable,
+                self,
+                written,
+                incoming_triple[2],  # type: ignore[index]
+                created_is_incoming=created_is_incoming,
+            )
             if token is not None:
                 return token
         try:
