@@ -81,14 +81,6 @@ class CookieSession(dict[str, Any]):
     _sid_to_check: str | None = None
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
 
-    # Per session: the incoming cookie's payload, its token, its parsed
-    # [accessed, created, state], and its JSON text while it is reusable (see _start).
-    _incoming: bytes | None
-    _incoming_token: str | None
-    _incoming_triple: list[Any] | None
-    _reusable: str | None
-    accessed: float
-
     __slots__ = (
         "__dict__",
         "__weakref__",
@@ -108,8 +100,9 @@ class CookieSession(dict[str, Any]):
     )
 
     def __init__(self, request: Any) -> None:
-        # This and _start run on every request that uses the session; they are kept
-        # flat on purpose, as each Python call here costs about 1% of a session load.
+        # This, _start_from_header and _start run on every request that uses the
+        # session; they are kept flat on purpose, as each Python call here costs
+        # about 1% of a session load.
         now = self._clock()
         try:
             header = request.environ.get("HTTP_COOKIE")
@@ -186,13 +179,20 @@ class CookieSession(dict[str, Any]):
     def _start(self, value: str | None, now: float) -> None:
         """Take the incoming cookie ``value``: verify it, then parse it, then apply
         the timeouts.  Never raises: anything but a valid cookie is a new session."""
-        # Each attribute is set once on the way through (a session load is a few
-        # hundred bytecodes, so a dozen redundant stores are worth saving).
         self._dirty = self._exposed = self._invalidated = False
-        # The keys assigned since the load, in order (None: none): see _reuse.
+        # The incoming payload, its parsed [accessed, created, state], and its JSON
+        # text, which stays reusable while the state differs from it only by the
+        # keys assigned in _written (in order; None: none).  Set for a loaded state.
+        self._incoming: bytes | None = None
+        self._incoming_triple: list[Any] | None = None
+        self._reusable: str | None = None
         self._written: list[Any] | None = None
+        self.new = True
+        self.created = self.renewed = now
+        self.accessed: float = now
+        self._incoming_token: str | None = None
         if not value or len(value) > MAX_TOKEN_LENGTH:
-            return self._begin_new(now)
+            return
         try:
             payload, key_index = self._unseal(value)
             if self._json_payload:
@@ -211,14 +211,14 @@ class CookieSession(dict[str, Any]):
             # strings and booleans through float()).
             raw_accessed, raw_created, state = triple
             if type(raw_accessed) not in _NUMBERS or type(raw_created) not in _NUMBERS:
-                return self._begin_new(now)
+                return
             renewed = float(raw_accessed)  # OverflowError for an int beyond float's range
             created = float(raw_created)
         except Exception:  # noqa: BLE001 - a cookie that fails to verify or parse is the client's
-            return self._begin_new(now)
+            return
         # Finite only (x * 0 is NaN for both infinities and NaN): a NaN time never times out.
         if renewed * 0 != 0 or created * 0 != 0 or not isinstance(state, dict):
-            return self._begin_new(now)
+            return
         # A cookie from a server whose clock runs ahead must not live longer than
         # its idle or absolute timeout allows here: future times count as now.
         if renewed > now:
@@ -227,9 +227,9 @@ class CookieSession(dict[str, Any]):
             created = now
         absolute = self._absolute_timeout
         if absolute is not None and now - created > absolute:
-            return self._begin_new(now)  # with a new `created`
+            return  # a new session, with a new `created`
         if self._revocation is not None and self._is_revoked(state):
-            return self._begin_new(now)  # logged out (the old cookie is refused each time)
+            return  # logged out: a new session (the old cookie is refused each time)
         self.new = False
         self.created = created
         self.renewed = self.accessed = renewed
@@ -237,23 +237,12 @@ class CookieSession(dict[str, Any]):
             self._dirty = True  # verified under a fallback secret: re-issue under the primary
         timeout = self._timeout
         if timeout is not None and now - renewed > timeout:
-            # Idle timeout: empty, but not new, and `created` is kept (Pyramid).
-            self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
-            return None
+            return  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
         dict.update(self, state)
-        # The JSON text stays reusable while the state differs from it only by
-        # the keys assigned in _written.
         self._incoming = payload
         self._incoming_token = value
         self._incoming_triple = triple
         self._reusable = text
-        return None
-
-    def _begin_new(self, now: float) -> None:
-        # _start's other half: no valid cookie, so a new session, created now.
-        self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
-        self.new = True
-        self.created = self.renewed = self.accessed = now
 
     def _is_revoked(self, state: dict[str, Any]) -> bool:
         session_id = state.get(_SID_KEY)
