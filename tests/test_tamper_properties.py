@@ -160,8 +160,8 @@ def test_non_canonical_encodings_that_webob_accepts_are_rejected(state: dict[str
     # WebOb (Pyramid) reads every one of these as the original cookie...
     read_by_webob = {name: webob_signer.loads(v.encode("latin-1")) for name, v in variants.items()}
     assert read_by_webob == dict.fromkeys(variants, payload)
-    # ...we read none of them: one cookie has exactly one spelling.  Signer.unsign has
-    # its own copy of b64decode's checks (the hot path), so both are asked.
+    # ...we read none of them: one cookie has exactly one spelling, neither as a
+    # signed token nor as base64 (which the encrypted tokens use too).
     rejected_by_us = {name: (_rejected(v), _undecodable(v)) for name, v in variants.items()}
     assert rejected_by_us == dict.fromkeys(variants, (True, True))
 
