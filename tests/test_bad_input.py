@@ -132,6 +132,8 @@ BAD_COOKIES: dict[str, str] = {
     "signed NaN created": _wrong_shape(f"[{int(NOW)}, NaN, {{}}]"),
     "signed Infinity": _wrong_shape(f"[Infinity, {NOW}, {{}}]"),
     "signed -Infinity created": _wrong_shape(f"[{int(NOW)}, -Infinity, {{}}]"),
+    "signed -Infinity accessed": _wrong_shape(f"[-Infinity, {NOW}, {{}}]"),
+    "signed Infinity created": _wrong_shape(f"[{int(NOW)}, Infinity, {{}}]"),
     "signed 1e400 (inf)": _wrong_shape(f"[1e400, {NOW}, {{}}]"),
     "signed 10**400": _wrong_shape(f"[{10**400}, {NOW}, {{}}]"),
     "signed null timestamps": _wrong_shape("[null, null, {}]"),

@@ -9,6 +9,7 @@ anything that is not a validly signed cookie is new and empty, and nothing at al
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import tracemalloc
@@ -164,6 +165,24 @@ def test_non_canonical_encodings_that_webob_accepts_are_rejected(state: dict[str
     # signed token nor as base64 (which the encrypted tokens use too).
     rejected_by_us = {name: (_rejected(v), _undecodable(v)) for name, v in variants.items()}
     assert rejected_by_us == dict.fromkeys(variants, (True, True))
+
+
+@pytest.mark.parametrize("length", range(1, 13))
+def test_b64decode_accepts_a_last_character_only_where_it_is_canonical(length: int) -> None:
+    # Every character that could end a token of this length: exactly those that
+    # base64 itself writes there (no unused bits set, no padding) are accepted.
+    prefix = ("QUJDREVG" * 2)[: length - 1]
+
+    def written_by_base64(token: str) -> bool:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except ValueError:
+            return False
+        return b64encode(raw) == token
+
+    accepted = {c for c in URLSAFE + "=+/" if not _undecodable(prefix + c)}
+    assert accepted == {c for c in URLSAFE if written_by_base64(prefix + c)}
+    assert len(accepted) == {1: 0, 2: 4, 3: 16, 0: 64}[length % 4]
 
 
 @FAST

@@ -37,8 +37,10 @@ _SID_KEY = "_sid_"
 # Values of these types cannot be changed in place, so handing one out of the
 # session cannot hide a change from the response.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
-# What the two times of a decoded payload may be.
+# What the two times of a decoded payload may be: numbers, and finite.
 _NUMBERS = frozenset({int, float})
+_INF = float("inf")
+_NEG_INF = -_INF
 
 
 _log = logging.getLogger("cookiesession.revocation")
@@ -216,8 +218,9 @@ class CookieSession(dict[str, Any]):
             created = float(raw_created)
         except Exception:  # noqa: BLE001 - a cookie that fails to verify or parse is the client's
             return
-        # Finite only (x * 0 is NaN for both infinities and NaN): a NaN time never times out.
-        if renewed * 0 != 0 or created * 0 != 0 or not isinstance(state, dict):
+        # Finite only (every comparison with NaN is false): a NaN time never times out.
+        # Two comparisons with constants cost less than arithmetic on the floats.
+        if not (_NEG_INF < renewed < _INF and _NEG_INF < created < _INF) or not isinstance(state, dict):
             return
         # A cookie from a server whose clock runs ahead must not live longer than
         # its idle or absolute timeout allows here: future times count as now.

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import re
+import string
 import sys
 import warnings
 from collections.abc import Sequence
@@ -34,11 +35,12 @@ MAX_TOKEN_LENGTH = 4064
 
 _HAS_STRICT_B64 = sys.version_info >= (3, 11)
 _URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*")
-# The last character of an unpadded token carries 2 (length % 4 == 3) or 4
-# (length % 4 == 2) unused bits.  The canonical encoding leaves them zero, so
-# only these characters may end such a token.
+_URLSAFE_ALPHABET = string.ascii_letters + string.digits + "-_"
+# The characters that may end a canonical unpadded token, by its length % 4.  With
+# 3 or 2, the last character carries 2 or 4 unused bits, which the canonical encoding
+# leaves zero; 1 is never valid; with 0 there is no padding ("=") and "" is the empty token.
 _CANONICAL_LAST: tuple[frozenset[str], ...] = (
-    frozenset(),
+    frozenset(_URLSAFE_ALPHABET) | {""},
     frozenset(),
     frozenset("AQgw"),
     frozenset("AEIMQUYcgkosw048"),
@@ -127,10 +129,7 @@ def b64decode(token: str) -> bytes:
     are ordered cheapest first and each scans the token at most once.
     """
     rem = len(token) & 3
-    if rem:
-        if rem == 1 or token[-1] not in _CANONICAL_LAST[rem]:
-            raise BadSignature("malformed token")
-    elif token[-1:] == "=":  # padding: the canonical form has none
+    if token[-1:] not in _CANONICAL_LAST[rem]:
         raise BadSignature("malformed token")
     if _HAS_STRICT_B64:
         # '+' and '/' are strict standard base64 but not in our alphabet, so they
