@@ -83,6 +83,16 @@ class CookieSession(dict[str, Any]):
     _sid_to_check: str | None = None
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
 
+    # Per session, set by _start: the incoming cookie's payload, its token, its
+    # parsed [accessed, created, state], and its JSON text, which stays reusable
+    # while the state differs from it only by the keys assigned in _written.
+    # None unless a state was loaded.
+    _incoming: bytes | None
+    _incoming_token: str | None
+    _incoming_triple: list[Any] | None
+    _reusable: str | None
+    accessed: float
+
     __slots__ = (
         "__dict__",
         "__weakref__",
@@ -102,17 +112,16 @@ class CookieSession(dict[str, Any]):
     )
 
     def __init__(self, request: Any) -> None:
-        # This, _start_from_header and _start run on every request that uses the
-        # session; they are kept flat on purpose, as each Python call here costs
-        # about 1% of a session load.
+        # This and _start run on every request that uses the session; they are kept
+        # flat on purpose, as each bytecode on this path costs about 0.1% of a load.
         now = self._clock()
         try:
             header = request.environ.get("HTTP_COOKIE")
         except AttributeError:  # not a WSGI request: read its parsed cookies
             cookies = getattr(request, "cookies", None)
-            self._start(cookies.get(self._cookie.name) if cookies is not None else None, now)
+            self._start(now, cookies.get(self._cookie.name) if cookies is not None else None)
         else:
-            self._start_from_header(header, now)
+            self._start(now, None, header)
         try:
             self._request_ref: Callable[[], Any] | None = weakref.ref(request)
         except TypeError:  # an object without weakref support: hold it, as Pyramid does
@@ -132,7 +141,7 @@ class CookieSession(dict[str, Any]):
         """
         self = cls.__new__(cls)
         self._request_ref = None
-        self._start(value, cls._clock())
+        self._start(cls._clock(), value)
         return self
 
     @classmethod
@@ -141,7 +150,7 @@ class CookieSession(dict[str, Any]):
         any request.  For adapters; faster than finding the cookie first."""
         self = cls.__new__(cls)
         self._request_ref = None
-        self._start_from_header(header, cls._clock())
+        self._start(cls._clock(), None, header)
         return self
 
     @classmethod
@@ -153,48 +162,39 @@ class CookieSession(dict[str, Any]):
         self._request_ref = None
         self._io_async = True
         now = cls._clock()
-        self._start(value, now)
+        self._start(now, value)
         store = cls._revocation
         session_id = self._sid_to_check
         if store is not None and session_id is not None:
             self._sid_to_check = None
             if await store.is_revoked_async(session_id):
                 dict.clear(self)
-                self._start(None, now)
+                self._start(now, None)
         return self
 
-    def _start_from_header(self, header: str | None, now: float) -> None:
-        prefix = self._fast_prefix
-        if header and prefix is not None and header.startswith(prefix):
-            # The usual header, our cookie first: try the rest of it as the value.
-            # A value the protector accepts holds nothing but urlsafe base64, so
-            # no separator: find_cookie would return that same value.
-            candidate = header[len(prefix) :]
-            self._start(candidate, now)
-            if self.new:  # no: then look the cookie up properly
-                value = find_cookie(header, self._cookie.name)
-                if value != candidate:
-                    self._start(value, now)
-        else:
-            self._start(find_cookie(header, self._cookie.name) if header else None, now)
+    def _start(self, now: float, value: str | None = None, header: str | None = None) -> None:
+        """Take our incoming cookie, ``value`` or the one in the ``Cookie`` header
+        ``header``: verify it, then parse it, then apply the timeouts.  Never
+        raises: anything but a valid cookie is a new session (see _start_new).
 
-    def _start(self, value: str | None, now: float) -> None:
-        """Take the incoming cookie ``value``: verify it, then parse it, then apply
-        the timeouts.  Never raises: anything but a valid cookie is a new session."""
-        self._dirty = self._exposed = self._invalidated = False
-        # The incoming payload, its parsed [accessed, created, state], and its JSON
-        # text, which stays reusable while the state differs from it only by the
-        # keys assigned in _written (in order; None: none).  Set for a loaded state.
-        self._incoming: bytes | None = None
-        self._incoming_triple: list[Any] | None = None
-        self._reusable: str | None = None
-        self._written: list[Any] | None = None
-        self.new = True
-        self.created = self.renewed = now
-        self.accessed: float = now
-        self._incoming_token: str | None = None
+        Each attribute is set once on every way through (a load is a few hundred
+        bytecodes, so a dozen stores made twice would show).
+        """
+        self._exposed = self._invalidated = False
+        self._written: list[Any] | None = None  # the keys assigned since, in order: see _reuse
+        if header is not None:
+            prefix = self._fast_prefix
+            if prefix is not None and header.startswith(prefix):
+                # The usual header, our cookie first: try the rest of it as the value.
+                # A value the protector accepts holds nothing but urlsafe base64, so
+                # no separator: find_cookie would return that same value.  If it is
+                # refused, _start_new looks the cookie up properly.
+                value = header[len(prefix) :]
+            else:
+                value = find_cookie(header, self._cookie.name)
+                header = None
         if not value or len(value) > MAX_TOKEN_LENGTH:
-            return
+            return self._start_new(now, value, header)
         try:
             payload, key_index = self._unseal(value)
             if self._json_payload:
@@ -213,15 +213,15 @@ class CookieSession(dict[str, Any]):
             # strings and booleans through float()).
             raw_accessed, raw_created, state = triple
             if type(raw_accessed) not in _NUMBERS or type(raw_created) not in _NUMBERS:
-                return
+                return self._start_new(now, value, header)
             renewed = float(raw_accessed)  # OverflowError for an int beyond float's range
             created = float(raw_created)
         except Exception:  # noqa: BLE001 - a cookie that fails to verify or parse is the client's
-            return
+            return self._start_new(now, value, header)
         # Finite only (every comparison with NaN is false): a NaN time never times out.
         # Two comparisons with constants cost less than arithmetic on the floats.
         if not (_NEG_INF < renewed < _INF and _NEG_INF < created < _INF) or not isinstance(state, dict):
-            return
+            return self._start_new(now, value, header)
         # A cookie from a server whose clock runs ahead must not live longer than
         # its idle or absolute timeout allows here: future times count as now.
         if renewed > now:
@@ -230,22 +230,37 @@ class CookieSession(dict[str, Any]):
             created = now
         absolute = self._absolute_timeout
         if absolute is not None and now - created > absolute:
-            return  # a new session, with a new `created`
+            return self._start_new(now, value, header)  # with a new `created`
         if self._revocation is not None and self._is_revoked(state):
-            return  # logged out: a new session (the old cookie is refused each time)
+            return self._start_new(now, value, header)  # logged out: refused each time
         self.new = False
         self.created = created
         self.renewed = self.accessed = renewed
-        if key_index:
-            self._dirty = True  # verified under a fallback secret: re-issue under the primary
+        # Verified under a fallback secret: re-issue under the primary.
+        self._dirty = key_index != 0
         timeout = self._timeout
         if timeout is not None and now - renewed > timeout:
-            return  # idle timeout: empty, but not new, and `created` is kept (Pyramid)
+            # Idle timeout: empty, but not new, and `created` is kept (Pyramid).
+            self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
+            return
         dict.update(self, state)
         self._incoming = payload
         self._incoming_token = value
         self._incoming_triple = triple
         self._reusable = text
+
+    def _start_new(self, now: float, refused: str | None, header: str | None) -> None:
+        """No incoming state: a new session.  Unless ``refused`` was only _start's
+        guess at our cookie in ``header``: then the cookie is looked up properly,
+        and taken if that finds another value."""
+        if header is not None:
+            value = find_cookie(header, self._cookie.name)
+            if value != refused:
+                return self._start(now, value)
+        self.new = True
+        self._dirty = False
+        self.created = self.renewed = self.accessed = now
+        self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
 
     def _is_revoked(self, state: dict[str, Any]) -> bool:
         session_id = state.get(_SID_KEY)
