@@ -287,6 +287,16 @@ def main(argv: list[str] | None = None) -> int:
         null_median = statistics.median(null.times) if null is not None else 0.0
         return (statistics.median(sample.times) - null_median) * 1e6
 
+    def net_rounds(peer_name: str, name: str, op: str) -> list[float] | None:
+        # Per round: every case is timed once a round, so two cases' times from the
+        # same round met the same machine state, and their ratio varies less.
+        sample = samples.get((peer_name, name, op, "op"))
+        if sample is None:
+            return None
+        null = samples.get((peer_name, name, op, "null"))
+        nulls = null.times if null is not None else [0.0] * len(sample.times)
+        return [(t - n) * 1e6 for t, n in zip(sample.times, nulls, strict=True)]
+
     results: list[dict[str, Any]] = []
     log("\n## µs per request, net of building the request and response (median of the rounds)")
     log("x floor / x pyr = this row divided by the floor / by pyramid.session (same payload and op);")
@@ -317,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         log("")
 
     speedups(cases, payload_names, net, log)
-    targets = check_targets(payload_names, net, log)
+    targets = check_targets(payload_names, net, net_rounds, log)
     size_table = report_sizes(size_rows, log)
     log(f"\ntiming took {elapsed:.0f} s; loadavg at end {os.getloadavg()[0]:.2f}")
     if args.json:
@@ -362,71 +372,96 @@ def speedups(
             log(f"  {peer_name:<17} vs {rival:<13} {name:<7} " + "  ".join(cells))
 
 
+_Cell = tuple[str, str, str]  # peer, payload, op
+
+
 def check_targets(
-    payload_names: list[str], net: Callable[[str, str, str], float | None], log: Callable[[str], None]
+    payload_names: list[str],
+    net: Callable[[str, str, str], float | None],
+    net_rounds: Callable[[str, str, str], list[float] | None],
+    log: Callable[[str], None],
 ) -> list[dict[str, Any]]:
-    """Issue 7's targets, on the medium and large payloads, from this run's numbers."""
-    checks: list[tuple[str, float | None, float | None, float]] = []  # label, value, reference, bound
+    """Issue 7's targets, on the medium and large payloads, from this run's numbers.
+
+    The verdict compares the medians.  Next to it, the middle half (first to third
+    quartile) of the ratios taken round by round, both cells timed in the same
+    round: where that range holds the bound, the verdict is within this run's
+    noise, and another run may well give the other one.
+    """
+    checks: list[tuple[str, _Cell, _Cell, float]] = []  # label, ours, reference, bound
     for name in ("medium", "large"):
         if name not in payload_names:
             continue
         for op in ("load", "save"):
             checks.append(
-                (
-                    f"{name} {op.upper()} <= 1.0x floor",
-                    net("ours/pyramid", name, op),
-                    net("floor", name, op),
-                    1.0,
-                )
+                (f"{name} {op.upper()} <= 1.0x floor", ("ours/pyramid", name, op), ("floor", name, op), 1.0)
             )
         checks.append(
             (
                 f"{name} LOAD >= 3.5x faster than pyramid",
-                net("ours/pyramid", name, "load"),
-                net("pyramid", name, "load"),
+                ("ours/pyramid", name, "load"),
+                ("pyramid", name, "load"),
                 1 / 3.5,
             )
         )
         checks.append(
             (
                 f"{name} SAVE >= 3x faster than pyramid",
-                net("ours/pyramid", name, "save"),
-                net("pyramid", name, "save"),
+                ("ours/pyramid", name, "save"),
+                ("pyramid", name, "save"),
                 1 / 3,
             )
         )
         checks.append(
-            (f"{name} RO <= SAVE", net("ours/pyramid", name, "ro"), net("ours/pyramid", name, "save"), 1.0)
+            (f"{name} RO <= SAVE", ("ours/pyramid", name, "ro"), ("ours/pyramid", name, "save"), 1.0)
         )
         for op in OPS:
             checks.append(
                 (
                     f"{name} {op.upper()} asgi < starlette",
-                    net("ours/asgi", name, op),
-                    net("starlette", name, op),
+                    ("ours/asgi", name, op),
+                    ("starlette", name, op),
                     1.0,
                 )
             )
             checks.append(
-                (f"{name} {op.upper()} wsgi < flask", net("ours/wsgi", name, op), net("flask", name, op), 1.0)
+                (f"{name} {op.upper()} wsgi < flask", ("ours/wsgi", name, op), ("flask", name, op), 1.0)
             )
             checks.append(
                 (
                     f"{name} {op.upper()} encrypted <= 1.5x signed",
-                    net("ours/pyramid-enc", name, op),
-                    net("ours/pyramid", name, op),
+                    ("ours/pyramid-enc", name, op),
+                    ("ours/pyramid", name, op),
                     1.5,
                 )
             )
-    log("\n## issue 7 targets (this run)")
+    log("\n## issue 7 targets (this run): ratio of the medians [middle half of the rounds' ratios]")
     out = []
-    for label, value, reference, bound in checks:
-        if value is None or not reference:
+    for label, ours, reference, bound in checks:
+        value, ref = net(*ours), net(*reference)
+        if value is None or not ref:
             continue
-        ratio = value / reference
+        ratio = value / ref
         met = ratio <= bound
-        out.append({"target": label, "ratio": ratio, "bound": bound, "met": met})
-        log(f"  {'met   ' if met else 'MISSED'} {label:<42} ratio {ratio:.2f} (bound {bound:.2f})")
+        per_round = [
+            v / r for v, r in zip(net_rounds(*ours) or (), net_rounds(*reference) or (), strict=True) if r > 0
+        ]
+        low, _, high = statistics.quantiles(per_round, n=4) if len(per_round) > 1 else (ratio, ratio, ratio)
+        noise = "  within noise" if low <= bound < high else ""
+        out.append(
+            {
+                "target": label,
+                "ratio": ratio,
+                "bound": bound,
+                "met": met,
+                "round_q1": low,
+                "round_q3": high,
+            }
+        )
+        log(
+            f"  {'met   ' if met else 'MISSED'} {label:<42} ratio {ratio:.2f} [{low:.2f}-{high:.2f}]"
+            f" (bound {bound:.2f}){noise}"
+        )
     return out
 
 
