@@ -207,7 +207,7 @@ class CookieSession(dict[str, Any]):
                     triple = _json.loads(text)  # type: ignore[arg-type]
             else:
                 text = None
-                triple = self._codec.serializer.loads(payload)
+                triple = self._codec.loads(payload)
             # Three items, as Pyramid unpacks it (a JSON string or object of three
             # yields strings here), the first two numbers only (Pyramid also took
             # strings and booleans through float()).

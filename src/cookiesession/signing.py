@@ -34,8 +34,8 @@ __all__ = ["SecretTooShortWarning", "Signer", "derive_hmac_key", "normalize_hash
 MAX_TOKEN_LENGTH = 4064
 
 _HAS_STRICT_B64 = sys.version_info >= (3, 11)
-_URLSAFE_B64 = re.compile(r"[A-Za-z0-9_-]*")
 _URLSAFE_ALPHABET = string.ascii_letters + string.digits + "-_"
+_URLSAFE_B64 = re.compile(f"[{re.escape(_URLSAFE_ALPHABET)}]*")  # Python 3.10 only: see b64decode
 # The characters that may end a canonical unpadded token, by its length % 4.  With
 # 3 or 2, the last character carries 2 or 4 unused bits, which the canonical encoding
 # leaves zero; 1 is never valid; with 0 there is no padding ("=") and "" is the empty token.
