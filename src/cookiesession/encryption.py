@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .exceptions import BadCookie, BadSignature, ConfigurationTypeError, MissingDependency
 from .factory import Seconds, SessionFactory, make_session_factory
 from .serializers import JSONSerializer
-from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, b64decode, b64encode, check_secret, keyed_hmac
+from .signing import MAX_TOKEN_LENGTH, HmacKey, SecretTooShortWarning, b64decode, b64encode, check_secret
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -78,7 +78,7 @@ class Encryptor:
     costs one HMAC-SHA256 (its subkey) and one AES-GCM operation.
     """
 
-    __slots__ = ("_aad", "_aead", "_invalid_tag", "_random", "_templates")
+    __slots__ = ("_aad", "_aead", "_invalid_tag", "_keys", "_random")
 
     #: unseal() refuses every token that is not canonical urlsafe base64.
     urlsafe_tokens = True
@@ -107,7 +107,7 @@ class Encryptor:
         if not isinstance(cookie_name, str) or not cookie_name:
             raise ConfigurationTypeError("cookie_name must be a non-empty str")
         info = _LABEL + _label_bytes(salt)
-        templates = []
+        keys = []
         for i, each in enumerate([secret, *fallback_secrets]):
             name = "secret" if i == 0 else f"fallback_secrets[{i - 1}]"
             ikm = _secret_bytes(each, name)
@@ -119,8 +119,8 @@ class Encryptor:
                     stacklevel=3,
                 )
             key = HKDF(algorithm=hashes.SHA256(), length=_KEY_SIZE, salt=None, info=info).derive(ikm)
-            templates.append(keyed_hmac(key, "sha256", 32))
-        self._templates = tuple(templates)
+            keys.append(HmacKey(key, "sha256"))
+        self._keys = tuple(keys)
         # The cookie name is the associated data: authenticated, not stored in the token.
         self._aad = cookie_name.encode("utf-8")
         self._aead: type[AESGCM] = AESGCM
@@ -128,15 +128,13 @@ class Encryptor:
         self._random = _random
 
     def __repr__(self) -> str:
-        n = len(self._templates) - 1
+        n = len(self._keys) - 1
         return f"<Encryptor AES-256-GCM v{_VERSION} with {n} fallback secret(s)>"
 
     def seal(self, payload: bytes) -> str:
         """Return the token for ``payload`` under the primary secret."""
         header = _VERSION_BYTE + self._random(_SALT_SIZE)
-        mac = self._templates[0].copy()
-        mac.update(header)
-        sealed = self._aead(mac.digest()).encrypt(_NONCE, payload, self._aad)
+        sealed = self._aead(self._keys[0].digest(header)).encrypt(_NONCE, payload, self._aad)
         return b64encode(header + sealed)
 
     def unseal(self, token: str) -> tuple[bytes, int]:
@@ -157,11 +155,9 @@ class Encryptor:
         sealed = raw[_HEADER_SIZE:]
         aead = self._aead
         invalid_tag = self._invalid_tag
-        for index, template in enumerate(self._templates):
-            mac = template.copy()
-            mac.update(header)
+        for index, key in enumerate(self._keys):
             try:
-                return aead(mac.digest()).decrypt(_NONCE, sealed, self._aad), index
+                return aead(key.digest(header)).decrypt(_NONCE, sealed, self._aad), index
             except invalid_tag:
                 continue
         raise BadSignature(_INVALID)
