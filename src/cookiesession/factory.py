@@ -146,6 +146,7 @@ def make_session_factory(
     )
     reissue_seconds = seconds_option("reissue_time", reissue_time)
     codec = SessionCodec(serializer, protector)
+    usual = codec.urlsafe_tokens and codec.json_payload and revocation is None
     attrs = {
         "__slots__": (),
         "_codec": codec,
@@ -154,6 +155,8 @@ def make_session_factory(
         "_unseal": protector.unseal,
         "_json_payload": codec.json_payload,
         "_fast_prefix": spec.prefix if codec.urlsafe_tokens else None,
+        # Where __init__ may take its fast way (see there): revocation needs a lookup.
+        "_usual_prefix": spec.prefix if usual else None,
         "_timeout": seconds_option("timeout", timeout),
         "_reissue_time": reissue_seconds,
         "_reissue_after": float("inf") if reissue_seconds is None else reissue_seconds,

@@ -253,7 +253,21 @@ class Signer:
         """
         if len(token) > MAX_TOKEN_LENGTH:
             raise BadSignature("token longer than any cookie we write")
-        raw = b64decode(token)
+        # b64decode(token), inlined: this runs on every request, where a Python call
+        # costs several times what it does in a loop.  The tests hold the two to the
+        # same verdict on every token they try.
+        rem = len(token) & 3
+        if not _HAS_STRICT_B64:  # pragma: no cover - Python 3.10 only
+            raw = b64decode(token)
+        elif token[-1:] not in _CANONICAL_LAST[rem] or "+" in token or "/" in token:
+            raise BadSignature("malformed token")
+        else:
+            try:
+                raw = binascii.a2b_base64(  # type: ignore[call-arg,unused-ignore]
+                    token.replace("-", "+").replace("_", "/") + _PADDING[rem], strict_mode=True
+                )
+            except ValueError:
+                raise BadSignature("malformed token") from None
         n = self.digest_size
         # A token too short to hold a signature fails the comparison below.
         sig = raw[:n]
