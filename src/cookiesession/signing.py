@@ -177,11 +177,12 @@ class HmacKey:
     def __repr__(self) -> str:
         return f"<HmacKey {self.inner.name}>"  # never the key, nor a state made from it
 
-    def digest(self, *chunks: bytes | memoryview) -> bytes:
-        """The HMAC of the concatenated ``chunks``."""
+    def digest(self, message: bytes, tail: bytes | memoryview | None = None) -> bytes:
+        """The HMAC of ``message``, followed by ``tail`` if given (not copied)."""
         inner = self.inner.copy()
-        for chunk in chunks:
-            inner.update(chunk)
+        inner.update(message)
+        if tail is not None:
+            inner.update(tail)
         outer = self.outer.copy()
         outer.update(inner.digest())
         return outer.digest()  # type: ignore[no-any-return]
