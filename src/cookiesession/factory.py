@@ -146,7 +146,8 @@ def make_session_factory(
     )
     reissue_seconds = seconds_option("reissue_time", reissue_time)
     codec = SessionCodec(serializer, protector)
-    usual = codec.urlsafe_tokens and codec.json_payload and revocation is None
+    store = check_revocation_option(revocation)
+    usual = codec.urlsafe_tokens and codec.json_payload and store is None
     attrs = {
         "__slots__": (),
         "_codec": codec,
@@ -164,7 +165,7 @@ def make_session_factory(
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
         "_detect_nested_changes": bool(detect_nested_changes),
-        "_revocation": check_revocation_option(revocation),
+        "_revocation": store,
         "_clock": staticmethod(clock),
     }
     _declare_isession()

@@ -133,7 +133,7 @@ class CookieSession(dict[str, Any]):
         else:
             prefix = self._usual_prefix
             if prefix is not None and header is not None and header.startswith(prefix) and ";" not in header:
-                # The usual request, with _start's way through it inlined (about 0.5 µs):
+                # The usual request, with _start's way through it inlined (about 0.4 µs):
                 # our cookie alone in the header, holding a current JSON session.  A
                 # cookie that is verified but not that (expired, from a clock ahead of
                 # ours, malformed JSON...) is left to _start, which starts over; one that
