@@ -1,5 +1,5 @@
-"""``CookieSession.__init__`` takes a fast way through the usual request: our cookie
-alone in the header, a current JSON session.  Anything else goes to ``_start``, the
+"""``CookieSession.__init__`` takes a fast way through the usual request: a cookie
+that holds a current JSON session.  Anything else goes to ``_start``, the
 general way, which ``from_cookie_header`` always takes.  The two must load the same
 session from every header, whatever its cookie holds: these tests compare them."""
 
@@ -95,7 +95,12 @@ def _headers(draw: st.DrawFn) -> str:
         token.replace("-", "+").replace("_", "/"),
         "A" * (MAX_TOKEN_LENGTH + 1),
     ]
-    return "session=" + draw(st.one_of(st.just(token), st.sampled_from(variants)))
+    cookie = "session=" + draw(st.one_of(st.just(token), st.sampled_from(variants)))
+    # Alone, as most tests send it, or among others, as browsers do.
+    around = draw(
+        st.sampled_from([("", ""), ("", "; csrftoken=abc"), ("x=1; ", ""), ("session=A; ", ""), ("", ";")])
+    )
+    return around[0] + cookie + around[1]
 
 
 _factories = st.builds(
