@@ -196,13 +196,13 @@ def test_the_fast_way_is_taken_for_the_usual_request() -> None:
     # Not a timing: the general way is not called at all for the usual request,
     # and is for one it does not handle (here, from a server whose clock runs ahead).
     factory = SignedCookieSessionFactory(SECRET, clock=FakeClock(NOW))
-    started: list[str | None] = []
+    started: list[tuple[str | None, str | None]] = []
 
     class Watched(factory):  # type: ignore[misc,valid-type]
         __slots__ = ()
 
         def _start(self, now: float, value: str | None = None, header: str | None = None) -> None:
-            started.append(header)
+            started.append((value, header))
             super()._start(now, value, header)
 
     usual = "session=" + Signer(SECRET, SALT).sign(json.dumps([int(NOW), NOW, {"a": 1}]).encode())
@@ -210,4 +210,4 @@ def test_the_fast_way_is_taken_for_the_usual_request() -> None:
     assert started == []
     ahead = "session=" + Signer(SECRET, SALT).sign(json.dumps([int(NOW) + 60, NOW, {"a": 1}]).encode())
     assert dict(Watched(FakeRequest(ahead))) == {"a": 1}
-    assert started == [ahead]
+    assert started == [(ahead[len("session=") :], None)]  # handed the verified value

@@ -183,8 +183,8 @@ class CookieSession(dict[str, Any]):
                     self._reusable = text
                 elif payload is None:
                     self._start_new(now, value, header)  # as _start does with a refused cookie
-                else:
-                    self._start(now, value, header)
+                else:  # verified, so the value is our cookie's: nothing to look up again
+                    self._start(now, value)
             else:
                 self._start(now, None, header)
         try:
