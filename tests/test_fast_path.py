@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory
+from cookiesession.factory import finite_limit, reissue_limit
 from cookiesession.session import CookieSession
 from cookiesession.signing import MAX_TOKEN_LENGTH, Signer
 from tests.conftest import FakeClock
@@ -25,13 +26,16 @@ SECRET = "fast-path-secret-" + "0123456789abcdef" * 4
 OLD_SECRET = "fast-path-old-secret-" + "0123456789abcdef" * 4
 SALT = "pyramid.session."
 
-# A current cookie's two times, and what else they may be: idle for long, from the
-# future, not finite, not numbers, or too large for a float.
+# A current cookie's two times, and what else they may be: idle for long (beyond the
+# fast way's finite limits too), from the future, not finite, not numbers, or too
+# large for a float.
 _ACCESSED, _CREATED = int(NOW) - 10, NOW - 10.25
 _other_times = st.sampled_from(
     [
         int(NOW) - 5000,
         NOW - 100_000.0,
+        -(2**60),
+        -1.5e308,
         int(NOW) + 100,
         NOW + 0.25,
         NOW,
@@ -112,8 +116,8 @@ _factories = st.builds(
         reissue_time=reissue,
         clock=FakeClock(NOW),
     ),
-    st.sampled_from([None, 1200]),
-    st.sampled_from([None, 3600]),
+    st.sampled_from([None, 1200, 2**60]),
+    st.sampled_from([None, 3600, 2**60]),
     st.sampled_from([None, 0, 60]),
 )
 
@@ -211,3 +215,27 @@ def test_the_fast_way_is_taken_for_the_usual_request() -> None:
     ahead = "session=" + Signer(SECRET, SALT).sign(json.dumps([int(NOW) + 60, NOW, {"a": 1}]).encode())
     assert dict(Watched(FakeRequest(ahead))) == {"a": 1}
     assert started == [(ahead[len("session=") :], None)]  # handed the verified value
+
+
+@pytest.mark.parametrize(
+    ("seconds", "limit"),
+    [(None, 2.0**53), (0, 0.0), (1200, 1200.0), (2**53, 2.0**53), (2**53 + 1, 2.0**53), (10**400, 2.0**53)],
+    ids=["none", "0", "1200", "2**53", "2**53+1", "10**400"],
+)
+def test_the_fast_ways_limits_are_finite_and_never_above_the_timeout(
+    seconds: int | None, limit: float
+) -> None:
+    assert finite_limit(seconds) == limit
+    assert type(finite_limit(seconds)) is float
+    assert seconds is None or finite_limit(seconds) <= seconds
+
+
+@pytest.mark.parametrize(
+    ("seconds", "limit"),
+    [(None, math.inf), (0, 0.0), (60, 60.0), (2**53, 2.0**53), (2**53 + 1, 2**53 + 1)],
+    ids=["none", "0", "60", "2**53", "2**53+1"],
+)
+def test_reissue_time_is_compared_as_a_float_only_where_exact(seconds: int | None, limit: float) -> None:
+    compared = reissue_limit(seconds)
+    assert compared == limit
+    assert type(compared) is type(limit)

@@ -68,6 +68,30 @@ def seconds_option(name: str, value: object) -> int | None:
     return seconds
 
 
+# 2**53 seconds, some 285 million years: every whole number up to it is a float.
+_LONGEST_LIMIT = 2**53
+
+
+def finite_limit(seconds: int | None) -> float:
+    """A timeout as the session's fast read path compares an age with it: a float
+    no greater than the timeout, and finite even for None (no timeout).
+
+    Finite, so that an infinite time fails the comparison and its cookie is left
+    to the full checks; no greater, so that the fast path never takes a cookie
+    that the full checks would refuse.  Ages beyond 2**53 seconds go the full way.
+    """
+    return float(_LONGEST_LIMIT if seconds is None else min(seconds, _LONGEST_LIMIT))
+
+
+def reissue_limit(seconds: int | None) -> float:
+    """``reissue_time`` as a read compares the cookie's age with it: infinity for
+    None (reads never re-issue), and a float wherever that is exact, as a float
+    comparison is the interpreter's fast one."""
+    if seconds is None:
+        return float("inf")
+    return float(seconds) if seconds <= _LONGEST_LIMIT else seconds
+
+
 class _Latin1Protector:
     """No protection: the serializer's bytes are the cookie (``BaseCookieSessionFactory``)."""
 
@@ -145,6 +169,8 @@ def make_session_factory(
         partitioned=bool(partitioned),
     )
     reissue_seconds = seconds_option("reissue_time", reissue_time)
+    timeout_seconds = seconds_option("timeout", timeout)
+    absolute_seconds = seconds_option("absolute_timeout", absolute_timeout)
     codec = SessionCodec(serializer, protector)
     store = check_revocation_option(revocation)
     usual = codec.urlsafe_tokens and codec.json_payload and store is None
@@ -158,10 +184,12 @@ def make_session_factory(
         "_fast_prefix": spec.prefix if codec.urlsafe_tokens else None,
         # Where __init__ may take its fast way (see there): revocation needs a lookup.
         "_usual_prefix": spec.prefix if usual else None,
-        "_timeout": seconds_option("timeout", timeout),
+        "_timeout": timeout_seconds,
+        "_idle_limit": finite_limit(timeout_seconds),
         "_reissue_time": reissue_seconds,
-        "_reissue_after": float("inf") if reissue_seconds is None else reissue_seconds,
-        "_absolute_timeout": seconds_option("absolute_timeout", absolute_timeout),
+        "_reissue_after": reissue_limit(reissue_seconds),
+        "_absolute_timeout": absolute_seconds,
+        "_age_limit": finite_limit(absolute_seconds),
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
         "_detect_nested_changes": bool(detect_nested_changes),

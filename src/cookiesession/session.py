@@ -77,8 +77,12 @@ class CookieSession(dict[str, Any]):
     _usual_prefix: ClassVar[str | None]
     _timeout: ClassVar[int | None]
     _reissue_time: ClassVar[int | None]
-    _reissue_after: ClassVar[float]  # _reissue_time, or infinity for None (never re-issue on reads)
+    _reissue_after: ClassVar[float]  # _reissue_time as reads compare it (see factory.reissue_limit)
     _absolute_timeout: ClassVar[int | None]
+    # _timeout and _absolute_timeout as the fast read path compares them: finite floats
+    # (see factory.finite_limit).
+    _idle_limit: ClassVar[float]
+    _age_limit: ClassVar[float]
     _set_on_exception: ClassVar[bool]
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
@@ -148,33 +152,34 @@ class CookieSession(dict[str, Any]):
                     header = None  # nothing was guessed
                 payload = None  # stays None if the cookie is refused
                 try:
-                    if not value or len(value) > MAX_TOKEN_LENGTH:
-                        raise BadCookie("no cookie, or one longer than any we write")
+                    if not value:
+                        raise BadCookie("no cookie")  # the protector refuses one too long
                     payload, key_index = self._unseal(value)
                     text = payload.decode("utf-8")
                     triple, end = _json.scan_once(text, 0)
                     raw_accessed, raw_created, state = triple
-                    renewed = float(raw_accessed)
-                    created = float(raw_created)
-                except Exception:  # noqa: BLE001 - see below
-                    usual = False
-                else:
-                    absolute = self._absolute_timeout
-                    timeout = self._timeout
-                    usual = (
+                    # Two numbers (not bools) no later than now and within the timeouts.
+                    # The limits are finite (see factory.finite_limit), so NaN and the
+                    # infinities fail the comparisons; an int too large for a float fails
+                    # the subtraction.  An `if`, not a boolean expression: each comparison
+                    # then takes the interpreter's fast jump (0.8 µs here, measured).
+                    if (
                         end == len(text)
                         and type(raw_accessed) in _NUMBERS
                         and type(raw_created) in _NUMBERS
                         and type(state) is dict
-                        and _NEG_INF < renewed <= now
-                        and _NEG_INF < created <= now
-                        and (absolute is None or now - created <= absolute)
-                        and (timeout is None or now - renewed <= timeout)
-                    )
+                        and 0.0 <= now - raw_accessed <= self._idle_limit
+                        and 0.0 <= now - raw_created <= self._age_limit
+                    ):
+                        usual = True
+                    else:
+                        usual = False
+                except Exception:  # noqa: BLE001 - see below
+                    usual = False
                 if usual:
                     self.new = False
-                    self.created = created
-                    self.renewed = self.accessed = renewed
+                    self.created = float(raw_created)
+                    self.renewed = self.accessed = float(raw_accessed)
                     self._dirty = key_index != 0
                     dict.update(self, state)
                     self._incoming = payload

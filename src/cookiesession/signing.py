@@ -143,6 +143,7 @@ def b64decode(token: str) -> bytes:
 
 
 _compare_digest = hmac.compare_digest
+_a2b_base64 = binascii.a2b_base64  # one global lookup on the hot path, not two
 
 
 # Every byte XORed with HMAC's inner and outer pad bytes (RFC 2104), for bytes.translate.
@@ -252,19 +253,20 @@ class Signer:
         Raises :class:`BadSignature` for anything but a canonical token that
         verifies under one of the secrets.
         """
-        if len(token) > MAX_TOKEN_LENGTH:
+        length = len(token)
+        if length > MAX_TOKEN_LENGTH:
             raise BadSignature("token longer than any cookie we write")
         # b64decode(token), inlined: this runs on every request, where a Python call
         # costs several times what it does in a loop.  The tests hold the two to the
         # same verdict on every token they try.
-        rem = len(token) & 3
+        rem = length & 3
         if not _HAS_STRICT_B64:  # pragma: no cover - Python 3.10 only
             raw = b64decode(token)
         elif token[-1:] not in _CANONICAL_LAST[rem] or "+" in token or "/" in token:
             raise BadSignature("malformed token")
         else:
             try:
-                raw = binascii.a2b_base64(  # type: ignore[call-arg,unused-ignore]
+                raw = _a2b_base64(  # type: ignore[call-arg,unused-ignore]
                     token.replace("-", "+").replace("_", "/") + _PADDING[rem], strict_mode=True
                 )
             except ValueError:
