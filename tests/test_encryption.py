@@ -37,6 +37,7 @@ from cookiesession import (
     PickleSerializer,
     SecretTooShortWarning,
     SignedCookieSessionFactory,
+    _reuse,
 )
 from cookiesession import encryption as encryption_module
 from cookiesession.encryption import DEFAULT_SALT, Encryptor
@@ -362,6 +363,29 @@ def test_a_cookie_under_the_primary_is_not_reissued(clock: FakeClock) -> None:
     factory = _factory(SECRET, fallback_secrets=[OTHER_SECRET], clock=clock)
     session = factory.from_cookie_value(_token(factory, {"user": "alice"}))
     assert (dict(dict.items(session)), session.set_cookie_header()) == ({"user": "alice"}, None)
+
+
+def test_a_read_only_reissue_writes_the_times_once(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An encrypted token changes as a whole, so the signed re-issue (which keeps most
+    # of the old token) is not tried: the payload's head is written once, for the
+    # payload that is encrypted again.
+    factory = _factory(clock=clock)
+    token = _token(factory, {"user": "alice", "n": 1})
+    clock.advance(5)
+    heads: list[str] = []
+    real = _reuse.times_json
+
+    def counting(*args: Any) -> str:
+        heads.append(real(*args))
+        return heads[-1]
+
+    monkeypatch.setattr(_reuse, "times_json", counting)
+    session = factory.from_cookie_value(token)
+    assert session["user"] == "alice"
+    header = session.set_cookie_header()
+    assert len(heads) == 1
+    assert header is not None
+    assert _opened(factory, _cookie_value(header)) == (False, {"user": "alice", "n": 1})
 
 
 # -- timeouts --------------------------------------------------------------------------------
