@@ -5,6 +5,7 @@ session from every header, whatever its cookie holds: these tests compare them."
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from typing import Any
@@ -14,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory
-from cookiesession.factory import finite_limit, reissue_limit
+from cookiesession.factory import finite_limit, make_session_factory, reissue_limit
+from cookiesession.serializers import JSONSerializer
 from cookiesession.session import CookieSession
 from cookiesession.signing import MAX_TOKEN_LENGTH, Signer
 from tests.conftest import FakeClock
@@ -215,6 +217,35 @@ def test_the_fast_way_is_taken_for_the_usual_request() -> None:
     ahead = "session=" + Signer(SECRET, SALT).sign(json.dumps([int(NOW) + 60, NOW, {"a": 1}]).encode())
     assert dict(Watched(FakeRequest(ahead))) == {"a": 1}
     assert started == [(ahead[len("session=") :], None)]  # handed the verified value
+
+
+class _TrustingProtector:
+    """A protector that promises urlsafe tokens but sets no length limit of its own."""
+
+    urlsafe_tokens = True
+
+    def __init__(self) -> None:
+        self.opened: list[int] = []
+
+    def seal(self, payload: bytes) -> str:
+        return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+    def unseal(self, token: str) -> tuple[bytes, int]:
+        self.opened.append(len(token))
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)), 0
+
+
+def test_no_way_hands_a_protector_a_token_longer_than_any_cookie_we_write() -> None:
+    protector = _TrustingProtector()
+    factory = make_session_factory(protector, JSONSerializer(), clock=FakeClock(NOW))
+    payload = json.dumps([int(NOW), NOW, {"pad": "x" * MAX_TOKEN_LENGTH}]).encode()
+    header = "session=" + protector.seal(payload)
+    assert len(header) > len("session=") + MAX_TOKEN_LENGTH
+    for session in (factory(FakeRequest(header)), factory.from_cookie_header(header)):
+        assert (session.new, dict(dict.items(session))) == (True, {})
+    assert protector.opened == []
+    usual = "session=" + protector.seal(json.dumps([int(NOW), NOW, {"a": 1}]).encode())
+    assert dict(factory(FakeRequest(usual))) == {"a": 1}  # the protector is used at all
 
 
 @pytest.mark.parametrize(

@@ -152,8 +152,8 @@ class CookieSession(dict[str, Any]):
                     header = None  # nothing was guessed
                 payload = None  # stays None if the cookie is refused
                 try:
-                    if not value:
-                        raise BadCookie("no cookie")  # the protector refuses one too long
+                    if not value or len(value) > MAX_TOKEN_LENGTH:
+                        raise BadCookie("no cookie, or one longer than any we write")
                     payload, key_index = self._unseal(value)
                     text = payload.decode("utf-8")
                     triple, end = _json.scan_once(text, 0)
