@@ -184,6 +184,31 @@ def check_session(data: bytes) -> None:
         # Only a verified cookie that re-encodes larger (re-issue under the primary secret)
         # can get here; it is the application's state, not the client's input.
         _expect(verified is not None, "an unverified cookie made the session unstorable")
+    if value and not session.new:
+        _check_assignments_are_stored(value, state)
+
+
+def _same_json(a: object, b: object) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)  # NaN equals NaN here
+
+
+def _check_assignments_are_stored(value: str, state: dict[str, Any]) -> None:
+    """Keys assigned on top of a loaded state (whatever the layout of its verified
+    text, which the session may copy from) are stored with their new values."""
+    session = SESSIONS.from_cookie_value(value)
+    expected = dict(state)
+    for number, key in enumerate([*list(state)[:2], "added"]):
+        session[key] = number
+        expected[key] = number
+    try:
+        header = session.set_cookie_header()
+    except UnstorableSession:
+        return  # larger than a cookie holds, as above
+    stored = oracle_unsign(header.split(";", 1)[0].split("=", 1)[1]) if header is not None else None
+    _expect(
+        stored is not None and _same_json(_parsed_state(stored[0]), expected),
+        "assignments on a loaded session were not stored as made",
+    )
 
 
 def encrypted_factory() -> Any:

@@ -343,3 +343,74 @@ def test_vary_false_adds_no_vary_header() -> None:
     response = _client(starlette_app(_factory(vary=False))).get("/count")
     assert response.headers.get_list("vary") == ["Accept-Encoding"]
     assert len(response.headers.get_list("set-cookie")) == 1
+
+
+def test_a_logout_after_the_response_started_or_before_an_error_is_recorded() -> None:
+    # With revocation=, an endpoint's plain invalidate() is recorded by the middleware
+    # (no I/O on the event loop): also when the headers are gone by then, and when the
+    # endpoint raises after it.
+    require(_has("starlette") and _has("httpx"), "Starlette and httpx")
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse, StreamingResponse
+    from starlette.routing import Route, WebSocketRoute
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocket
+
+    factory = _factory(revocation="memory")
+
+    async def login(request: Request) -> PlainTextResponse:
+        request.session["user"] = "alice"
+        return PlainTextResponse("in")
+
+    async def whoami(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(request.session.get("user")))
+
+    async def while_streaming(request: Request) -> StreamingResponse:
+        async def body() -> Any:
+            yield b"bye "
+            request.session.invalidate()  # type: ignore[attr-defined]
+            yield b"for now"
+
+        return StreamingResponse(body())
+
+    async def then_fail(request: Request) -> PlainTextResponse:
+        request.session.invalidate()  # type: ignore[attr-defined]
+        raise RuntimeError("the audit log could not be written")
+
+    async def after_accept(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.receive_text()
+        websocket.session.invalidate()  # type: ignore[attr-defined]
+        await websocket.send_text("bye")
+        await websocket.close()
+
+    app = Starlette(
+        routes=[
+            Route("/login", login),
+            Route("/whoami", whoami),
+            Route("/while_streaming", while_streaming),
+            Route("/then_fail", then_fail),
+            WebSocketRoute("/after_accept", after_accept),
+        ]
+    )
+    app.add_middleware(SessionMiddleware, session_factory=factory)
+
+    def logout(how: str) -> str:
+        client = TestClient(app, raise_server_exceptions=False)
+        client.get("/login")
+        cookie = client.cookies["session"]
+        if how == "after_accept":
+            with client.websocket_connect("/after_accept") as websocket:
+                websocket.send_text("log me out")
+                assert websocket.receive_text() == "bye"
+        else:
+            client.get(f"/{how}")
+        user: str = TestClient(app, cookies={"session": cookie}).get("/whoami").text
+        return user
+
+    assert {how: logout(how) for how in ("while_streaming", "then_fail", "after_accept")} == {
+        "while_streaming": "None",
+        "then_fail": "None",
+        "after_accept": "None",
+    }

@@ -73,7 +73,13 @@ def test_positional_order_of_set_on_exception(clock: FakeClock) -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected_header_part"),
-    [("10", "Max-Age=10;"), (10.0, "Max-Age=10;"), (timedelta(minutes=2), "Max-Age=120;"), (0, "Max-Age=0;")],
+    [
+        ("10", "Max-Age=10;"),
+        (10.0, "Max-Age=10;"),
+        (timedelta(minutes=2), "Max-Age=120;"),
+        (0, "Max-Age=0;"),
+        (10**11, "Max-Age=100000000000;"),  # the longest taken: its expiry date is still written
+    ],
 )
 def test_max_age_coercion(clock: FakeClock, given: Any, expected_header_part: str) -> None:
     request = FakeRequest()
@@ -164,6 +170,9 @@ CONFIGURATION_ERRORS: list[tuple[str, dict[str, Any], type[Exception], str]] = [
     ("max_age negative", {"max_age": -1}, ValueError, "negative"),
     ("max_age a bool", {"max_age": True}, TypeError, "max_age"),
     ("max_age a list", {"max_age": [10]}, TypeError, "max_age"),
+    # No response could date its cookie's expiry (time.gmtime overflows).
+    ("max_age beyond any date", {"max_age": 10**17}, ValueError, "max_age"),
+    ("max_age one past the longest", {"max_age": 10**11 + 1}, ValueError, "max_age"),
     ("timeout not a number", {"timeout": "twenty minutes"}, ValueError, "timeout"),
     ("timeout negative", {"timeout": -5}, ValueError, "timeout"),
     ("reissue_time fractional", {"reissue_time": 0.5}, ValueError, "reissue_time"),

@@ -138,6 +138,16 @@ def test_hashalg_salt_and_fallback_secrets_interoperate() -> None:
         ({"cookiesession.cookie_name": "a b"}, "cookiesession.cookie_name='a b' contains characters"),
         ({"cookiesession.partitioned": "true"}, "cookiesession.partitioned=True needs secure=True"),
         ({"cookiesession.fallback_secrets": ["ok-secret", ""]}, "cookiesession.fallback_secrets[1] is empty"),
+        ({"cookiesession.max_age": "10" * 9}, "cookiesession.max_age=101010101010101010 is too long"),
+        # Two bad settings: each is named for its own error, whichever the factory reports.
+        (
+            {"cookiesession.samesite": "none", "cookiesession.hashalg": "md4-nope"},
+            "cookiesession.hashalg: unsupported hash type 'md4-nope'",
+        ),
+        (
+            {"cookiesession.secret": 12345, "cookiesession.timeout": "10"},
+            "cookiesession.secret must be a str or bytes, not int",
+        ),
     ],
 )
 def test_a_bad_setting_stops_the_app_at_start_up(settings: dict[str, str], message: str) -> None:

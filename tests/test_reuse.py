@@ -166,6 +166,17 @@ def test_assignments_spliced_into_the_incoming_text_give_the_bytes_a_full_encode
         ('[1, 2.5, {"a": 1, "s": "\\"a\\": 3"}]', {"a": 9, "s": '"a": 3'}),  # the marker inside a string
         ('[1, 2.5, {"b": [1, {"a": 0}], "a": 1}]', {"a": 9, "b": [1, {"a": 0}]}),
         ('[1, 2.5, {"a" : 1}]', {"a": 9}),
+        # A key with space before its colon, while "a": is also a nested key or a repeat.
+        ('[1, 2.5, {"b": {"a": 5}, "a" : 1}]', {"a": 9, "b": {"a": 5}}),
+        ('[1, 2.5, {"a" :1, "b": {"a": 5}}]', {"a": 9, "b": {"a": 5}}),
+        ('[1, 2.5, {"b": {"a": 5}, "a"\n:1}]', {"a": 9, "b": {"a": 5}}),
+        ('[1, 2.5, {"b": {"a": 5}, "a"\t :1}]', {"a": 9, "b": {"a": 5}}),
+        ('[1, 2.5, {"a": 1, "a" :2}]', {"a": 9}),
+        # ... and a string that starts with a colon, so that '":' and '": ' count the same.
+        ('[1, 2.5, {"b": ": x", "c": {"a": 5}, "a" :1}]', {"a": 9, "b": ": x", "c": {"a": 5}}),
+        # An empty state with whitespace inside its braces.
+        ("[1, 2.5, { }]", {"a": 9}),
+        ("[1, 2.5, {\n}]", {"a": 9}),
         ('[1, 2.5, {"a": 1,"b": 2}]', {"a": 9, "b": 2}),
         ("[1, 2.5, {}]", {"a": 9}),
         ('[1, 2.5, {"a": 1}] ', {"a": 9}),  # whitespace after the array
@@ -184,6 +195,66 @@ def test_assignments_into_any_signed_layout_store_the_right_data(
     session["a"] = 9
     session["z"] = [True]  # a new key too
     assert _state(factory, session.set_cookie_header()) == {**expected, "z": [True]}
+
+
+# Few key names, so that a top-level key also turns up nested and in strings.
+_keys = st.sampled_from(["a", "b", ": a"])
+_nested = st.recursive(
+    json_scalars | _keys,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_keys, inner, max_size=3),
+    max_leaves=8,
+)
+# JSON whitespace, mostly as json.dumps writes it (so that the text can be reused)
+# and sometimes not: before a key's colon, after it, and everywhere else.
+_before_colon = st.lists(st.sampled_from(["", "", "", " ", "\n", "\t "]), min_size=1, max_size=20)
+_after_colon = st.lists(st.sampled_from([" ", " ", " ", "", "  ", "\r\n"]), min_size=1, max_size=20)
+_elsewhere = st.lists(st.sampled_from(["", "", " ", "\n"]), min_size=1, max_size=20)
+
+
+def _spaced(value: Any, space: Callable[[str], str]) -> str:
+    """``value`` as JSON with ``space(where)`` around its tokens, as a writer other
+    than json.dumps may lay it out (``where``: before or after a colon, or else)."""
+    if isinstance(value, dict):
+        entries = [
+            f"{space('')}{json.dumps(key)}{space('before')}:{space('after')}{_spaced(item, space)}{space('')}"
+            for key, item in value.items()
+        ]
+        return "{" + (",".join(entries) or space("")) + "}"
+    if isinstance(value, list):
+        items = [f"{space('')}{_spaced(item, space)}{space('')}" for item in value]
+        return "[" + (",".join(items) or space("")) + "]"
+    return json.dumps(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    state=st.dictionaries(_keys, _nested, max_size=4),
+    assigned=st.lists(st.tuples(_keys, _nested), min_size=1, max_size=3),
+    before=_before_colon,
+    after=_after_colon,
+    elsewhere=_elsewhere,
+)
+def test_assignments_into_any_whitespace_layout_store_the_right_data(
+    state: dict[str, Any],
+    assigned: list[tuple[str, Any]],
+    before: list[str],
+    after: list[str],
+    elsewhere: list[str],
+) -> None:
+    cycles = {"before": iter(before * 500), "after": iter(after * 500), "": iter(elsewhere * 500)}
+
+    def space(where: str) -> str:
+        return next(cycles[where])
+
+    payload = f"[1, 2.5, {_spaced(state, space)}]"
+    factory = _factory(FakeClock(1_700_000_000.5), timeout=None)
+    session = factory.from_cookie_value(Signer(SECRET).sign(payload.encode()))
+    assert not session.new
+    expected = dict(state)
+    for key, value in assigned:
+        session[key] = value
+        expected[key] = value
+    assert _state(factory, session.set_cookie_header()) == json.loads(json.dumps(expected))
 
 
 def test_an_unstorable_assignment_is_reported_as_without_reuse(clock: FakeClock) -> None:

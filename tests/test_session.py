@@ -405,6 +405,25 @@ def test_unserializable_nested_value_found_by_nested_detection(clock: FakeClock)
     assert "'items'" in str(caught.value)
 
 
+def _nested_list(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_values_nested_too_deeply_to_encode_are_reported_as_unstorable(clock: FakeClock) -> None:
+    # Deeper than json's C encoder goes on any Python: a RecursionError inside it.
+    written = FakeRequest()
+    _factory(clock)(written)["deep"] = _nested_list(100_000)
+    nested = FakeRequest(_cookie(int(T0), T0, {"items": []}))
+    _factory(clock, reissue_time=None)(nested)["items"].append(_nested_list(100_000))
+    for request in (written, nested):  # a write, then a change found by nested detection
+        with pytest.raises(SessionNotSerializable, match="nested too deeply") as caught:
+            request.respond()
+        assert isinstance(caught.value.__cause__, RecursionError)
+
+
 # -- serializers --------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from typing import Any
 
 import pytest
@@ -95,10 +96,26 @@ def test_no_byte_of_an_unverified_cookie_reaches_the_serializer(clock: FakeClock
 
 
 def test_pickle_without_a_signature_is_refused() -> None:
-    with pytest.warns(DeprecationWarning, match="PickleSerializer is deprecated"):
-        serializer = PickleSerializer()
-    with pytest.raises(ConfigurationError, match="remote code execution"):
-        BaseCookieSessionFactory(serializer)
+    import pyramid.session
+
+    class OwnPickle(PickleSerializer):
+        pass
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # both are deprecated
+
+        class TheirPickle(pyramid.session.PickleSerializer):  # type: ignore[misc]
+            pass
+
+        serializers = [
+            PickleSerializer(),
+            OwnPickle(),
+            pyramid.session.PickleSerializer(),
+            TheirPickle(),
+        ]
+    for serializer in serializers:
+        with pytest.raises(ConfigurationError, match="remote code execution"):
+            BaseCookieSessionFactory(serializer)
 
 
 def test_secrets_and_tokens_never_appear_in_reprs_or_errors(clock: FakeClock) -> None:

@@ -233,6 +233,29 @@ def test_the_proxy_forwards_the_session_api_and_does_not_load_for_repr() -> None
     assert list(lazy) == []
 
 
+def test_the_proxy_copies_merges_and_reverses_like_a_dict() -> None:
+    import copy
+
+    from cookiesession._lazy import LazySession
+
+    lazy = LazySession(_factory(), "")
+    lazy.update(user="alice", cart=[1])
+    shallow: Any = copy.copy(lazy)  # typeshed says a LazySession; it is a dict
+    deep: Any = copy.deepcopy(lazy)
+    shallow["user"] = "mallory"  # a copy, not the user's session
+    deep["cart"].append(2)
+    assert (type(shallow), type(deep)) == (dict, dict)
+    assert dict(lazy) == {"user": "alice", "cart": [1]}
+    assert lazy | {"x": 1} == {"user": "alice", "cart": [1], "x": 1}
+    assert {"user": "bob", "x": 1} | lazy == {"user": "alice", "x": 1, "cart": [1]}
+    assert type(lazy | {}) is dict
+    assert list(reversed(lazy)) == ["cart", "user"]
+    with pytest.raises(TypeError):
+        lazy | [("x", 1)]  # as with a dict, only a mapping merges
+    # Still the same session, which a copy never wrote to.
+    assert (lazy.load()["user"], lazy.load()["cart"]) == ("alice", [1])
+
+
 def test_a_non_factory_is_refused_at_start_up() -> None:
     with pytest.raises(ConfigurationTypeError, match="session_factory"):
         SessionMiddleware(App(), object())  # type: ignore[arg-type]

@@ -9,7 +9,8 @@ cookie is verified, and the response gets neither ``Set-Cookie`` nor
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+import copy
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 from .cookies import find_cookie
@@ -143,6 +144,34 @@ class LazySession(MutableMapping[str, Any]):
 
     def copy(self) -> dict[str, Any]:
         return dict(self.load().items())
+
+    # copy.copy() and copy.deepcopy() give a plain dict, detached from the session
+    # (the default would copy the proxy, and its copy would write to the same cookie).
+    def __copy__(self) -> dict[str, Any]:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(self.copy(), memo)
+
+    def __reversed__(self) -> Iterator[str]:
+        session = self.load()
+        session._touch()  # an access, as iteration is
+        return reversed(dict.keys(session))
+
+    # `session | other` and `other | session`: a new plain dict, as with a dict.
+    def __or__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Any) -> dict[str, Any]:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        merged = dict(other)
+        merged.update(self.load().items())
+        return merged
 
     def __ior__(self, other: Any) -> LazySession:
         self.load().update(other)

@@ -16,12 +16,17 @@ None and the caller encodes the state in full.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from . import _json
 
 __all__ = ["state_json", "times_json"]
+
+# A quote, JSON whitespace, then a colon: a key written with space before its colon
+# (or a string that starts with a colon after whitespace, refused along with it).
+_SPACE_BEFORE_COLON = re.compile('"[ \t\n\r]+:')
 
 
 def times_json(text: str, start: int, accessed: Any, created: Any, created_is_incoming: bool) -> str:
@@ -64,11 +69,15 @@ def state_json(
       exactly where ``json.dumps`` puts a key inserted last.
     * A key that was in ``incoming`` has its value replaced where it stands, as
       assignment keeps a dict key's place.  Its ``"key": `` marker must occur
-      exactly once, and the text must hold no backslash and put ``": "`` after
-      every key.  Without backslashes a ``"`` never occurs inside a string, so
-      every ``"key": `` in the text is a real key, each spelled one way only:
-      the key's one place at the top level is then that single occurrence,
-      and no second copy of the key hides under another spelling.
+      exactly once, and the text must hold no backslash and put ``": "`` right
+      after every key, at any depth.  Without backslashes a ``"`` never occurs
+      inside a string, so quotes open and close strings in turn, and in JSON
+      only whitespace may stand between a key and its colon: so no ``"``
+      followed by whitespace and a colon means every key's colon follows it
+      directly, and every ``":`` followed by a space means ``": "`` follows
+      every key.  Each key, at any depth, is then spelled ``"key": `` and one
+      way only: the top-level key's place is that single occurrence, and no
+      second copy of the key hides under another spelling or at another depth.
 
     Raises what ``json.dumps`` raises for a value it cannot encode.
     """
@@ -86,7 +95,11 @@ def state_json(
             added[key] = value
             continue
         if keys_are_literal is None:
-            keys_are_literal = "\\" not in text and text.count('":') == text.count('": ')
+            keys_are_literal = (
+                "\\" not in text
+                and text.count('":') == text.count('": ')
+                and _SPACE_BEFORE_COLON.search(text) is None
+            )
         if not keys_are_literal:
             return None
         marker = _json.dumps(key) + ": "
@@ -105,7 +118,7 @@ def state_json(
         position = value_end
     pieces.append(text[position:closing])
     if added:
-        if closing > start + 1:  # not an empty object
+        if incoming:  # the object has entries (only whitespace may be in an empty one)
             pieces.append(", ")
         pieces.append(_json.dumps(added)[1:-1])  # the entries, as json.dumps joins them
     pieces.append("}")

@@ -114,10 +114,20 @@ class SessionMiddleware:
 
         async def send_with_session(message: Message) -> None:
             session = lazy.loaded_session
-            if session is not None and message["type"] in _HEADER_MESSAGES:
-                if revocation:
+            if session is not None:
+                if revocation and session._pending_revocations:
+                    # A logout is recorded before the next message leaves: before the
+                    # response's headers, and also after them (a streaming body, a
+                    # websocket's messages after accept()).
                     await session.revoke_pending_async()
-                message = _with_session_headers(message, session)
+                if message["type"] in _HEADER_MESSAGES:
+                    message = _with_session_headers(message, session)
             await send(message)
 
-        await self.app(scope, receive, send_with_session)
+        try:
+            await self.app(scope, receive, send_with_session)
+        finally:
+            # A logout after the last message, or in an endpoint that then raised.
+            session = lazy.loaded_session
+            if revocation and session is not None and session._pending_revocations:
+                await session.revoke_pending_async()

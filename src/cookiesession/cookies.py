@@ -14,7 +14,7 @@ from collections.abc import Callable, MutableSequence
 
 from .exceptions import ConfigurationError, ConfigurationTypeError
 
-__all__ = ["CookieSpec", "find_cookie", "merge_vary"]
+__all__ = ["LONGEST_MAX_AGE", "CookieSpec", "find_cookie", "merge_vary"]
 
 # RFC 6265 section 4.1.1: a cookie name is an RFC 2616 token.
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
@@ -30,6 +30,9 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # WebOb's Response.delete_cookie uses this date; browsers drop the cookie at once.
 _EXPIRED = "Wed, 31-Dec-97 23:59:59 GMT"
+#: The longest max_age a factory takes, in seconds: now + max_age stays a date with
+#: a four-digit year for thousands of years to come.
+LONGEST_MAX_AGE = 10**11
 
 
 def cookie_date(epoch: float) -> str:
@@ -161,6 +164,12 @@ class CookieSpec:
                     "samesite='none' needs secure=True: browsers reject SameSite=None "
                     "cookies that are not Secure"
                 )
+        if max_age is not None and max_age > LONGEST_MAX_AGE:
+            # Each response dates `expires` as now + max_age, and that date must be
+            # one a cookie can carry; browsers keep a cookie at most 400 days anyway.
+            raise ConfigurationError(
+                f"max_age={max_age} is too long: at most {LONGEST_MAX_AGE} seconds (about 3000 years)"
+            )
         if partitioned and not secure:
             raise ConfigurationError("partitioned=True needs secure=True (CHIPS cookies must be Secure)")
         # RFC 6265bis matches the prefixes case-insensitively, and browsers that do

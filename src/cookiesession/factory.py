@@ -283,7 +283,8 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     For framework authors whose serializer signs or encrypts by itself (as
     Pyramid's ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).
     """
-    if type(serializer).__name__ == "PickleSerializer":
+    # Ours, Pyramid's, and any subclass of either (matched by name, so as not to import Pyramid).
+    if any(cls.__name__ == "PickleSerializer" for cls in type(serializer).__mro__):
         raise ConfigurationError(
             "BaseCookieSessionFactory does not sign, so a PickleSerializer here would "
             "unpickle bytes chosen by the client (remote code execution); use "

@@ -209,14 +209,17 @@ def _naming_the_setting(
     message: str, make: Callable[..., SessionFactory], secret: object, options: dict[str, Any]
 ) -> str:
     """The factory's ``message``, said in terms of the setting that caused it."""
-    for name in options:
+    for name in ("secret", *options):
         if message.startswith((f"{name}=", f"{name}[", f"{name} ")):
             return PREFIX + message  # "samesite='x': ..." -> "cookiesession.samesite='x': ..."
-    for name, value in options.items():  # find the one setting that fails on its own
+    # The setting that fails on its own with this very message: another one may fail
+    # on its own too, for a reason of its own, which is not the one reported.
+    for name, value in options.items():
         try:
             make(secret, **{name: value})
-        except ConfigurationError:
-            return f"{PREFIX}{name}: {message}"
+        except ConfigurationError as alone:
+            if str(alone) == message:
+                return f"{PREFIX}{name}: {message}"
     return f"{PREFIX}* settings: {message}"  # only a combination fails; the message says which
 
 

@@ -604,7 +604,7 @@ class CookieSession(dict[str, Any]):
         accessed, dirty = self.accessed, self._dirty
         try:
             return self._codec.dumps(raw_accessed, raw_created, self) != payload
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             return True  # something unstorable was put inside: let _encode say what
         finally:
             self.accessed, self._dirty = accessed, dirty
@@ -656,6 +656,12 @@ class CookieSession(dict[str, Any]):
             return codec.encode(self.accessed, self.created, self)
         except TypeError as exc:
             raise SessionNotSerializable(self._describe_unserializable(exc)) from exc
+        except RecursionError as exc:
+            # Values nested about as deep as Python's recursion limit: json read
+            # them, deeper in the stack they cannot be written again.
+            raise SessionNotSerializable(
+                "the session cannot be stored in a cookie: its values are nested too deeply to encode"
+            ) from exc
 
     def _describe_unserializable(self, exc: TypeError) -> str:
         dumps = self._codec.serializer.dumps
