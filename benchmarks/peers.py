@@ -15,8 +15,10 @@ session, so that ``op - null`` is the session machinery alone.
 * ``starlette``: Starlette's ``SessionMiddleware``; ``flask``: Flask's default
   cookie session (``SecureCookieSessionInterface``) with a real Flask request.
 * Feature rows: ``ours/nested-*`` (issue 3: reading a list out of the session and
-  answering with ``reissue_time=None``, so only the nested-change check runs) and
-  ``ours/revocation`` (issue 8, ``revocation='memory'``), when available.
+  answering with ``reissue_time=None``, so only the nested-change check runs),
+  ``ours/revocation`` (issue 8, ``revocation='memory'``), when available, and
+  ``ours/asgi-noreissue`` (``reissue_time=None``: like Starlette 1.x, a read-only
+  request writes no cookie, so its RO row does the same work as Starlette's).
 """
 
 from __future__ import annotations
@@ -483,11 +485,10 @@ class _ASGIDriven:
 
 
 class OursASGI(_ASGIDriven):
-    name = "ours/asgi"
-
-    def __init__(self, factory: Any) -> None:
+    def __init__(self, factory: Any, name: str = "ours/asgi") -> None:
         from cookiesession.asgi import SessionMiddleware
 
+        self.name = name
         self.factory = factory
         self.middleware = SessionMiddleware
 
@@ -639,6 +640,12 @@ def build(wanted: set[str] | None, log: Callable[[str], None]) -> list[Any]:
         add("ours/wsgi", lambda: OursWSGI(signed))
     if available("cookiesession.asgi"):
         add("ours/asgi", lambda: OursASGI(signed))
+        add(
+            "ours/asgi-noreissue",
+            lambda: OursASGI(
+                cookiesession.SignedCookieSessionFactory(SECRET, reissue_time=None), "ours/asgi-noreissue"
+            ),
+        )
     if available("starlette"):
         add("starlette", Starlette)
     if available("flask"):
