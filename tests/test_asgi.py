@@ -177,9 +177,10 @@ def test_logout_deletes_the_cookie() -> None:
 
 
 def test_an_exception_propagates_and_no_cookie_is_invented() -> None:
+    app = starlette_app(_factory())  # requires Starlette first
     from starlette.testclient import TestClient
 
-    client = TestClient(starlette_app(_factory()), raise_server_exceptions=False)
+    client = TestClient(app, raise_server_exceptions=False)
     response = client.get("/boom")
     assert response.status_code == 500
     assert response.headers.get_list("set-cookie") == []

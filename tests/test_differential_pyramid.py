@@ -28,8 +28,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from cookiesession import SecretTooShortWarning, SignedCookieSessionFactory
+from cookiesession import (
+    BaseCookieSessionFactory,
+    JSONSerializer,
+    SecretTooShortWarning,
+    SignedCookieSessionFactory,
+)
+from cookiesession.cookies import find_cookie, quote_cookie_value
 from cookiesession.signing import Signer
 from tests.conftest import FakeClock, require
 
@@ -640,3 +648,89 @@ def test_unserializable_value_is_a_type_error_in_both(frozen: Frozen) -> None:
         messages[1]
         == "session['when'] cannot be stored in a cookie: Object of type set is not JSON serializable"
     )
+
+
+# -- cookie values WebOb quotes, and Cookie headers it splits at commas ----------------------------
+
+
+BASE_STATES = [
+    {"a": 1},  # JSON has spaces, quotes and commas: quoted, even so
+    {"name": "x; Domain=example.com; Max-Age=9"},  # cannot add attributes to the cookie
+    {"q": 'he said "hi" \\ ok, fine'},
+    {"u": "caf\u00e9 \u2603"},
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # WebOb warns when it quotes a value
+@pytest.mark.parametrize("state", BASE_STATES, ids=[json.dumps(s) for s in BASE_STATES])
+def test_base_factory_writes_and_reads_the_cookie_as_pyramid_does(
+    frozen: Frozen, state: dict[str, str]
+) -> None:
+    # The serializer's bytes are the cookie: quoted and escaped as WebOb does it, so
+    # a value can neither add attributes nor break the header, and it reads back.
+    theirs = pyramid.session.BaseCookieSessionFactory(pyramid.session.JSONSerializer())
+    ours = BaseCookieSessionFactory(JSONSerializer(), vary=False, clock=frozen.clock)
+    steps: list[Step] = [(0, "update", _value(state)), (1, "get", {})]
+    runs = {
+        label: _run(frozen, apps, steps, "session")
+        for label, apps in {
+            "theirs": [_app(theirs)],
+            "ours": [_app(ours)],
+            "ours then theirs": [_app(ours), _app(theirs)],
+            "theirs then ours": [_app(theirs), _app(ours)],
+        }.items()
+    }
+    assert {label: records == runs["theirs"] for label, records in runs.items()} == dict.fromkeys(runs, True)
+    written = [value for name, value in runs["ours"][0].headers if name == "Set-Cookie"]
+    assert [
+        value.startswith('session="[') and value.endswith('"; Path=/; SameSite=Lax') for value in written
+    ] == [True]
+    report = json.loads(runs["ours then theirs"][1].body)
+    assert (report["new"], report["state"]) == (False, state)
+
+
+def test_values_are_quoted_and_read_back_as_webob_does() -> None:
+    require(HAVE_PYRAMID, "WebOb")
+    samples = [chr(code) for code in range(256)] + ["", "plain", "a b", 'q"', "x;y,z", "\\n", "caf\u00e9"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        theirs = [webob.cookies._value_quote(s.encode("latin-1")).decode("latin-1") for s in samples]
+    assert [quote_cookie_value(s) for s in samples] == theirs
+    assert [find_cookie(f"session={quoted}; x=1", "session") for quoted in theirs] == samples
+
+
+_A_TOKEN = Signer(SECRET).sign(b'[1700000000, 1700000000.25, {"a": 1}]')
+_B_TOKEN = Signer(SECRET).sign(b'[1700000000, 1700000000.25, {"b": 2}]')
+_pairs = st.sampled_from(
+    [
+        f"session={_A_TOKEN}",
+        f"session={_B_TOKEN}",
+        f'session="{_A_TOKEN}"',
+        "session=bad",
+        "x=1",
+        'y="a\\054b"',
+        "z=",
+    ]
+)
+
+
+@given(
+    pairs=st.lists(_pairs, min_size=1, max_size=5),
+    separators=st.lists(st.sampled_from(["; ", ";", ", ", ","])),
+)
+def test_our_cookie_is_found_as_webob_finds_it_between_semicolons_and_commas(
+    pairs: list[str], separators: list[str]
+) -> None:
+    require(HAVE_PYRAMID, "WebOb")
+    cycle = iter(separators * len(pairs) or ["; "] * len(pairs))
+    header = pairs[0] + "".join(next(cycle) + pair for pair in pairs[1:])
+    expected = webob.cookies.RequestCookies({"HTTP_COOKIE": header}).get("session")
+    assert find_cookie(header, "session") == expected
+    # And the session, by the fast way (a request) and by the header, is the one that value gives.
+    factory = SignedCookieSessionFactory(SECRET, clock=FakeClock(T0))
+    from_value = factory.from_cookie_value(expected)
+    for session in (
+        factory.from_cookie_header(header),
+        factory(Request.blank("/", headers={"Cookie": header})),
+    ):
+        assert (session.new, dict(session)) == (from_value.new, dict(from_value))

@@ -8,13 +8,14 @@ once, when the factory is created, and validated there too.
 
 from __future__ import annotations
 
+import re
 import string
 import time
 from collections.abc import Callable, MutableSequence
 
 from .exceptions import ConfigurationError, ConfigurationTypeError
 
-__all__ = ["LONGEST_MAX_AGE", "CookieSpec", "find_cookie", "merge_vary"]
+__all__ = ["LONGEST_MAX_AGE", "CookieSpec", "find_cookie", "merge_vary", "quote_cookie_value"]
 
 # RFC 6265 section 4.1.1: a cookie name is an RFC 2616 token.
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
@@ -28,6 +29,14 @@ _RESERVED_NAMES = frozenset(
 _SAMESITE = ("strict", "lax", "none")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# RFC 6265's cookie-octets: what WebOb writes in a cookie value as it is.  Any other
+# character (space, '"', ',', ';', '\\', controls, non-ASCII) makes it quote the whole
+# value, and write each character that is not an octet or a space as a 3-digit octal
+# escape.  Its parser undoes those escapes (and a backslash before any other character).
+_NOT_AN_OCTET = re.compile(r"[^A-Za-z0-9!#$%&'()*+\-./:<=>?@\[\]^_`{|}~]")
+_QUOTED_AS_IS = frozenset(string.ascii_letters + string.digits + "!#$%&'()*+-./:<=>?@[]^_`{|}~ ")
+_QUOTING = {code: chr(code) if chr(code) in _QUOTED_AS_IS else f"\\{code:03o}" for code in range(256)}
+_ESCAPE = re.compile(r"\\([0-3][0-7][0-7]|.)")
 # WebOb's Response.delete_cookie uses this date; browsers drop the cookie at once.
 _EXPIRED = "Wed, 31-Dec-97 23:59:59 GMT"
 #: The longest max_age a factory takes, in seconds: now + max_age stays a date with
@@ -44,13 +53,28 @@ def cookie_date(epoch: float) -> str:
     )
 
 
+def quote_cookie_value(value: str) -> str:
+    """``value`` (text of code points below 256) as WebOb writes it in ``Set-Cookie``:
+    as it is if it holds only cookie-octets, else quoted, with octal escapes."""
+    if _NOT_AN_OCTET.search(value) is None:
+        return value
+    return '"' + value.translate(_QUOTING) + '"'
+
+
+def _unescape(match: re.Match[str]) -> str:
+    escaped = match.group(1)
+    return chr(int(escaped, 8)) if len(escaped) == 3 else escaped
+
+
 def find_cookie(header: str, name: str) -> str | None:
     """Return the value of the last cookie called ``name`` in a ``Cookie`` header.
 
-    The last occurrence wins, as in WebOb.  Surrounding double quotes are removed.
-    Nothing here raises: a neighbouring cookie that is malformed or not UTF-8 is
-    simply not looked at, unlike WebOb, which fails the whole request.  The value
-    found is untrusted text; the signature check decides what it is worth.
+    The last occurrence wins, as in WebOb, and as there a pair ends at ``;`` or
+    ``,``, surrounding double quotes are removed, and backslash escapes are undone
+    (see :func:`quote_cookie_value`).  Nothing here raises: a neighbouring cookie
+    that is malformed or not UTF-8 is simply not looked at, unlike WebOb, which
+    fails the whole request.  The value found is untrusted text; the signature
+    check decides what it is worth.
     """
     key = name + "="
     if (
@@ -71,6 +95,8 @@ def find_cookie(header: str, name: str) -> str | None:
         value = found
     if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
         value = value[1:-1]
+    if "\\" in value:
+        value = _ESCAPE.sub(_unescape, value)
     return value
 
 
@@ -85,7 +111,12 @@ def _last_pair_value(header: str, key: str) -> str | None:
             break
         end = pos + len(key) - 1
     start = pos + len(key)
+    # A pair ends at ';' or, as in WebOb (RFC 2965's separator), at ','; a value
+    # WebOb quoted has neither inside (each is escaped there).
     stop = header.find(";", start)
+    comma = header.find(",", start, None if stop < 0 else stop)
+    if comma >= 0:
+        stop = comma
     value = header[start:] if stop < 0 else header[start:stop]
     return value.strip(" \t")
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from .codec import Protector, SessionCodec
-from .cookies import CookieSpec
+from .cookies import CookieSpec, quote_cookie_value
 from .exceptions import BadCookie, ConfigurationError, ConfigurationTypeError
 from .revocation import check_revocation_option
 from .serializers import JSONSerializer
@@ -93,12 +93,14 @@ def reissue_limit(seconds: int | None) -> float:
 
 
 class _Latin1Protector:
-    """No protection: the serializer's bytes are the cookie (``BaseCookieSessionFactory``)."""
+    """No protection: the serializer's bytes are the cookie (``BaseCookieSessionFactory``),
+    quoted as WebOb quotes them when they are not all cookie-octets (``find_cookie``
+    undoes that when reading)."""
 
     __slots__ = ()
 
     def seal(self, payload: bytes) -> str:
-        return payload.decode("latin-1")
+        return quote_cookie_value(payload.decode("latin-1"))
 
     def unseal(self, token: str) -> tuple[bytes, int]:
         try:
