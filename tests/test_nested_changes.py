@@ -120,6 +120,38 @@ def test_detect_nested_changes_false_is_pyramids_behaviour(clock: FakeClock) -> 
     assert payload_of(cookie_value(request.respond().set_cookies()[0]))[2] == {"cart": [1, 2]}
 
 
+class _NonceSerializer:
+    """Writes the same data differently each time, as one that encrypts with a fresh
+    nonce does (the nonce here is a counter, so the test is deterministic)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def dumps(self, appstruct: Any) -> bytes:
+        self.count += 1
+        return b"%04d" % self.count + json.dumps(appstruct).encode()
+
+    def loads(self, bstruct: bytes) -> Any:
+        return json.loads(bstruct[4:])
+
+
+def test_a_serializer_that_writes_differently_each_time_is_compared_by_data(clock: FakeClock) -> None:
+    from cookiesession import BaseCookieSessionFactory
+
+    factory = BaseCookieSessionFactory(_NonceSerializer(), clock=clock, reissue_time=None)
+    writer = FakeRequest()
+    factory(writer)["cart"] = [1]
+    cookie = cookie_value(writer.respond().set_cookies()[0])
+    clock.advance(10)
+    read_only = FakeRequest(f"session={cookie}")
+    assert factory(read_only)["cart"] == [1]  # a list handed out, not changed
+    changed = FakeRequest(f"session={cookie}")
+    factory(changed)["cart"].append(2)
+    assert read_only.respond().set_cookies() == []  # reissue_time=None: nothing to write
+    (header,) = changed.respond().set_cookies()
+    assert factory(FakeRequest(f"session={cookie_value(header)}"))["cart"] == [1, 2]
+
+
 def test_a_plain_dict_read_bypasses_detection(clock: FakeClock) -> None:
     # The documented caveat: dict's own methods are not the session's, so nothing is seen.
     session, request = _session(clock)

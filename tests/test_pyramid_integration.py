@@ -231,3 +231,25 @@ def test_vary_is_merged_with_the_apps_own(clock: FakeClock, apps_vary: str | Non
 
     response = _app(factory, {"view": view}).get("/view")
     assert response.headers.getall("Vary") == sent
+
+
+def test_a_dummy_request_s_cookies_are_read_as_pyramid_reads_them() -> None:
+    # pyramid.testing.DummyRequest has an environ without a Cookie header and keeps its
+    # cookies in request.cookies, where pyramid.session reads them: app tests build
+    # sessions this way.
+    import pyramid.session
+    from pyramid import testing
+
+    ours = SignedCookieSessionFactory(SECRET)  # the real clock, as Pyramid's
+    theirs = pyramid.session.SignedCookieSessionFactory(SECRET)
+    writer = ours.from_cookie_value(None)
+    writer["user"] = "bob"
+    header = writer.set_cookie_header()
+    assert header is not None
+    cookie = header.split(";", 1)[0].split("=", 1)[1]
+    read = {}
+    for name, factory in (("ours", ours), ("pyramid", theirs)):
+        session = factory(testing.DummyRequest(cookies={"session": cookie}))
+        read[name] = (session.new, dict(session))
+    assert read == {"ours": (False, {"user": "bob"}), "pyramid": (False, {"user": "bob"})}
+    assert ours(testing.DummyRequest()).new is True  # no cookies at all

@@ -131,67 +131,70 @@ class CookieSession(dict[str, Any]):
         now = self._clock()
         try:
             header = request.environ.get("HTTP_COOKIE")
-        except AttributeError:  # not a WSGI request: read its parsed cookies
+        except AttributeError:  # not a WSGI request
+            header = None
+        prefix = self._usual_prefix
+        if header is None:
+            # No Cookie header, or no environ: the request's parsed cookies, where
+            # Pyramid's session reads them (pyramid.testing.DummyRequest keeps them only there).
             cookies = getattr(request, "cookies", None)
-            self._start(now, cookies.get(self._cookie.name) if cookies is not None else None)
-        else:
-            prefix = self._usual_prefix
-            if prefix is not None and header is not None:
-                # The usual request, with _start's way through it inlined (about 0.4 µs):
-                # a cookie holding a current JSON session.  A cookie that is verified but
-                # not that (expired, from a clock ahead of ours, malformed JSON...) is
-                # left to _start, which starts over; one that is refused gets _start's
-                # answer directly.  tests/test_fast_path.py holds the two ways to the
-                # same session for every kind of cookie and header.
-                self._exposed = self._invalidated = False
-                self._written = None
-                if header.startswith(prefix) and ";" not in header:
-                    value: str | None = header[len(prefix) :]  # _start's guess: see there
-                else:
-                    value = find_cookie(header, self._cookie.name)
-                    header = None  # nothing was guessed
-                payload = None  # stays None if the cookie is refused
-                try:
-                    if not value or len(value) > MAX_TOKEN_LENGTH:
-                        raise BadCookie("no cookie, or one longer than any we write")
-                    payload, key_index = self._unseal(value)
-                    text = payload.decode("utf-8")
-                    triple, end = _json.scan_once(text, 0)
-                    raw_accessed, raw_created, state = triple
-                    # Two numbers (not bools) no later than now and within the timeouts.
-                    # The limits are finite (see factory.finite_limit), so NaN and the
-                    # infinities fail the comparisons; an int too large for a float fails
-                    # the subtraction.  An `if`, not a boolean expression: each comparison
-                    # then takes the interpreter's fast jump (0.8 µs here, measured).
-                    if (
-                        end == len(text)
-                        and type(raw_accessed) in _NUMBERS
-                        and type(raw_created) in _NUMBERS
-                        and type(state) is dict
-                        and 0.0 <= now - raw_accessed <= self._idle_limit
-                        and 0.0 <= now - raw_created <= self._age_limit
-                    ):
-                        usual = True
-                    else:
-                        usual = False
-                except Exception:  # noqa: BLE001 - see below
-                    usual = False
-                if usual:
-                    self.new = False
-                    self.created = float(raw_created)
-                    self.renewed = self.accessed = float(raw_accessed)
-                    self._dirty = key_index != 0
-                    dict.update(self, state)
-                    self._incoming = payload
-                    self._incoming_token = value
-                    self._incoming_triple = triple
-                    self._reusable = text
-                elif payload is None:
-                    self._start_new(now, value, header)  # as _start does with a refused cookie
-                else:  # verified, so the value is our cookie's: nothing to look up again
-                    self._start(now, value)
+            self._start(now, cookies.get(self._cookie.name) if cookies else None)
+        elif prefix is not None:
+            # The usual request, with _start's way through it inlined (about 0.4 µs):
+            # a cookie holding a current JSON session.  A cookie that is verified but
+            # not that (expired, from a clock ahead of ours, malformed JSON...) is
+            # left to _start, which starts over; one that is refused gets _start's
+            # answer directly.  tests/test_fast_path.py holds the two ways to the
+            # same session for every kind of cookie and header.
+            self._exposed = self._invalidated = False
+            self._written = None
+            if header.startswith(prefix) and ";" not in header:
+                value: str | None = header[len(prefix) :]  # _start's guess: see there
             else:
-                self._start(now, None, header)
+                value = find_cookie(header, self._cookie.name)
+                header = None  # nothing was guessed
+            payload = None  # stays None if the cookie is refused
+            try:
+                if not value or len(value) > MAX_TOKEN_LENGTH:
+                    raise BadCookie("no cookie, or one longer than any we write")
+                payload, key_index = self._unseal(value)
+                text = payload.decode("utf-8")
+                triple, end = _json.scan_once(text, 0)
+                raw_accessed, raw_created, state = triple
+                # Two numbers (not bools) no later than now and within the timeouts.
+                # The limits are finite (see factory.finite_limit), so NaN and the
+                # infinities fail the comparisons; an int too large for a float fails
+                # the subtraction.  An `if`, not a boolean expression: each comparison
+                # then takes the interpreter's fast jump (0.8 µs here, measured).
+                if (
+                    end == len(text)
+                    and type(raw_accessed) in _NUMBERS
+                    and type(raw_created) in _NUMBERS
+                    and type(state) is dict
+                    and 0.0 <= now - raw_accessed <= self._idle_limit
+                    and 0.0 <= now - raw_created <= self._age_limit
+                ):
+                    usual = True
+                else:
+                    usual = False
+            except Exception:  # noqa: BLE001 - see below
+                usual = False
+            if usual:
+                self.new = False
+                self.created = float(raw_created)
+                self.renewed = self.accessed = float(raw_accessed)
+                self._dirty = key_index != 0
+                dict.update(self, state)
+                self._incoming = payload
+                self._incoming_token = value
+                self._incoming_triple = triple
+                self._reusable = text
+            elif payload is None:
+                self._start_new(now, value, header)  # as _start does with a refused cookie
+            else:  # verified, so the value is our cookie's: nothing to look up again
+                self._start(now, value)
+        else:
+            self._start(now, None, header)
         try:
             self._request_ref: Callable[[], Any] | None = weakref.ref(request)
         except TypeError:  # an object without weakref support: hold it, as Pyramid does
@@ -602,8 +605,19 @@ class CookieSession(dict[str, Any]):
         # method: undo that, so the comparison neither stamps `accessed` with the
         # response time nor schedules a reissue.
         accessed, dirty = self.accessed, self._dirty
+        codec = self._codec
         try:
-            return self._codec.dumps(raw_accessed, raw_created, self) != payload
+            if codec.dumps(raw_accessed, raw_created, self) == payload:
+                return False
+            if self._json_payload:
+                return True  # our JSON writes a state one way only
+            # Another serializer may write the same state differently each time (one
+            # that encrypts with a fresh nonce): if it does not give the incoming bytes
+            # back for the incoming state, compare the data instead.
+            incoming = codec.loads(payload)
+            if codec.dumps(incoming[0], incoming[1], incoming[2]) == payload:
+                return True
+            return bool(incoming[2] != dict(dict.items(self)))
         except (TypeError, ValueError, RecursionError):
             return True  # something unstorable was put inside: let _encode say what
         finally:
