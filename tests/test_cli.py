@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import pickle
 import shutil
 import subprocess
@@ -259,6 +260,7 @@ def test_a_signed_payload_that_is_not_json_is_never_unpickled(
         (b'{"a": 1}', "expected [accessed, created, state]"),
         (b'[1, "2", {}]', "created is not a finite number"),
         (b"[NaN, 2, {}]", "accessed is not a finite number"),
+        (b"[1" + b"0" * 400 + b", 2, {}]", "accessed is not a finite number"),  # beyond a float
         (b"[1, 2, []]", "its state is not a JSON object"),
     ],
 )
@@ -576,3 +578,62 @@ def test_encrypted_without_cryptography_says_what_to_install(
         "cookiesession: error: encrypted sessions need the 'cryptography' package: "
         "pip install 'cookiesession[crypto]'\n"
     )
+
+
+# -- input that is not text, output that cannot show it -------------------------------------------
+
+
+def test_a_secret_or_salt_that_is_not_utf8_is_used_as_bytes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The environment and argv hand such bytes over as lone surrogates: they are taken
+    # as the bytes they were, as from a secret file, never a traceback quoting them.
+    secret = b"\xffTOPSECRET-" + b"x" * 64
+    salt = b"s\xe9lt."
+    token = Signer(secret, salt).sign(b'[1700000000, 1700000000.5, {"k": "v"}]')
+    monkeypatch.setenv("COOKIESESSION_SECRET", os.fsdecode(secret))
+    code, out, err = _run(capsys, "decode", "--json", "--salt", os.fsdecode(salt), "--", token)
+    assert (code, json.loads(out)["state"], err) == (0, {"k": "v"}, "")
+    code, out, err = _run(capsys, "decode", "--", token)  # the default salt: not this cookie's
+    assert (code, out, err.count("\n"), "TOPSECRET" in err) == (1, "", 1, False)
+
+
+def test_a_cookie_name_that_is_not_ascii_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], secret_env: str
+) -> None:
+    require(importlib.util.find_spec("cryptography") is not None, "cryptography")
+    code, out, err = _run(capsys, "decode", "--encrypted", "--cookie-name", "s\udcffn", "--", "abc")
+    assert (code, out, err) == (2, "", "cookiesession: error: --cookie-name must be ASCII\n")
+
+
+def test_a_state_the_terminal_cannot_encode_is_escaped(
+    capsys: pytest.CaptureFixture[str], secret_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = _sign(capsys, {"u": "caf\u00e9 \U0001f600"})
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    code = main(["decode", "--", token], clock=FakeClock(NOW))
+    stdout.flush()
+    text = stdout.buffer.getvalue().decode("ascii")
+    assert (code, '"u": "caf\\xe9 \\U0001f600"' in text) == (0, True)
+
+
+def test_revoke_refuses_a_bad_redis_url_or_a_missing_redis_py_as_usage_errors(
+    capsys: pytest.CaptureFixture[str], secret_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require(importlib.util.find_spec("redis") is not None, "redis-py")
+    factory = SignedCookieSessionFactory(SECRET, revocation="memory", clock=FakeClock(NOW))
+    session = factory.from_cookie_value(None)
+    session["user"] = "alice"
+    header = session.set_cookie_header()
+    assert header is not None
+    token = header.split(";", 1)[0].split("=", 1)[1]
+    code, out, err = _run(capsys, "revoke", "--redis-url", "redis://127.0.0.1:notaport/0", "--", token)
+    assert (code, out, err.startswith("cookiesession: error: the Redis URL is not one redis-py can use")) == (
+        2,
+        "",
+        True,
+    )
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if the extra were not installed
+    code, out, err = _run(capsys, "revoke", "--redis-url", "redis://127.0.0.1:1/0", "--", token)
+    assert (code, out, "pip install 'cookiesession[redis]'" in err, err.count("\n")) == (2, "", True, 1)

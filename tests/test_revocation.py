@@ -197,6 +197,23 @@ def test_redis_url_needs_redis_py() -> None:
     assert repr(store) == "<RedisRevocationStore prefix='p:' on_error='closed'>"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://127.0.0.1:notaport/0",
+        "redis://127.0.0.1:99999/0",
+        "redis://127.0.0.1:6379/0?socket_timeout=abc",
+        "redis://user:s3cr/et@127.0.0.1:6379/0",  # an unescaped "/" in the password
+    ],
+)
+def test_a_redis_url_redis_py_cannot_use_is_refused_at_start_up(url: str) -> None:
+    # Not at the first request that loads a session, whatever on_error says.
+    require(importlib.util.find_spec("redis") is not None, "redis-py")
+    with pytest.raises(ConfigurationError, match="not one redis-py can use") as caught:
+        SignedCookieSessionFactory("k" * 64, revocation=url)
+    assert "s3cr" not in str(caught.value)
+
+
 # -- the session id -------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import logging
 import socket
 import subprocess
@@ -25,6 +26,7 @@ from cookiesession.exceptions import MissingDependency, RevocationUnavailable
 from cookiesession.factory import SessionFactory
 from cookiesession.revocation import DEFAULT_TIMEOUT, RedisRevocationStore, revoke
 from cookiesession.session import CookieSession
+from cookiesession.signing import Signer
 from tests.conftest import require, require_executable
 
 pytestmark = pytest.mark.redis
@@ -587,6 +589,29 @@ def test_cli_revokes_a_cookie(
     assert dict(factory.from_cookie_value(token)) == {}
 
 
+@pytest.mark.parametrize("created", [1e15, 1e200, 1e308])
+def test_cli_revoke_counts_a_created_time_in_the_future_as_now(
+    store: RedisRevocationStore,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    created: float,
+) -> None:
+    # As the session does, so the record lasts as long as the session could: here
+    # absolute_timeout + 60 s from now, not from a date centuries away (or an overflow).
+    from cookiesession.cli import main
+
+    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    now = time.time()
+    token = Signer(SECRET).sign(json.dumps([int(now), created, {"_sid_": "abc"}]).encode())
+    argv = ["revoke", "--redis-url", redis_server.url, "--prefix", store.prefix]
+    assert main([*argv, "--absolute-timeout", "10", "--", token]) == 0
+    assert capsys.readouterr().out.startswith("revoked session abc for 70 s (until ") is True
+    client = redis_server.client()
+    assert 60_000 < client.pttl(store.prefix + "abc") <= 70_000
+    client.close()
+
+
 def test_cli_revoke_refuses_what_it_cannot_revoke(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -622,11 +647,16 @@ def test_cli_revoke_when_redis_is_down(
 
     monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
     _, token = _logged_in(_factory(store))
+    expected = (
+        "cookiesession: error: Redis did not record the revocation (unreachable, or it refused the "
+        "command); nothing was revoked\n"
+    )
     with socket.socket() as closed:  # held, never listening: connections are refused
         closed.bind(("127.0.0.1", 0))
         monkeypatch.setenv("COOKIESESSION_REDIS_URL", f"redis://127.0.0.1:{closed.getsockname()[1]}/0")
         code = main(["revoke", "--redis-timeout", "0.5", "--", token])
-    assert code == 3
-    assert capsys.readouterr().err == (
-        "cookiesession: error: could not reach Redis to record the revocation; nothing was revoked\n"
-    )
+        assert (code, capsys.readouterr().err) == (3, expected)
+        # In its own process, where no test captures the logging: still that one line.
+        command = [sys.executable, "-m", "cookiesession", "revoke", "--redis-timeout", "0.5", "--", token]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (3, expected)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import re
@@ -78,6 +79,10 @@ def _read_secret_file(path: str, what: str) -> str | bytes:
     raw = raw.rstrip(b"\r\n")
     if not raw:
         raise _UsageError(f"the {what} file {path!r} is empty")
+    return _text_or_bytes(raw)
+
+
+def _text_or_bytes(raw: bytes) -> str | bytes:
     try:
         # Text, as an application would pass it from its settings: the HMAC key is
         # then encoded exactly as for a str secret (latin-1, or UTF-8 if it must).
@@ -86,13 +91,19 @@ def _read_secret_file(path: str, what: str) -> str | bytes:
         return raw
 
 
+def _from_environment_or_argv(value: str) -> str | bytes:
+    # Python hands over bytes that are not UTF-8 as lone surrogates, which nothing
+    # can encode: take the bytes themselves, as from a file.
+    return _text_or_bytes(os.fsencode(value))
+
+
 def _primary_secret(args: argparse.Namespace) -> str | bytes:
     if args.secret_file is not None:
         return _read_secret_file(args.secret_file, "secret")
     secret = os.environ.get(SECRET_ENV)
     if not secret:
         raise _UsageError(f"no secret: pass --secret-file FILE or set the {SECRET_ENV} environment variable")
-    return secret
+    return _from_environment_or_argv(secret)
 
 
 def _read_text_argument(value: str, what: str) -> str:
@@ -171,7 +182,7 @@ def _codec(args: argparse.Namespace, fallback_secrets: Sequence[str | bytes] = (
     secret = _primary_secret(args)
     if args.encrypted:
         return _encrypted_codec(args, secret, fallback_secrets)
-    salt = _DEFAULT_SALT if args.salt is None else args.salt
+    salt = _DEFAULT_SALT if args.salt is None else _from_environment_or_argv(args.salt)
     # The secret is whatever the application uses; a short one is its choice, not ours to warn about.
     signer = Signer(secret, salt, args.hashalg, fallback_secrets, warn_short=False)
     return SessionCodec(JSONSerializer(), signer)
@@ -183,7 +194,9 @@ def _encrypted_codec(
     # cookiesession.encryption imports cryptography only when an Encryptor is built.
     from .encryption import DEFAULT_SALT, Encryptor
 
-    salt = DEFAULT_SALT if args.salt is None else args.salt
+    salt = DEFAULT_SALT if args.salt is None else _from_environment_or_argv(args.salt)
+    if not args.cookie_name.isascii():  # a cookie name is an ASCII token
+        raise _UsageError("--cookie-name must be ASCII")
     try:
         encryptor = Encryptor(secret, args.cookie_name, salt, fallback_secrets, warn_short=False)
     except ImportError as exc:  # MissingDependency: its message says what to install
@@ -203,7 +216,11 @@ def _parse_payload(payload: bytes) -> tuple[float, float, dict[str, Any]]:
         raise BadPayload("the payload is not a session: expected [accessed, created, state]")
     accessed, created, state = triple
     for name, value in (("accessed", accessed), ("created", created)):
-        if type(value) not in (int, float) or not math.isfinite(value):
+        try:
+            finite = type(value) in (int, float) and math.isfinite(value)
+        except OverflowError:  # an int beyond a float's range
+            finite = False
+        if not finite:
             raise BadPayload(f"the payload is not a session: {name} is not a finite number")
     if not isinstance(state, dict):
         raise BadPayload("the payload is not a session: its state is not a JSON object")
@@ -329,7 +346,10 @@ def _print_decoded(result: dict[str, Any], args: argparse.Namespace, out: TextIO
     state = json.dumps(result["state"], indent=2, ensure_ascii=False, allow_nan=True)
     lines.append("state:")
     lines.append(_terminal_safe(state))
-    out.write("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    # What the output's encoding cannot carry is written as escapes (\u00e9), not an error.
+    out.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
 
 def _cmd_decode(args: argparse.Namespace, now: float) -> int:
@@ -392,12 +412,19 @@ def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
         raise BadPayload(
             "the session has no id: it was stored by a factory without revocation=, so it cannot be revoked"
         )
-    ttl = revocation_ttl(args.timeout, args.absolute_timeout, result["created"], now)
-    store = RedisRevocationStore(url, prefix=args.prefix, timeout=args.redis_timeout)
+    # A created time in the future counts as now, as the session counts it.
+    ttl = revocation_ttl(args.timeout, args.absolute_timeout, min(result["created"], now), now)
+    try:
+        store = RedisRevocationStore(url, prefix=args.prefix, timeout=args.redis_timeout)
+    except ImportError as exc:  # MissingDependency: its message says what to install
+        raise _UsageError(str(exc)) from None
     try:
         store.revoke(session_id, ttl)
     except RevocationUnavailable:
-        raise _Unavailable("could not reach Redis to record the revocation; nothing was revoked") from None
+        raise _Unavailable(
+            "Redis did not record the revocation (unreachable, or it refused the command); "
+            "nothing was revoked"
+        ) from None
     finally:
         store.close()
     seconds = store.unbounded_ttl if ttl is None else ttl
@@ -563,6 +590,11 @@ def main(argv: Sequence[str] | None = None, *, clock: Callable[[], float] = time
     except SystemExit as exc:  # --help, or a usage error argparse has already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     handler: Callable[[argparse.Namespace, float], int] = args.handler
+    # Errors are reported here, in one line; the library's log records (a failed
+    # revocation) would repeat them through logging's last-resort handler.
+    library_log = logging.getLogger("cookiesession")
+    quiet = logging.NullHandler()
+    library_log.addHandler(quiet)
     try:
         return handler(args, clock())
     except _Expired as exc:
@@ -578,3 +610,5 @@ def main(argv: Sequence[str] | None = None, *, clock: Callable[[], float] = time
         return _fail(EXIT_USAGE, str(exc))
     except KeyboardInterrupt:
         return 130
+    finally:
+        library_log.removeHandler(quiet)

@@ -268,6 +268,8 @@ class RedisRevocationStore:
         if not isinstance(prefix, str):
             raise ConfigurationTypeError(f"prefix must be a str, not {type(prefix).__name__}")
         _import_redis()  # fail at start-up, with the install command, if the extra is missing
+        if url is not None:
+            _check_redis_url(url)
         self._errors = _redis_errors()
         self.prefix = prefix
         self.on_error: OnError = on_error
@@ -403,6 +405,20 @@ def _import_redis() -> Any:
             "RedisRevocationStore needs redis-py: pip install 'cookiesession[redis]'"
         ) from None
     return redis
+
+
+def _check_redis_url(url: str) -> None:
+    """Refuse at start-up a URL redis-py would refuse at the first request."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError):
+        # Not redis-py's message: it may quote part of the URL, and so of a password.
+        raise ConfigurationError(
+            "the Redis URL is not one redis-py can use: redis://[[user]:password@]host[:port][/db], "
+            "rediss://... or unix:///path (a '/', '@' or ':' in the password must be %-escaped)"
+        ) from None
 
 
 def _redis_errors() -> tuple[type[BaseException], ...]:
