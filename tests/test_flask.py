@@ -68,6 +68,16 @@ def make_app(session_factory: type[CookieSession] | None = None, **config: Any) 
         token = session.get_csrf_token()  # type: ignore[attr-defined]
         return jsonify({"new": session.new, "token_length": len(token), "modified": session.modified})
 
+    @app.get("/clear")
+    def clear() -> str:
+        session.clear()
+        return "cleared"
+
+    @app.get("/pop")
+    def pop() -> str:
+        session.pop("n", None)
+        return "popped"
+
     @app.get("/logout")
     def logout() -> str:
         session.invalidate()  # type: ignore[attr-defined]
@@ -207,6 +217,24 @@ def test_logout_deletes_the_cookie() -> None:
     cookie = _cookie_value(client.get("/count").headers["Set-Cookie"])
     response = client.get("/logout", headers={"Cookie": f"session={cookie}"})
     assert response.headers["Set-Cookie"].startswith("session=; Max-Age=0; Path=/;") is True
+
+
+@pytest.mark.parametrize("path", ["/clear", "/pop", "/messages"])
+def test_a_session_emptied_deletes_its_cookie_as_flask_does(path: str) -> None:
+    from flask.sessions import SecureCookieSessionInterface
+
+    first = "/flash" if path == "/messages" else "/count"
+    outcomes = {}
+    for name, interface in (("flask", SecureCookieSessionInterface()), ("ours", None)):
+        app = make_app()
+        if interface is not None:
+            app.session_interface = interface
+        client = app.test_client()
+        client.get(first)
+        emptied = client.get(path)
+        deleted = [h for h in emptied.headers.get_all("Set-Cookie") if "Max-Age=0" in h]
+        outcomes[name] = (len(deleted), client.get_cookie("session") is None)
+    assert outcomes == {"flask": (1, True), "ours": (1, True)}
 
 
 @pytest.mark.parametrize(("set_on_exception", "expected"), [(True, 1), (False, 0)])

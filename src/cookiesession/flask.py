@@ -229,7 +229,12 @@ class CookieSessionInterface(SessionInterface):
         # Flask calls this while handling an unhandled exception (its 500 response)
         # inside the `except` block: that is set_on_exception's case.
         failed = sys.exc_info()[1] is not None
-        cookie = session.set_cookie_header(failed)
+        if session._dirty and not dict.__len__(session) and (session._set_on_exception or not failed):
+            # As Flask does: a session emptied (signed out with session.clear(), its
+            # last flashed message read) deletes its cookie rather than store "{}".
+            cookie: str | None = session._cookie.delete_cookie()
+        else:
+            cookie = session.set_cookie_header(failed)
         if session._vary and (session._flask_accessed or cookie is not None):
             response.vary.add("Cookie")
         if cookie is not None:
