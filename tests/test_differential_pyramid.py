@@ -734,3 +734,43 @@ def test_our_cookie_is_found_as_webob_finds_it_between_semicolons_and_commas(
         factory(Request.blank("/", headers={"Cookie": header})),
     ):
         assert (session.new, dict(session)) == (from_value.new, dict(from_value))
+
+
+# -- changes made by response callbacks --------------------------------------------------------------
+
+
+def _respond_with_callbacks(factory: Any, cookie: str | None, view: Any) -> tuple[dict[str, Any], list[str]]:
+    request = Request.blank("/", headers={"Cookie": f"session={cookie}"} if cookie else {})
+    session = factory(request)
+    view(request, session)
+    response = Response()
+    request._process_response_callbacks(response)
+    cookies = [value for name, value in response.headerlist if name == "Set-Cookie"]
+    return dict(session), cookies
+
+
+def _late_write(request: Any, session: Any) -> None:
+    session.get("a")  # read only: reissue_time=None, so nothing to write yet
+
+    def write(request: Any, response: Any) -> None:
+        response.set_cookie("other", "v")
+        session["late"] = 2
+
+    request.add_response_callback(write)
+
+
+def _late_flash(request: Any, session: Any) -> None:
+    request.add_response_callback(lambda request, response: session.flash("m"))
+
+
+@pytest.mark.parametrize("view", [_late_write, _late_flash], ids=["write", "flash"])
+def test_a_change_made_by_a_later_response_callback_is_saved_as_in_pyramid(frozen: Frozen, view: Any) -> None:
+    theirs, ours = _factories(frozen, {"reissue_time": None})
+    writer = _respond_with_callbacks(theirs, None, lambda request, session: session.update({"a": 1}))
+    cookie = writer[1][0].split(";", 1)[0].split("=", 1)[1]
+    frozen.clock.now = T0 + 10
+    results = {
+        name: _respond_with_callbacks(f, cookie, view) for name, f in (("theirs", theirs), ("ours", ours))
+    }
+    assert results["ours"] == results["theirs"]  # the same state and the same Set-Cookie headers, in order
+    assert any(value.startswith("session=") for value in results["ours"][1])

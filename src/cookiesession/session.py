@@ -94,6 +94,8 @@ class CookieSession(dict[str, Any]):
     _io_async: bool = False  # loaded by from_cookie_value_async: do no blocking I/O
     _sid_to_check: str | None = None
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
+    # Set when the response callback let later callbacks run first (see _on_response).
+    _deferred: bool = False
 
     # Per session, set by _start: the incoming cookie's payload, its token, its
     # parsed [accessed, created, state], and its JSON text, which stays reusable
@@ -562,6 +564,15 @@ class CookieSession(dict[str, Any]):
     # -- the response --------------------------------------------------------------
 
     def _on_response(self, request: Any, response: Any) -> None:
+        if not (self._dirty or self._invalidated or self._deferred):
+            # Nothing to write yet, and callbacks registered after ours still to run:
+            # they may change the session, which Pyramid saves (it registers its
+            # callback at the first change).  Answer after them, once.
+            pending = getattr(request, "response_callbacks", None)
+            if pending:
+                self._deferred = True
+                request.add_response_callback(self._on_response)
+                return
         headers: MutableSequence[tuple[str, str]] = response.headerlist
         if self._vary:
             merge_vary(headers)
