@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cookiesession import ConfigurationError, SignedCookieSessionFactory
+from cookiesession import ConfigurationError, SecretTooShortWarning, SignedCookieSessionFactory
 from cookiesession.session import CookieSession
 from tests.conftest import require
 
@@ -251,3 +252,59 @@ def test_a_failure_of_settings_together_is_reported_with_the_factory_message() -
 
     message = _naming_the_setting("these two do not go together", make, SECRET, {"a": 1, "b": 2})
     assert message == "cookiesession.* settings: these two do not go together"
+
+
+def _ini_settings(tmp_path: Any, text: str) -> dict[str, Any]:
+    # With the parser `pserve` reads a config file with (PasteDeploy's, which Pyramid installs).
+    from paste.deploy.loadwsgi import NicerConfigParser
+
+    path = tmp_path / "app.ini"
+    path.write_text(text, encoding="utf-8")
+    parser = NicerConfigParser(str(path))
+    parser.read(str(path))
+    return dict(parser.items("app:main"))
+
+
+def test_the_readme_ini_example_loads_as_written(tmp_path: Any) -> None:
+    _require_pyramid()
+    from cookiesession.pyramid import session_factory_from_settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Pyramid: the factory from your settings", 1)[1]
+    block = section.split("```ini\n", 1)[1].split("```", 1)[0]
+    assert "cookiesession.fallback_secrets" in block
+    with pytest.warns(SecretTooShortWarning):  # its placeholder secret is short
+        factory = session_factory_from_settings(_ini_settings(tmp_path, block))
+    with pytest.warns(SecretTooShortWarning):  # the example's placeholder is short
+        fallback = SignedCookieSessionFactory("the-previous-secret")
+    old_cookie = fallback.from_cookie_value(None)
+    old_cookie["user"] = "bob"
+    header = old_cookie.set_cookie_header()
+    assert header is not None
+    read = factory.from_cookie_value(header.split(";", 1)[0].split("=", 1)[1])
+    assert (dict(read), factory._timeout, "; secure" in factory._cookie.delete_cookie()) == (
+        {"user": "bob"},
+        1800,
+        True,
+    )
+
+
+def test_a_comment_after_a_value_is_refused_without_quoting_the_value(tmp_path: Any) -> None:
+    # PasteDeploy keeps "  # required" in the value: the secret would silently be
+    # "a-long-random-string  # required", and each word of a commented fallback_secrets
+    # line ('#', 'a', ...) a secret anyone can sign with.
+    _require_pyramid()
+    from cookiesession.pyramid import session_factory_from_settings
+
+    for line in (
+        "cookiesession.secret = a-long-random-string  # required",
+        "cookiesession.fallback_secrets =   # older secrets\n    old-one",
+        "cookiesession.timeout = 1800 ; seconds",
+    ):
+        name = line.split(" =", 1)[0]
+        secret = "" if name == "cookiesession.secret" else f"cookiesession.secret = {SECRET}\n"
+        with pytest.raises(ConfigurationError) as raised:
+            session_factory_from_settings(_ini_settings(tmp_path, f"[app:main]\n{secret}{line}\n"))
+        message = str(raised.value)
+        assert message.startswith(f"{name} holds a comment after its value") is True
+        assert [word for word in ("required", "a-long", "older", "seconds") if word in message] == []

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -62,6 +63,8 @@ _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout")
 _NULLABLE_TEXT = ("path", "domain")
 _TEXT = ("cookie_name", "hashalg", "salt")
 _REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
+# What an .ini comment after `name =` looks like: PasteDeploy's parser keeps it in the value.
+_INLINE_COMMENT = re.compile(r"(?:^|\s)[#;]")
 _KNOWN = frozenset(
     {
         "secret",
@@ -156,6 +159,12 @@ def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory
         if name not in _KNOWN:
             known = ", ".join(_setting(n) for n in sorted(_KNOWN))
             raise ConfigurationError(f"unknown setting {key!r}; the known settings are {known}")
+        if isinstance(value, str) and _INLINE_COMMENT.search(value):
+            # The value is not quoted: it may be a secret.
+            raise ConfigurationError(
+                f"{key} holds a comment after its value ('#' or ';' after a space), which an .ini file keeps "
+                "as part of the value: put the comment on a line of its own"
+            )
         options[name] = _coerce(name, value)
 
     secret = options.pop("secret", None)
