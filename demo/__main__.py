@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -67,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"demo: cannot listen on {HOST}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    busy = _cannot_listen(args.asgi_port)
+    if busy is not None:
+        server.close()
+        print(f"demo: cannot listen on {HOST}:{args.asgi_port}: {busy}", file=sys.stderr)
+        return 1
     threading.Thread(target=server.run, name="waitress", daemon=True).start()
     print(f"demo: Pyramid app (waitress)   on {pyramid_url}", flush=True)
     print(f"demo: Starlette app (uvicorn) on {starlette_url}  (Ctrl-C stops both)", flush=True)
@@ -75,6 +81,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.close()
     return 0
+
+
+def _cannot_listen(port: int) -> str | None:
+    """Why uvicorn could not listen on ``port`` (checked before saying where it serves), or None."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 if __name__ == "__main__":

@@ -88,7 +88,9 @@ def login(request: Request) -> Response:
     session = request.session
     name = request.POST.get("username", "").strip()
     if not name or len(name) > _MAX_NAME:
-        session.flash(f"Please enter a name of 1 to {_MAX_NAME} characters.", "error")
+        # Once, however often it is posted without the page being shown (each message
+        # would otherwise add to the cookie until it no longer fits).
+        session.flash(f"Please enter a name of 1 to {_MAX_NAME} characters.", "error", allow_duplicate=False)
         return HTTPSeeOther(location="/")
     session["user"] = name
     # A new token for the signed-in user: one seen before signing in is not reused.

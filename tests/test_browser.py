@@ -239,3 +239,50 @@ def test_a_form_without_the_session_csrf_token_is_refused(page: Page, demo: Demo
     assert page.inner_text("h1") == "Form refused"
     page.goto(demo.pyramid)
     assert page.locator("#user").count() == 0
+
+
+def test_a_sign_in_refused_again_and_again_keeps_one_message(demo: Demo) -> None:
+    # A client that does not follow the redirect (so the page never shows the
+    # message) posts a bad name over and over: one message in the cookie, no 500.
+    import http.client
+    from urllib.parse import urlencode, urlsplit
+
+    host = urlsplit(demo.pyramid)
+    connection = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=10)
+    connection.request("GET", "/")
+    first = connection.getresponse()
+    page = first.read().decode()
+    cookie = first.getheader("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    body = urlencode({"csrf_token": token.group(1), "username": " "})
+    statuses, lengths = set(), []
+    for _ in range(70):
+        headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        connection.request("POST", "/login", body=body, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        statuses.add(answer.status)
+        cookie = (answer.getheader("Set-Cookie") or cookie).split(";", 1)[0]
+        lengths.append(len(cookie))
+    connection.close()
+    assert (statuses, max(lengths) - min(lengths) < 100) == ({303}, True)
+
+
+def test_a_busy_port_for_the_starlette_app_is_one_line_and_exit_1() -> None:
+    require(_has("uvicorn") and _has("waitress"), "uvicorn and waitress")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "demo", "--port", str(_free_port()), "--asgi-port", str(busy)],
+            cwd=ROOT,
+            env={**os.environ, "COOKIESESSION_DEMO_SECRET": DEMO_SECRET},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert (done.returncode, done.stdout, done.stderr.count("\n")) == (1, "", 1)
+    assert done.stderr.startswith(f"demo: cannot listen on 127.0.0.1:{busy}: ") is True
