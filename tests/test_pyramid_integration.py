@@ -253,3 +253,18 @@ def test_a_dummy_request_s_cookies_are_read_as_pyramid_reads_them() -> None:
         read[name] = (session.new, dict(session))
     assert read == {"ours": (False, {"user": "bob"}), "pyramid": (False, {"user": "bob"})}
     assert ours(testing.DummyRequest()).new is True  # no cookies at all
+
+
+def test_a_first_visit_does_not_parse_the_missing_cookie_header() -> None:
+    # WebOb's request.cookies parses the header on use (5 µs here): only a test
+    # double's own cookies attribute is read when there is no Cookie header.
+    class Counting(Request):  # type: ignore[misc]
+        parsed = 0
+
+        @property
+        def cookies(self) -> Any:
+            type(self).parsed += 1
+            return super().cookies
+
+    session = SignedCookieSessionFactory(SECRET)(Counting.blank("/"))
+    assert (session.new, Counting.parsed) == (True, 0)
