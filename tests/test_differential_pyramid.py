@@ -763,7 +763,25 @@ def _late_flash(request: Any, session: Any) -> None:
     request.add_response_callback(lambda request, response: session.flash("m"))
 
 
-@pytest.mark.parametrize("view", [_late_write, _late_flash], ids=["write", "flash"])
+def _register_then_write(request: Any, session: Any) -> None:
+    # The view's own write comes after it registers a callback that also writes.
+    session.get("a")
+    request.add_response_callback(lambda request, response: session.update({"from_callback": True}))
+    session["x"] = 1
+
+
+def _callback_registers_callback(request: Any, session: Any) -> None:
+    def second(request: Any, response: Any) -> None:
+        session["from_second"] = True
+
+    request.add_response_callback(lambda request, response: request.add_response_callback(second))
+
+
+@pytest.mark.parametrize(
+    "view",
+    [_late_write, _late_flash, _register_then_write, _callback_registers_callback],
+    ids=["write", "flash", "register-then-write", "callback-registers-callback"],
+)
 def test_a_change_made_by_a_later_response_callback_is_saved_as_in_pyramid(frozen: Frozen, view: Any) -> None:
     theirs, ours = _factories(frozen, {"reissue_time": None})
     writer = _respond_with_callbacks(theirs, None, lambda request, session: session.update({"a": 1}))
@@ -774,3 +792,30 @@ def test_a_change_made_by_a_later_response_callback_is_saved_as_in_pyramid(froze
     }
     assert results["ours"] == results["theirs"]  # the same state and the same Set-Cookie headers, in order
     assert any(value.startswith("session=") for value in results["ours"][1])
+
+
+def test_the_response_callback_called_directly_answers_at_once(frozen: Frozen) -> None:
+    # As an app's test may do with pyramid.testing.DummyRequest: call the queued
+    # callbacks itself, without the router taking each off the queue first.
+    from pyramid import testing
+
+    _, ours = _factories(frozen, {})
+    writer = ours.from_cookie_value(None)
+    writer["cart"] = [1]
+    header = writer.set_cookie_header()
+    assert header is not None
+    cookie = header.split(";", 1)[0]
+    sent = []
+    for call in ("first", "each"):
+        request = testing.DummyRequest(environ={"HTTP_COOKIE": cookie})
+        request.add_response_callback(lambda request, response: None)  # another callback, queued
+        session = ours(request)
+        session["cart"].append(2)  # a nested change only: found when the response is made
+        response = Response()
+        if call == "first":
+            request.response_callbacks[-1](request, response)
+        else:
+            for callback in request.response_callbacks:  # the deque itself, not a copy
+                callback(request, response)
+        sent.append([value.split("=", 1)[0] for name, value in response.headerlist if name == "Set-Cookie"])
+    assert sent == [["session"], ["session"]]

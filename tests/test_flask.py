@@ -68,6 +68,10 @@ def make_app(session_factory: type[CookieSession] | None = None, **config: Any) 
         token = session.get_csrf_token()  # type: ignore[attr-defined]
         return jsonify({"new": session.new, "token_length": len(token), "modified": session.modified})
 
+    @app.get("/peek")
+    def peek() -> str:
+        return str([session.get("user") for _ in range(5)])
+
     @app.get("/clear")
     def clear() -> str:
         session.clear()
@@ -235,6 +239,27 @@ def test_a_session_emptied_deletes_its_cookie_as_flask_does(path: str) -> None:
         deleted = [h for h in emptied.headers.get_all("Set-Cookie") if "Max-Age=0" in h]
         outcomes[name] = (len(deleted), client.get_cookie("session") is None)
     assert outcomes == {"flask": (1, True), "ours": (1, True)}
+
+
+def test_an_empty_session_only_read_sends_no_cookie_as_flask() -> None:
+    # Reads re-issue with reissue_time=0 once a second has passed (the clock here moves
+    # 0.7 s a call), but an empty session that no one changed gets nothing, as in Flask:
+    # neither "{}" nor a deletion.
+    from flask.sessions import SecureCookieSessionInterface
+
+    clock = FakeClock()
+
+    def ticking() -> float:
+        clock.advance(0.7)
+        return clock()
+
+    sent = {}
+    for name, interface in (("flask", SecureCookieSessionInterface()), ("ours", None)):
+        app = make_app(SignedCookieSessionFactory(SECRET, clock=ticking))
+        if interface is not None:
+            app.session_interface = interface
+        sent[name] = app.test_client(use_cookies=False).get("/peek").headers.get_all("Set-Cookie")
+    assert sent == {"flask": [], "ours": []}
 
 
 @pytest.mark.parametrize(("set_on_exception", "expected"), [(True, 1), (False, 0)])

@@ -306,5 +306,5 @@ def test_a_comment_after_a_value_is_refused_without_quoting_the_value(tmp_path: 
         with pytest.raises(ConfigurationError) as raised:
             session_factory_from_settings(_ini_settings(tmp_path, f"[app:main]\n{secret}{line}\n"))
         message = str(raised.value)
-        assert message.startswith(f"{name} holds a comment after its value") is True
+        assert message.startswith(f"{name} looks like it holds an .ini comment") is True
         assert [word for word in ("required", "a-long", "older", "seconds") if word in message] == []

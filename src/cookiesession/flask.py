@@ -78,8 +78,10 @@ class FlaskCookieSession(CookieSession, SessionMixin):
     # is not permanent, and, for config-built factories, the one for a permanent one.
     _browser_cookie: ClassVar[CookieSpec]
     _permanent_cookie: ClassVar[CookieSpec | None] = None
-    # Flask's "the request looked at the session" flag (an instance attribute once set).
+    # Flask's "the request looked at the session" flag, and whether the request changed
+    # its data (not only re-issued it): instance attributes once set.
     _flask_accessed = False
+    _flask_modified = False
 
     @property
     def _cookie(self) -> CookieSpec:  # type: ignore[override]
@@ -110,6 +112,7 @@ class FlaskCookieSession(CookieSession, SessionMixin):
     @modified.setter
     def modified(self, value: bool) -> None:
         self._dirty = bool(value)
+        self._flask_modified = bool(value)
 
     # Older Flask versions do not assign `accessed`; any read or write counts.
     # (The core inlines its access bookkeeping in __getitem__, get and __setitem__.)
@@ -118,11 +121,11 @@ class FlaskCookieSession(CookieSession, SessionMixin):
         super()._touch()
 
     def _modify(self) -> None:
-        self._flask_accessed = True
+        self._flask_accessed = self._flask_modified = True
         super()._modify()
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._flask_accessed = True
+        self._flask_accessed = self._flask_modified = True
         super().__setitem__(key, value)
 
     def __getitem__(self, key: str) -> Any:
@@ -229,10 +232,11 @@ class CookieSessionInterface(SessionInterface):
         # Flask calls this while handling an unhandled exception (its 500 response)
         # inside the `except` block: that is set_on_exception's case.
         failed = sys.exc_info()[1] is not None
-        if session._dirty and not dict.__len__(session) and (session._set_on_exception or not failed):
-            # As Flask does: a session emptied (signed out with session.clear(), its
-            # last flashed message read) deletes its cookie rather than store "{}".
-            cookie: str | None = session._cookie.delete_cookie()
+        if not dict.__len__(session) and (session._set_on_exception or not failed):
+            # As Flask does with an empty session: delete the cookie if the request
+            # emptied it (session.clear(), the last flashed message read), else write
+            # nothing (not even a re-issue of "{}").
+            cookie: str | None = session._cookie.delete_cookie() if session._flask_modified else None
         else:
             cookie = session.set_cookie_header(failed)
         if session._vary and (session._flask_accessed or cookie is not None):

@@ -162,8 +162,8 @@ def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory
         if isinstance(value, str) and _INLINE_COMMENT.search(value):
             # The value is not quoted: it may be a secret.
             raise ConfigurationError(
-                f"{key} holds a comment after its value ('#' or ';' after a space), which an .ini file keeps "
-                "as part of the value: put the comment on a line of its own"
+                f"{key} looks like it holds an .ini comment ('#' or ';' at the start or after a space), "
+                "which an .ini file keeps as part of the value: put comments on lines of their own"
             )
         options[name] = _coerce(name, value)
 

@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 import weakref
-from collections.abc import Callable, Iterator, MutableSequence
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from math import trunc as _trunc
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -97,8 +97,6 @@ class CookieSession(dict[str, Any]):
     _io_async: bool = False  # loaded by from_cookie_value_async: do no blocking I/O
     _sid_to_check: str | None = None
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
-    # Set when the response callback let later callbacks run first (see _on_response).
-    _deferred: bool = False
 
     # Per session, set by _start: the incoming cookie's payload, its token, its
     # parsed [accessed, created, state], and its JSON text, which stays reusable
@@ -572,21 +570,35 @@ class CookieSession(dict[str, Any]):
     # -- the response --------------------------------------------------------------
 
     def _on_response(self, request: Any, response: Any) -> None:
-        if not (self._dirty or self._invalidated or self._deferred):
-            # Nothing to write yet, and callbacks registered after ours still to run:
-            # they may change the session, which Pyramid saves (it registers its
-            # callback at the first change).  Answer after them, once.
-            pending = getattr(request, "response_callbacks", None)
-            if pending:
-                self._deferred = True
-                request.add_response_callback(self._on_response)
-                return
+        pending = getattr(request, "response_callbacks", None)
+        if pending and self._others_pending(pending):
+            # Pyramid's router takes each callback off the queue before calling it, and
+            # callbacks registered after ours may still change the session (Pyramid
+            # saves such a change when it registers its own callback then, at the first
+            # change): answer after them.  Called directly instead (our callback still
+            # queued, as in a test that calls it), answer now.
+            request.add_response_callback(self._on_response)
+            return
         headers: MutableSequence[tuple[str, str]] = response.headerlist
         if self._vary:
             merge_vary(headers)
         header = self.set_cookie_header(getattr(request, "exception", None) is not None)
         if header is not None:
             headers.append(("Set-Cookie", header))
+
+    def _others_pending(self, pending: Iterable[Any]) -> bool:
+        """Whether ``pending`` (the request's queue of response callbacks) holds a
+        callback other than a session's own, and not this session's: so this one was
+        taken off the queue to be called, and something may still change it."""
+        ours = False
+        others = False
+        for callback in pending:
+            owner = getattr(callback, "__self__", None)
+            if owner is self:
+                ours = True
+            elif not isinstance(owner, CookieSession):  # sessions wait for the rest only
+                others = True
+        return others and not ours
 
     def set_cookie_header(self, failed: bool = False) -> str | None:
         """The ``Set-Cookie`` value this response needs, or None.
