@@ -72,6 +72,10 @@ def make_app(session_factory: type[CookieSession] | None = None, **config: Any) 
     def peek() -> str:
         return str([session.get("user") for _ in range(5)])
 
+    @app.get("/pop-missing")
+    def pop_missing() -> str:
+        return str(session.pop("user", None))
+
     @app.get("/clear")
     def clear() -> str:
         session.clear()
@@ -239,6 +243,22 @@ def test_a_session_emptied_deletes_its_cookie_as_flask_does(path: str) -> None:
         deleted = [h for h in emptied.headers.get_all("Set-Cookie") if "Max-Age=0" in h]
         outcomes[name] = (len(deleted), client.get_cookie("session") is None)
     assert outcomes == {"flask": (1, True), "ours": (1, True)}
+
+
+@pytest.mark.parametrize("first", [None, "/count"])
+def test_popping_a_missing_key_changes_nothing_as_in_flask(first: str | None) -> None:
+    from flask.sessions import SecureCookieSessionInterface
+
+    sent = {}
+    for name, interface in (("flask", SecureCookieSessionInterface()), ("ours", None)):
+        app = make_app(SignedCookieSessionFactory(SECRET, reissue_time=None))
+        if interface is not None:
+            app.session_interface = interface
+        client = app.test_client()
+        if first is not None:
+            client.get(first)
+        sent[name] = client.get("/pop-missing").headers.get_all("Set-Cookie")
+    assert sent == {"flask": [], "ours": []}
 
 
 def test_an_empty_session_only_read_sends_no_cookie_as_flask() -> None:

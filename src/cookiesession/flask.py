@@ -136,6 +136,14 @@ class FlaskCookieSession(CookieSession, SessionMixin):
         self._flask_accessed = True
         return super().get(key, default)
 
+    def pop(self, key: str, *default: Any) -> Any:
+        # As with Flask's own session, popping a key that is not there changes
+        # nothing (`session.pop("user", None)` to sign out an anonymous visitor).
+        if not dict.__contains__(self, key):
+            self._flask_accessed = True
+            return dict.pop(self, key, *default)
+        return super().pop(key, *default)
+
 
 def _flask_session_class(
     factory: type[CookieSession], permanent_cookie: CookieSpec | None = None

@@ -97,6 +97,8 @@ class CookieSession(dict[str, Any]):
     _io_async: bool = False  # loaded by from_cookie_value_async: do no blocking I/O
     _sid_to_check: str | None = None
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
+    # Set when the response callback let later callbacks run first (see _on_response).
+    _deferred: bool = False
 
     # Per session, set by _start: the incoming cookie's payload, its token, its
     # parsed [accessed, created, state], and its JSON text, which stays reusable
@@ -570,15 +572,16 @@ class CookieSession(dict[str, Any]):
     # -- the response --------------------------------------------------------------
 
     def _on_response(self, request: Any, response: Any) -> None:
-        pending = getattr(request, "response_callbacks", None)
-        if pending and self._others_pending(pending):
-            # Pyramid's router takes each callback off the queue before calling it, and
-            # callbacks registered after ours may still change the session (Pyramid
-            # saves such a change when it registers its own callback then, at the first
-            # change): answer after them.  Called directly instead (our callback still
-            # queued, as in a test that calls it), answer now.
-            request.add_response_callback(self._on_response)
-            return
+        if not (self._dirty or self._invalidated or self._deferred):
+            pending = getattr(request, "response_callbacks", None)
+            if pending and self._others_pending(pending):
+                # Nothing to write yet, and callbacks registered after ours still to
+                # run: one of them may make the session's first change, which Pyramid
+                # saves (it registers its callback at the first change).  Answer after
+                # them, once (so no two callbacks that wait can wait for each other).
+                self._deferred = True
+                request.add_response_callback(self._on_response)
+                return
         headers: MutableSequence[tuple[str, str]] = response.headerlist
         if self._vary:
             merge_vary(headers)
@@ -589,7 +592,9 @@ class CookieSession(dict[str, Any]):
     def _others_pending(self, pending: Iterable[Any]) -> bool:
         """Whether ``pending`` (the request's queue of response callbacks) holds a
         callback other than a session's own, and not this session's: so this one was
-        taken off the queue to be called, and something may still change it."""
+        taken off the queue to be called, as Pyramid's router does (a test that calls
+        it while it is still queued gets the answer at once), and something may still
+        change the session."""
         ours = False
         others = False
         for callback in pending:
