@@ -19,9 +19,18 @@ __all__ = ["LONGEST_MAX_AGE", "CookieSpec", "find_cookie", "merge_vary", "quote_
 
 # RFC 6265 section 4.1.1: a cookie name is an RFC 2616 token.
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
-# What WebOb writes unescaped in Path and Domain (its cookie-octets plus space);
-# anything else it octal-escapes into a value no browser matches, so we refuse it.
-_ATTR_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'()*+-./:<=>?@[]^_`{|}~ ")
+# RFC 6265's cookie-octets: what WebOb writes in a cookie value as it is.  Any other
+# character (space, '"', ',', ';', '\\', controls, non-ASCII) makes it quote the whole
+# value, and write each character that is neither an octet nor a space as a 3-digit
+# octal escape; its parser undoes those escapes (and a backslash before any other one).
+_COOKIE_OCTETS = string.ascii_letters + string.digits + "!#$%&'()*+-./:<=>?@[]^_`{|}~"
+# What WebOb writes unescaped in Path and Domain, and inside a quoted value (the
+# octets and space); anything else in Path or Domain becomes a value no browser
+# matches, so we refuse it.
+_ATTR_CHARS = frozenset(_COOKIE_OCTETS + " ")
+_NOT_AN_OCTET = re.compile(f"[^{re.escape(_COOKIE_OCTETS)}]")
+_QUOTING = {code: chr(code) if chr(code) in _ATTR_CHARS else f"\\{code:03o}" for code in range(256)}
+_ESCAPE = re.compile(r"\\([0-3][0-7][0-7]|.)")
 # Names WebOb's Morsel refuses because they read as cookie attributes.
 _RESERVED_NAMES = frozenset(
     {"path", "comment", "domain", "max-age", "expires", "secure", "httponly", "samesite"}
@@ -29,14 +38,6 @@ _RESERVED_NAMES = frozenset(
 _SAMESITE = ("strict", "lax", "none")
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# RFC 6265's cookie-octets: what WebOb writes in a cookie value as it is.  Any other
-# character (space, '"', ',', ';', '\\', controls, non-ASCII) makes it quote the whole
-# value, and write each character that is not an octet or a space as a 3-digit octal
-# escape.  Its parser undoes those escapes (and a backslash before any other character).
-_NOT_AN_OCTET = re.compile(r"[^A-Za-z0-9!#$%&'()*+\-./:<=>?@\[\]^_`{|}~]")
-_QUOTED_AS_IS = frozenset(string.ascii_letters + string.digits + "!#$%&'()*+-./:<=>?@[]^_`{|}~ ")
-_QUOTING = {code: chr(code) if chr(code) in _QUOTED_AS_IS else f"\\{code:03o}" for code in range(256)}
-_ESCAPE = re.compile(r"\\([0-3][0-7][0-7]|.)")
 # WebOb's Response.delete_cookie uses this date; browsers drop the cookie at once.
 _EXPIRED = "Wed, 31-Dec-97 23:59:59 GMT"
 #: The longest max_age a factory takes, in seconds: now + max_age stays a date with

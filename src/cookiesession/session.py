@@ -590,20 +590,16 @@ class CookieSession(dict[str, Any]):
             headers.append(("Set-Cookie", header))
 
     def _others_pending(self, pending: Iterable[Any]) -> bool:
-        """Whether ``pending`` (the request's queue of response callbacks) holds a
-        callback other than a session's own, and not this session's: so this one was
-        taken off the queue to be called, as Pyramid's router does (a test that calls
-        it while it is still queued gets the answer at once), and something may still
-        change the session."""
-        ours = False
+        """Whether ``pending`` (the request's queue of response callbacks) holds other
+        callbacks but not this session's: so this one was taken off the queue to be
+        called, as Pyramid's router does (a test that calls it while it is still
+        queued gets the answer at once), and something may still change the session."""
         others = False
         for callback in pending:
-            owner = getattr(callback, "__self__", None)
-            if owner is self:
-                ours = True
-            elif not isinstance(owner, CookieSession):  # sessions wait for the rest only
-                others = True
-        return others and not ours
+            if getattr(callback, "__self__", None) is self:
+                return False
+            others = True
+        return others
 
     def set_cookie_header(self, failed: bool = False) -> str | None:
         """The ``Set-Cookie`` value this response needs, or None.
