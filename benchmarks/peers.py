@@ -19,7 +19,9 @@ session, so that ``op - null`` is the session machinery alone.
   cookie session (``SecureCookieSessionInterface``) with a real Flask request.
 * Feature rows: ``ours/nested-*`` (issue 3: reading a list out of the session and
   answering with ``reissue_time=None``, so only the nested-change check runs),
-  ``ours/revocation`` (issue 8, ``revocation='memory'``), when available, and
+  ``ours/revocation`` (issue 8, ``revocation='memory'``), when available,
+  ``ours/read-all`` (LOAD copies the whole state with ``dict(session)``, so it parses
+  all of it, where reading one key parses none of the rest), and
   ``ours/asgi-noreissue`` (``reissue_time=None``: like Starlette 1.x, a read-only
   request writes no cookie, so its RO row does the same work as Starlette's).
 """
@@ -210,7 +212,9 @@ class LeanFloor(Floor):
 class PyramidDriven:
     """A Pyramid session factory, driven as Pyramid's router drives it."""
 
-    def __init__(self, name: str, factory: Any, *, read_key: str = READ_KEY, ignore: str = "") -> None:
+    def __init__(
+        self, name: str, factory: Any, *, read_key: str = READ_KEY, ignore: str = "", read_all: bool = False
+    ) -> None:
         from pyramid.config import Configurator
         from pyramid.request import Request
         from pyramid.response import Response
@@ -219,6 +223,7 @@ class PyramidDriven:
         self.factory = factory
         self.read_key = read_key
         self.ignore = ignore  # a key the library adds by itself (revocation's session id)
+        self.read_all = read_all  # LOAD copies the whole state (dict(session)), then reads the key
         self.Request = Request
         self.Response = Response
         config = Configurator(session_factory=factory)
@@ -255,6 +260,11 @@ class PyramidDriven:
             request.registry = registry
             return request.session[read_key]
 
+        def load_all() -> object:
+            request = request_class(environ.copy())
+            request.registry = registry
+            return dict(request.session)[read_key]
+
         def save() -> object:
             request = request_class(environ.copy())
             request.registry = registry
@@ -290,7 +300,7 @@ class PyramidDriven:
             self.name,
             payload_name,
             cookie,
-            {"load": load, "save": save, "ro": ro},
+            {"load": load_all if self.read_all else load, "save": save, "ro": ro},
             {"load": null_load, "save": null_response, "ro": null_response},
             save(),
         )  # type: ignore[arg-type]
@@ -664,6 +674,9 @@ def build(wanted: set[str] | None, log: Callable[[str], None]) -> list[Any]:
                 "ours/pyramid-enc",
                 lambda: PyramidDriven("ours/pyramid-enc", EncryptedCookieSessionFactory(SECRET)),
             )
+        # A read of one key parses none of the rest of the state (CookieSession._peek):
+        # this row's LOAD copies the whole state instead, so it pays the full parse.
+        add("ours/read-all", lambda: PyramidDriven("ours/read-all", signed, read_all=True))
         # Issue 3: a read of a list, and no reissue, so that only the check runs.
         add(
             "ours/nested-on",

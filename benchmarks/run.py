@@ -471,6 +471,12 @@ def check_targets(
             if ours is not None and lean:
                 label = f"{name} {op.upper()} against floor/lean (primitives called directly)"
                 log(f"  (context) {label}: ratio {ours / lean:.2f}")
+    # LOAD reads one key, which leaves the rest of the state unparsed; reading all of it:
+    for name in ("medium", "large"):
+        whole, floor = net("ours/read-all", name, "load"), net("floor", name, "load")
+        if whole is not None and floor:
+            label = f"{name} LOAD of the whole state (dict(session)) against the floor"
+            log(f"  (context) {label}: ratio {whole / floor:.2f}")
     # The RO rows against Starlette compare unequal work: Starlette 1.x writes no
     # cookie on a read-only request, while Pyramid's default reissue_time=0 re-signs
     # and re-sends it.  The row that does Starlette's work, for the reader.

@@ -48,3 +48,10 @@ def payload_of(token: str, digest_size: int = 64) -> Any:
     """The JSON payload of a signed token, without checking the signature (for assertions)."""
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     return json.loads(raw[digest_size:])
+
+
+def stored_state(session: Any) -> dict[str, Any]:
+    """The session's state as a plain dict, read without counting as an access or
+    handing its values out (a state not parsed yet is parsed first)."""
+    session._materialize()
+    return dict(dict.items(session))

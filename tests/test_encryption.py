@@ -45,6 +45,7 @@ from cookiesession.factory import SessionFactory, make_session_factory
 from cookiesession.serializers import JSONSerializer
 from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, b64decode, b64encode, derive_hmac_key
 from tests.conftest import FakeClock, require
+from tests.session_harness import stored_state
 from tests.strategies import json_states
 
 HAVE_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
@@ -79,7 +80,7 @@ def _cookie_value(set_cookie: str) -> str:
 
 def _opened(factory: SessionFactory, token: str) -> tuple[bool, dict[str, Any]]:
     session = factory.from_cookie_value(token)
-    return session.new, dict(dict.items(session))
+    return session.new, stored_state(session)
 
 
 def _fixed_random(hex_bytes: str) -> Callable[[int], bytes]:
@@ -230,7 +231,7 @@ def test_a_pickle_serializer_is_encrypted_too() -> None:
     factory = _factory(serializer=serializer)
     state = {"when": (1, 2), "tags": {"a", "b"}}
     session = factory.from_cookie_value(_token(factory, state))
-    assert dict(dict.items(session)) == state
+    assert stored_state(session) == state
 
 
 # -- tampering -------------------------------------------------------------------------------
@@ -317,9 +318,9 @@ def test_a_token_copied_into_a_cookie_of_another_name_is_refused() -> None:
             self.environ = {"HTTP_COOKIE": f"admin_session={token}; session={token}"}
 
     session = other(Request())
-    assert (session.new, dict(dict.items(session))) == REJECTED
+    assert (session.new, stored_state(session)) == REJECTED
     same_name = _factory(cookie_name="session")(Request())
-    assert (same_name.new, dict(dict.items(same_name))) == (False, {"user": "alice"})
+    assert (same_name.new, stored_state(same_name)) == (False, {"user": "alice"})
 
 
 def test_signed_and_encrypted_factories_with_one_secret_have_unrelated_keys() -> None:
@@ -350,7 +351,7 @@ def test_rotation_opens_old_cookies_and_reissues_them_under_the_primary(clock: F
     old_token = _token(old, {"user": "alice"})
     assert rotated._codec.protector.unseal(old_token)[1] == 1
     session = rotated.from_cookie_value(old_token)
-    assert (session.new, dict(dict.items(session))) == (False, {"user": "alice"})
+    assert (session.new, stored_state(session)) == (False, {"user": "alice"})
     header = session.set_cookie_header()  # nothing changed, yet it is re-issued
     assert header is not None
     reissued = _cookie_value(header)
@@ -362,7 +363,7 @@ def test_rotation_opens_old_cookies_and_reissues_them_under_the_primary(clock: F
 def test_a_cookie_under_the_primary_is_not_reissued(clock: FakeClock) -> None:
     factory = _factory(SECRET, fallback_secrets=[OTHER_SECRET], clock=clock)
     session = factory.from_cookie_value(_token(factory, {"user": "alice"}))
-    assert (dict(dict.items(session)), session.set_cookie_header()) == ({"user": "alice"}, None)
+    assert (stored_state(session), session.set_cookie_header()) == ({"user": "alice"}, None)
 
 
 def test_a_read_only_reissue_writes_the_times_once(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -72,7 +72,7 @@ def test_a_change_inside_a_value_is_saved_without_changed(
 ) -> None:
     twin, _ = _session(clock)  # the same change on another session, to know the state it gives
     mutation(twin)
-    expected = json.loads(json.dumps(dict.copy(twin)))
+    expected = json.loads(json.dumps(twin.copy()))
     session, request = _session(clock, reissue_time=reissue_time)
     clock.advance(5)
     mutation(session)
@@ -155,6 +155,7 @@ def test_a_serializer_that_writes_differently_each_time_is_compared_by_data(cloc
 def test_a_plain_dict_read_bypasses_detection(clock: FakeClock) -> None:
     # The documented caveat: dict's own methods are not the session's, so nothing is seen.
     session, request = _session(clock)
+    len(session)  # the state is parsed: dict's own methods see it from here on
     dict.__getitem__(session, "cart").append(3)
     dict.get(session, "_f_", []).append("again")
     dict.__getitem__(session, "prefs")["theme"] = "dark"

@@ -156,7 +156,7 @@ class LazySession(MutableMapping[str, Any]):
     def __reversed__(self) -> Iterator[str]:
         session = self.load()
         session._touch()  # an access, as iteration is
-        return reversed(dict.keys(session))
+        return reversed(session)
 
     # `session | other` and `other | session`: a new plain dict, as with a dict.
     def __or__(self, other: Any) -> dict[str, Any]:

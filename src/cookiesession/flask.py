@@ -86,7 +86,7 @@ class FlaskCookieSession(CookieSession, SessionMixin):
     @property
     def _cookie(self) -> CookieSpec:  # type: ignore[override]
         permanent = self._permanent_cookie
-        if permanent is not None and dict.get(self, "_permanent"):
+        if permanent is not None and self._untracked_get("_permanent"):
             return permanent
         return self._browser_cookie
 
@@ -139,6 +139,7 @@ class FlaskCookieSession(CookieSession, SessionMixin):
     def pop(self, key: str, *default: Any) -> Any:
         # As with Flask's own session, popping a key that is not there changes
         # nothing (`session.pop("user", None)` to sign out an anonymous visitor).
+        self._materialize()
         if not dict.__contains__(self, key):
             self._flask_accessed = True
             return dict.pop(self, key, *default)
@@ -240,6 +241,7 @@ class CookieSessionInterface(SessionInterface):
         # Flask calls this while handling an unhandled exception (its 500 response)
         # inside the `except` block: that is set_on_exception's case.
         failed = sys.exc_info()[1] is not None
+        session._materialize()
         if not dict.__len__(session) and (session._set_on_exception or not failed):
             # As Flask does with an empty session: delete the cookie if the request
             # emptied it (session.clear(), the last flashed message read), else write

@@ -42,6 +42,32 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 _NUMBERS = frozenset({int, float})
 _INF = float("inf")
 _NEG_INF = -_INF
+# What JSON allows right after a string's closing quote: a key that starts with
+# none of these cannot be matched from a closing quote (see _peek).
+_AFTER_STRING = frozenset(" \t\n\r,:]}")
+# Payload text at least this long is parsed when first needed (see _peek); shorter
+# text costs less to parse at once than to read lazily (measured: see _lazy_times).
+_LAZY_FROM = 300
+
+
+class _UnparsedState:
+    """The key that stands in the dict for the state while it is not parsed yet.
+
+    C code that reads a dict's entries directly, without its methods, would find an
+    empty dict there: ``json.dumps`` would write ``{}`` and a serializer such as
+    orjson would write only the values read so far.  With this key in the dict,
+    ``json.dumps`` asks the session's ``items()`` (which parses the state), and
+    those serializers refuse the session (a key that is not a string), rather
+    than silently store the wrong data.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<the session's state, not parsed yet: use the session's own methods>"
+
+
+_UNPARSED: Any = _UnparsedState()  # Any: a key of a dict[str, Any]
 
 
 _log = logging.getLogger("cookiesession.revocation")
@@ -58,6 +84,39 @@ def _strong_ref(obj: Any) -> Callable[[], Any]:
 
 def _new_session_id() -> str:
     return secrets.token_urlsafe(16)  # 128 random bits, 22 characters
+
+
+def _outermost(text: str, start: int, at: int) -> bool:
+    """Whether ``at``, outside any string in ``text``, is directly inside the
+    object that opens at ``start``: as many brackets open as close between them,
+    strings aside.  For text with no backslash, whose quotes alternate (see _peek).
+    """
+    between = text[start + 1 : at]
+    if '"' in between:
+        between = "".join(between.split('"')[::2])  # the parts outside strings
+    return between.count("{") + between.count("[") == between.count("}") + between.count("]")
+
+
+def _lazy_times(text: str) -> list[Any] | None:
+    """``[accessed, created, None]`` for payload text ``[accessed, created, {...}]``
+    laid out as ``json.dumps`` writes it and holding no backslash, whose state is
+    then left to be parsed when first used (see ``CookieSession._peek``); None for
+    any other text, which is parsed in full at once.  (Inlined in ``__init__``.)
+    """
+    try:
+        accessed, end = _json.scan_once(text, 1)
+        created, state_at = _json.scan_once(text, end + 2)
+    except Exception:  # noqa: BLE001 - not a number there: not the usual layout
+        return None
+    if (
+        text.startswith("[")
+        and text.startswith(", ", end)
+        and text.startswith(", {", state_at)
+        and text.endswith("}]")
+        and "\\" not in text
+    ):
+        return [accessed, created, None]
+    return None
 
 
 class CookieSession(dict[str, Any]):
@@ -108,6 +167,9 @@ class CookieSession(dict[str, Any]):
     _incoming_token: str | None
     _incoming_triple: list[Any] | None
     _reusable: str | None
+    # The incoming JSON text while its state is not parsed yet (see _peek): the dict
+    # then holds only the values read so far.  None once the dict holds the state.
+    _unparsed: str | None
     _written: list[Any] | None  # the keys assigned since, in order: see _reuse
     accessed: float
 
@@ -122,6 +184,7 @@ class CookieSession(dict[str, Any]):
         "_invalidated",
         "_request_ref",
         "_reusable",
+        "_unparsed",
         "_written",
         "accessed",
         "created",
@@ -157,7 +220,7 @@ class CookieSession(dict[str, Any]):
             # answer directly.  tests/test_fast_path.py holds the two ways to the
             # same session for every kind of cookie and header.
             self._exposed = self._invalidated = False
-            self._written = None
+            self._written = self._unparsed = None
             if header.startswith(prefix) and ";" not in header:
                 value: str | None = header[len(prefix) :]  # _start's guess: see there
             else:
@@ -169,18 +232,34 @@ class CookieSession(dict[str, Any]):
                     raise BadCookie("no cookie, or one longer than any we write")
                 payload, key_index = self._unseal(value)
                 text = payload.decode("utf-8")
-                triple, end = _json.scan_once(text, 0)
-                raw_accessed, raw_created, state = triple
+                if len(text) < _LAZY_FROM:
+                    # Short: parsed at once, which costs less than reading it lazily.
+                    triple, end = _json.scan_once(text, 0)
+                    raw_accessed, raw_created, state = triple
+                    usual_layout = end == len(text) and type(state) is dict
+                else:
+                    # _lazy_times(text), inlined: only the two times are parsed here;
+                    # the state waits for its first use (see _peek).
+                    state = None
+                    raw_accessed, end = _json.scan_once(text, 1)
+                    raw_created, state_at = _json.scan_once(text, end + 2)
+                    triple = [raw_accessed, raw_created, None]
+                    usual_layout = (
+                        text.startswith("[")
+                        and text.startswith(", ", end)
+                        and text.startswith(", {", state_at)
+                        and text.endswith("}]")
+                        and "\\" not in text
+                    )
                 # Two numbers (not bools) no later than now and within the timeouts.
                 # The limits are finite (see factory.finite_limit), so NaN and the
                 # infinities fail the comparisons; an int too large for a float fails
                 # the subtraction.  An `if`, not a boolean expression: each comparison
                 # then takes the interpreter's fast jump (0.8 µs here, measured).
                 if (
-                    end == len(text)
+                    usual_layout
                     and type(raw_accessed) in _NUMBERS
                     and type(raw_created) in _NUMBERS
-                    and type(state) is dict
                     and 0.0 <= now - raw_accessed <= self._idle_limit
                     and 0.0 <= now - raw_created <= self._age_limit
                 ):
@@ -194,7 +273,11 @@ class CookieSession(dict[str, Any]):
                 self.created = float(raw_created)
                 self.renewed = self.accessed = float(raw_accessed)
                 self._dirty = key_index != 0
-                dict.update(self, state)
+                if state is None:
+                    self._unparsed = text
+                    dict.__setitem__(self, _UNPARSED, None)
+                else:
+                    dict.update(self, state)
                 self._incoming = payload
                 self._incoming_token = value
                 self._incoming_triple = triple
@@ -264,7 +347,7 @@ class CookieSession(dict[str, Any]):
         bytecodes, so a dozen stores made twice would show).
         """
         self._exposed = self._invalidated = False
-        self._written = None
+        self._written = self._unparsed = None
         if header is not None:
             prefix = self._fast_prefix
             if prefix is not None and header.startswith(prefix) and ";" not in header:
@@ -284,14 +367,23 @@ class CookieSession(dict[str, Any]):
             payload, key_index = self._unseal(value)
             if self._json_payload:
                 text: str | None = payload.decode("utf-8")
-                try:  # _json.loads(text), without a call on the usual path
-                    triple, end = _json.scan_once(text, 0)
-                except StopIteration:
-                    end = -1
-                if end != len(text):  # type: ignore[arg-type]
-                    triple = _json.loads(text)  # type: ignore[arg-type]
+                # With revocation the state's session id is looked up now: no waiting.
+                triple: Any = (
+                    _lazy_times(text)  # type: ignore[arg-type]
+                    if self._revocation is None and len(text) >= _LAZY_FROM  # type: ignore[arg-type]
+                    else None
+                )
+                lazy = triple is not None
+                if not lazy:
+                    try:  # _json.loads(text), without a call on the usual path
+                        triple, end = _json.scan_once(text, 0)
+                    except StopIteration:
+                        end = -1
+                    if end != len(text):  # type: ignore[arg-type]
+                        triple = _json.loads(text)  # type: ignore[arg-type]
             else:
                 text = None
+                lazy = False
                 triple = self._codec.loads(payload)
             # Three items, as Pyramid unpacks it (a JSON string or object of three
             # yields strings here), the first two numbers only (Pyramid also took
@@ -305,7 +397,9 @@ class CookieSession(dict[str, Any]):
             return self._start_new(now, value, header)
         # Finite only (every comparison with NaN is false): a NaN time never times out.
         # Two comparisons with constants cost less than arithmetic on the floats.
-        if not (_NEG_INF < renewed < _INF and _NEG_INF < created < _INF) or not isinstance(state, dict):
+        if not (_NEG_INF < renewed < _INF and _NEG_INF < created < _INF) or not (
+            lazy or isinstance(state, dict)
+        ):
             return self._start_new(now, value, header)
         # A cookie from a server whose clock runs ahead must not live longer than
         # its idle or absolute timeout allows here: future times count as now.
@@ -328,7 +422,11 @@ class CookieSession(dict[str, Any]):
             # Idle timeout: empty, but not new, and `created` is kept (Pyramid).
             self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
             return
-        dict.update(self, state)
+        if lazy:
+            self._unparsed = text
+            dict.__setitem__(self, _UNPARSED, None)
+        else:
+            dict.update(self, state)
         self._incoming = payload
         self._incoming_token = value
         self._incoming_triple = triple
@@ -346,6 +444,7 @@ class CookieSession(dict[str, Any]):
         self._dirty = False
         self.created = self.renewed = self.accessed = now
         self._incoming = self._incoming_token = self._incoming_triple = self._reusable = None
+        self._unparsed = None
 
     def _is_revoked(self, state: dict[str, Any]) -> bool:
         session_id = state.get(_SID_KEY)
@@ -355,6 +454,80 @@ class CookieSession(dict[str, Any]):
             self._sid_to_check = session_id  # from_cookie_value_async awaits the answer
             return False
         return self._revocation.is_revoked(session_id)  # type: ignore[union-attr]
+
+    # -- the state, parsed when first needed --------------------------------------
+
+    def _peek(self, key: object) -> None:
+        """Put the incoming value of ``key`` into the dict, read from the unparsed
+        text alone; or parse the whole state (:meth:`_materialize`) where the text
+        alone cannot tell.  Nothing is put in when the state has no such key.
+
+        The text verified, so a holder of the secret wrote it: JSON, laid out as
+        ``json.dumps`` lays it out (see ``_lazy_times``), with no backslash.  So no
+        string in it holds a quote, and its quotes open and close strings in turn.
+        A key that holds no quote and cannot follow a closing quote (_AFTER_STRING)
+        matches ``"key"`` only where a whole string reads ``key``.  If no string
+        does, the state has no such key; if exactly one does, and it stands as a
+        key, outside every object and array inside the state, its value is the one
+        that follows.  Anything else (two strings reading ``key``: a nested or
+        repeated key) is left to the full parse.
+        """
+        text: str = self._unparsed  # type: ignore[assignment]
+        try:
+            if type(key) is str and key and '"' not in key and key[0] not in _AFTER_STRING:
+                marker = f'"{key}"'
+                start = text.find("{")
+                at = text.find(marker, start)
+                if at < 0:
+                    return  # no string reads `key`: not a key at any depth
+                after = at + len(marker)
+                if text.find(marker, after) < 0:
+                    follows = text[after]
+                    if follows in ",]}":
+                        return  # the one string reading `key` is a value, not a key
+                    if (
+                        follows == ":"
+                        and text.startswith(": ", after)
+                        and (at == start + 1 or _outermost(text, start, at))  # the first key, or
+                    ):
+                        dict.__setitem__(self, key, _json.scan_once(text, after + 2)[0])
+                        return
+        except Exception:  # noqa: BLE001, S110 - the full parse decides
+            pass
+        self._materialize()
+
+    def _untracked_get(self, key: str, default: Any = None) -> Any:
+        """``dict.get(self, key, default)``, parsing the state first if need be:
+        for the library's own reads, which are not the application's accesses."""
+        if self._unparsed is not None and not dict.__contains__(self, key):
+            self._peek(key)
+        return dict.get(self, key, default)
+
+    def _materialize(self) -> None:
+        """Parse the unparsed state into the dict.  The values read before stay
+        the very objects handed out, so a change made inside one is kept."""
+        text = self._unparsed
+        if text is None:
+            return
+        self._unparsed = None
+        dict.pop(self, _UNPARSED, None)
+        try:
+            state, end = _json.scan_once(text, text.find("{"))
+            parsed = type(state) is dict and end == len(text) - 1
+        except Exception:  # noqa: BLE001 - see below
+            parsed = False
+        if not parsed:
+            # Text that verified but is not JSON: only a holder of the secret can
+            # write it.  From here on it counts as refused, as a full parse at load
+            # would have counted it: a new, empty session.
+            dict.clear(self)
+            self._start_new(self._clock(), None, None)
+            return
+        if dict.__len__(self):
+            state.update(dict.items(self))  # same keys: the parsed order stays
+            dict.clear(self)
+        dict.update(self, state)
+        self._incoming_triple[2] = state  # type: ignore[index]
 
     # -- the request ---------------------------------------------------------------
 
@@ -389,6 +562,8 @@ class CookieSession(dict[str, Any]):
         self.accessed = now
         if now - self.renewed > self._reissue_after:
             self._dirty = True
+        if self._unparsed is not None and not dict.__contains__(self, key):
+            self._peek(key)
         value = dict.__getitem__(self, key)
         if type(value) not in _IMMUTABLE:
             self._exposed = True
@@ -399,6 +574,8 @@ class CookieSession(dict[str, Any]):
         self.accessed = now
         if now - self.renewed > self._reissue_after:
             self._dirty = True
+        if self._unparsed is not None and not dict.__contains__(self, key):
+            self._peek(key)
         value = dict.get(self, key, default)
         if type(value) not in _IMMUTABLE:
             self._exposed = True
@@ -406,35 +583,83 @@ class CookieSession(dict[str, Any]):
 
     def __contains__(self, key: object) -> bool:
         self._touch()
+        if self._unparsed is not None and not dict.__contains__(self, key):
+            self._peek(key)
         return dict.__contains__(self, key)
 
     def __len__(self) -> int:
         self._touch()
+        self._materialize()
         return dict.__len__(self)
 
     def __iter__(self) -> Iterator[str]:
         self._touch()
+        self._materialize()
         return dict.__iter__(self)
 
     def keys(self) -> Any:
         self._touch()
+        self._materialize()
         return dict.keys(self)
 
     def values(self) -> Any:
         self._touch()
+        self._materialize()
         self._exposed = True
         return dict.values(self)
 
     def items(self) -> Any:
         self._touch()
+        self._materialize()
         self._exposed = True
         return dict.items(self)
+
+    def copy(self) -> dict[str, Any]:
+        # A shallow copy shares the values: they are handed out, as with items().
+        self._touch()
+        self._materialize()
+        self._exposed = True
+        return dict(dict.items(self))
+
+    # dict's own versions of these read the dict's entries directly, which hold only
+    # what was read so far while the state is unparsed.  Untracked, as dict's are.
+    # (The rest of dict's API, `|` and dict(session) included, goes through keys().)
+
+    def __eq__(self, other: object) -> bool:
+        self._materialize()
+        if isinstance(other, CookieSession):
+            other._materialize()
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self._materialize()
+        if isinstance(other, CookieSession):
+            other._materialize()
+        return dict.__ne__(self, other)
+
+    __hash__ = None  # unhashable, as dict
+
+    def __repr__(self) -> str:
+        self._materialize()
+        return dict.__repr__(self)
+
+    def __reversed__(self) -> Iterator[str]:
+        self._materialize()
+        return dict.__reversed__(self)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # copy.copy() and copy.deepcopy() copy the attributes before the entries (read
+        # through items()): parse first, so a copy never holds half of each.
+        self._materialize()
+        return super().__reduce_ex__(protocol)
 
     # -- modification --------------------------------------------------------------
 
     def __setitem__(self, key: str, value: Any) -> None:
         # self._modify(), inlined, except that an assignment keeps the incoming
         # text reusable: _encode splices the new value in.
+        if self._unparsed is not None:
+            self._materialize()
         self.accessed = _trunc(self._clock())
         self._dirty = True
         if self._reusable is not None:
@@ -446,32 +671,39 @@ class CookieSession(dict[str, Any]):
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: str) -> None:
+        self._materialize()
         self._modify()
         dict.__delitem__(self, key)
 
     def clear(self) -> None:
         self._modify()
+        self._unparsed = None  # nothing to parse: it all goes
         dict.clear(self)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
+        self._materialize()
         self._modify()
         dict.update(self, *args, **kwargs)
 
     def __ior__(self, other: Any) -> CookieSession:  # type: ignore[override,misc]
         # Pyramid leaves |= untracked, so the write is silently lost; here it counts.
+        self._materialize()
         self._modify()
         dict.update(self, other)
         return self
 
     def setdefault(self, key: str, default: Any = None) -> Any:
+        self._materialize()
         self._modify()
         return dict.setdefault(self, key, default)
 
     def pop(self, key: str, *default: Any) -> Any:
+        self._materialize()
         self._modify()
         return dict.pop(self, key, *default)
 
     def popitem(self) -> tuple[str, Any]:
+        self._materialize()
         self._modify()
         return dict.popitem(self)
 
@@ -629,8 +861,11 @@ class CookieSession(dict[str, Any]):
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed
         # without a write; compare what it would store with what came in.
+        if not (self._exposed and self._detect_nested_changes):
+            return False
+        self._materialize()  # before reading _incoming: a state that fails to parse drops it
         payload = self._incoming
-        if not (self._exposed and self._detect_nested_changes and payload is not None):
+        if payload is None:
             return False
         raw_accessed, raw_created, _ = self._incoming_triple  # type: ignore[misc]
         # The JSON encoder reads a dict subclass through its items(), an access-tracked
@@ -698,6 +933,7 @@ class CookieSession(dict[str, Any]):
             )
             if token is not None:
                 return token
+        self._materialize()
         try:
             return codec.encode(self.accessed, self.created, self)
         except TypeError as exc:
@@ -710,6 +946,7 @@ class CookieSession(dict[str, Any]):
             ) from exc
 
     def _describe_unserializable(self, exc: TypeError) -> str:
+        self._materialize()
         dumps = self._codec.serializer.dumps
         for key, value in dict.items(self):
             try:

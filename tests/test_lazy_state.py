@@ -1,0 +1,341 @@
+"""The state is parsed when first needed: reading keys answers from the verified text.
+
+A session reads one key of a large state on most requests; the text of a cookie
+in the usual layout answers that alone (CookieSession._peek), and the whole state
+is parsed only for anything else.  Every test here holds a lazily loaded session
+to what ``json.loads`` of the same payload gives.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cookiesession import SignedCookieSessionFactory
+from cookiesession import session as session_module
+from cookiesession.session import CookieSession
+from cookiesession.signing import Signer
+from tests.conftest import FakeClock
+from tests.session_harness import FakeRequest, cookie_value, payload_of, stored_state
+
+NOW = 1_700_000_000.5
+SECRET = "lazy-state-secret-" + "0123456789abcdef" * 4
+SALT = "pyramid.session."
+MISSING = object()
+
+# Read lazily: no backslash, and each key asked for is a string only once.
+PLAIN_STATE: dict[str, Any] = {
+    "user_id": 42,
+    "cart": [{"sku": "a", "qty": 1}, {"sku": "b", "qty": 2}],
+    "prefs": {"theme": "light", "tags": ["x"]},
+    "note": "brackets {[ and ]} colons : and commas , in a string",
+}
+
+
+@pytest.fixture(autouse=True)
+def _every_payload_read_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Short payloads are parsed at once (cheaper); here every payload takes the lazy way.
+    monkeypatch.setattr(session_module, "_LAZY_FROM", 0)
+
+
+def _factory(**options: Any) -> type[CookieSession]:
+    return SignedCookieSessionFactory(SECRET, clock=FakeClock(NOW), **options)
+
+
+def _header(payload_text: str) -> str:
+    return "session=" + Signer(SECRET, SALT).sign(payload_text.encode())
+
+
+def _load(state: dict[str, Any], **options: Any) -> CookieSession:
+    text = json.dumps([int(NOW) - 5, NOW - 60, state])
+    return _factory(**options)(FakeRequest(_header(text)))
+
+
+def _written_state(session: CookieSession) -> Any:
+    """The state the session's Set-Cookie stores (it must write one)."""
+    header = session.set_cookie_header()
+    assert header is not None
+    return payload_of(cookie_value(header))[2]
+
+
+def _lazy(session: CookieSession) -> bool:
+    return session._unparsed is not None
+
+
+# -- reads answer from the text, exactly as the parsed state would --------------------------
+
+# Keys and strings from a small pool, so that the same name turns up as a top-level key,
+# a nested key and a string value; and strings full of JSON's own punctuation.
+_names = st.sampled_from(["a", "b", "user", "a b", "x{", "[y", "k:", "n,m", "}"])
+_texts = st.text(alphabet="ab {}[]:,user", max_size=8)
+_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _names | _texts
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_names | _texts, inner, max_size=3),
+    max_leaves=10,
+)
+_states = st.dictionaries(_names | _texts, _values, max_size=6)
+_quoted = st.text(alphabet='ak{}[]:" \\', max_size=6)  # JSON writes these with backslashes
+_probes = _names | _texts | st.sampled_from(["", " a", ",", 'a"b', "é"])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    _states | st.dictionaries(_names | _quoted, _values | _quoted, max_size=4), st.lists(_probes, max_size=6)
+)
+def test_reads_from_the_unparsed_text_give_what_the_parsed_state_gives(
+    state: dict[str, Any], probes: list[str]
+) -> None:
+    text = json.dumps([int(NOW) - 5, NOW - 60, state])
+    # Both ways in: a request (CookieSession.__init__) and an adapter's (_start).
+    for session in (_factory()(FakeRequest(_header(text))), _factory().from_cookie_header(_header(text))):
+        assert _lazy(session) == ("\\" not in text)
+        for key in probes:
+            assert (key in session) == (key in state)
+            assert session.get(key, MISSING) == state.get(key, MISSING)
+            if key in state:
+                assert session[key] == state[key]
+            else:
+                with pytest.raises(KeyError):
+                    session[key]
+        assert stored_state(session) == state
+        assert list(session) == list(state)  # the parsed order, read values included
+
+
+@pytest.mark.parametrize(
+    ("text", "reads"),
+    [
+        # json.loads keeps the last of repeated keys
+        ('{"a": 1, "a": 2}', {"a": 2}),
+        # a key nested deeper, or a string value, that reads like the key asked for
+        ('{"p": {"a": 1}}', {"a": MISSING, "p": {"a": 1}}),
+        ('{"p": ["a"], "q": "a"}', {"a": MISSING}),
+        ('{"p": [{"a": [1]}], "a": 3}', {"a": 3}),
+        # other layouts json.dumps never writes: the full parse answers
+        ('{"a":1, "b" : 2}', {"a": 1, "b": 2}),
+        ('{"a": 1 , "b": 2}', {"a": 1, "b": 2}),
+        ('{"a": {"b": 1}, "b": 2}', {"b": 2}),
+        ("{}", {"a": MISSING}),
+        # brackets in strings do not open or close anything
+        ('{"s": "}", "p": {"k": 1}}', {"k": MISSING}),
+        ('{"s": "{[", "k": 1}', {"k": 1}),
+        # a key that starts where a string may end: `": 1, "` spans two strings
+        ('{"a": 1, ": 5": 2}', {": 1, ": MISSING, ": 5": 2}),
+        # strings holding quotes and brackets: backslashes, so parsed in full
+        ('{"s": "\\"", "p": {"k": 1}}', {"k": MISSING}),
+        ('{"s": "\\"{", "k": 1}', {"k": 1}),
+    ],
+)
+def test_layouts_json_dumps_never_writes_read_as_json_loads_reads_them(
+    text: str, reads: dict[str, Any]
+) -> None:
+    session = _factory()(FakeRequest(_header(f"[{int(NOW) - 5}, {NOW - 60}, {text}]")))
+    expected = json.loads(text)
+    for key, value in reads.items():
+        assert session.get(key, MISSING) == value
+    assert stored_state(session) == expected
+
+
+def test_only_payloads_long_enough_to_gain_are_read_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(session_module, "_LAZY_FROM", 300)
+    short = {"user_id": 42}
+    long = {"user_id": 42, "filler": "x" * 300}
+    for state, lazy in ((short, False), (long, True)):
+        value = cookie_value(_header(json.dumps([int(NOW) - 5, NOW - 60, state])))
+        through_request, from_value = _load(state), _factory().from_cookie_value(value)
+        assert (_lazy(through_request), _lazy(from_value)) == (lazy, lazy)
+        assert stored_state(through_request) == stored_state(from_value) == state
+
+
+def test_whitespace_around_the_times_is_parsed_in_full_at_once() -> None:
+    session = _factory()(FakeRequest(_header(f'[{int(NOW) - 5},{NOW - 60},{{"a": 1}}]')))
+    assert not _lazy(session)
+    assert (session.new, stored_state(session)) == (False, {"a": 1})
+
+
+def test_a_read_of_a_top_level_key_leaves_the_rest_unparsed() -> None:
+    # Not a timing: what the shortcut is for (one key of a large state) takes it.
+    session = _load(PLAIN_STATE)
+    assert session["user_id"] == 42
+    assert session.get("cart") == PLAIN_STATE["cart"]
+    assert "missing" not in session
+    assert _lazy(session)
+    assert dict.__contains__(session, "user_id")
+    assert not dict.__contains__(session, "prefs")
+
+
+def test_a_reissue_of_an_unparsed_state_writes_what_a_full_encode_writes() -> None:
+    session = _load(PLAIN_STATE)
+    assert session["user_id"] == 42  # a read: re-issued (reissue_time=0)
+    header = session.set_cookie_header()
+    assert _lazy(session)  # written from the text, never parsed
+    assert header is not None
+    full = session._codec.encode(session.accessed, session.created, stored_state(session))
+    assert cookie_value(header) == full
+
+
+def test_encrypted_sessions_read_lazily_too() -> None:
+    pytest.importorskip("cryptography")
+    from cookiesession.encryption import EncryptedCookieSessionFactory
+
+    factory = EncryptedCookieSessionFactory(SECRET, clock=FakeClock(NOW))
+    writer = factory.from_cookie_value(None)
+    writer.update(PLAIN_STATE)
+    header = writer.set_cookie_header()
+    assert header is not None
+    token = cookie_value(header)
+    session = factory(FakeRequest(f"session={token}"))
+    assert (session["user_id"], _lazy(session)) == (42, True)
+    assert stored_state(session) == PLAIN_STATE
+
+
+# -- values handed out stay the session's ---------------------------------------------
+
+
+def test_a_value_read_before_the_parse_is_the_one_kept() -> None:
+    session = _load(PLAIN_STATE, reissue_time=None)
+    cart = session["cart"]
+    assert session["cart"] is cart  # read twice: the same object
+    cart.append({"sku": "c", "qty": 3})
+    assert len(session) == len(PLAIN_STATE)  # parses the rest
+    assert session["cart"] is cart
+    # the change inside the list is found and stored
+    assert _written_state(session)["cart"][-1] == {"sku": "c", "qty": 3}
+
+
+def test_a_change_inside_a_value_read_lazily_is_stored() -> None:
+    session = _load(PLAIN_STATE, reissue_time=None)
+    session["prefs"]["theme"] = "dark"
+    assert _lazy(session)
+    prefs = {**PLAIN_STATE["prefs"], "theme": "dark"}
+    assert _written_state(session) == {**PLAIN_STATE, "prefs": prefs}
+
+
+def test_a_write_after_lazy_reads_keeps_the_order_and_the_reads() -> None:
+    session = _load(PLAIN_STATE)
+    session.get("note")
+    session["new"] = 1
+    session["user_id"] = 43
+    assert list(stored_state(session)) == [*PLAIN_STATE, "new"]
+    stored = _written_state(session)
+    assert stored == {**PLAIN_STATE, "user_id": 43, "new": 1}
+
+
+_WITHOUT_NOTE = {k: v for k, v in PLAIN_STATE.items() if k != "note"}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda s: s.pop("note"), _WITHOUT_NOTE),
+        (lambda s: s.popitem(), _WITHOUT_NOTE),  # the last key
+        (lambda s: s.__delitem__("note"), _WITHOUT_NOTE),
+        (lambda s: s.setdefault("z", 1), {**PLAIN_STATE, "z": 1}),
+        (lambda s: s.update(z=1), {**PLAIN_STATE, "z": 1}),
+        (lambda s: s.__ior__({"z": 1}), {**PLAIN_STATE, "z": 1}),
+        (lambda s: s.flash("hi"), {**PLAIN_STATE, "_f_": ["hi"]}),
+        (lambda s: s.pop_flash(), PLAIN_STATE),
+    ],
+)
+def test_every_other_change_parses_the_state_first(change: Any, expected: dict[str, Any]) -> None:
+    session = _load(PLAIN_STATE)
+    change(session)
+    assert not _lazy(session)
+    assert stored_state(session) == expected
+    assert _written_state(session) == expected
+
+
+def test_clear_and_invalidate_need_no_parse() -> None:
+    session = _load(PLAIN_STATE)
+    session.invalidate()
+    assert (stored_state(session), session._incoming) == ({}, None)
+    assert session.set_cookie_header() is not None  # the deletion
+
+
+# -- everything that reads a dict without the session's methods ----------------------------
+
+
+def _spread(**kwargs: Any) -> dict[str, Any]:
+    return kwargs
+
+
+READERS = {
+    "json.dumps": lambda s: json.loads(json.dumps(s)),
+    "dict()": dict,
+    "{**}": lambda s: {**s},
+    "f(**)": lambda s: _spread(**s),
+    "copy()": lambda s: s.copy(),
+    "copy.copy": lambda s: dict(copy.copy(s).items()),
+    "copy.deepcopy": lambda s: dict(copy.deepcopy(s).items()),
+    "|": lambda s: s | {},
+    "ror |": lambda s: {} | s,
+    "list": lambda s: dict.fromkeys(s),
+    "reversed": lambda s: dict.fromkeys(reversed(list(reversed(s)))),
+    "items": lambda s: dict(s.items()),
+    "repr": lambda s: eval(repr(s)),  # noqa: S307 - our own repr of JSON-like data
+}
+
+
+@pytest.mark.parametrize("reader", READERS.values(), ids=READERS.keys())
+@pytest.mark.parametrize("read_first", [False, True])
+def test_readers_of_the_whole_dict_see_the_whole_state(reader: Any, read_first: bool) -> None:
+    session = _load(PLAIN_STATE)
+    if read_first:
+        session.get("user_id")
+    got = reader(session)
+    expected = dict.fromkeys(PLAIN_STATE) if reader in (READERS["list"], READERS["reversed"]) else PLAIN_STATE
+    assert got == expected
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+def test_comparisons_see_the_whole_state(read_first: bool) -> None:
+    session = _load(PLAIN_STATE)
+    if read_first:
+        session.get("user_id")
+    assert session == PLAIN_STATE
+    assert PLAIN_STATE == session  # noqa: SIM300 - the reflected comparison is the one under test
+    assert not (session != PLAIN_STATE)  # noqa: SIM202 - __ne__ is under test
+    assert session != {}
+    assert session == _load(PLAIN_STATE)
+    assert not _load({})
+    assert _load(PLAIN_STATE)
+
+
+def test_dict_s_own_methods_meet_a_key_that_is_not_a_string_before_the_parse() -> None:
+    # C code that reads a dict's entries directly (dict.items(session), orjson, msgpack)
+    # finds a stand-in key, which no serializer stores silently, not a partial state.
+    session = _load(PLAIN_STATE)
+    session.get("user_id")
+    keys = list(dict.keys(session))
+    assert "user_id" in keys
+    assert any(not isinstance(k, str) for k in keys)
+    with pytest.raises(TypeError):
+        json.dumps(dict(dict.items(session)))
+    len(session)
+    assert list(dict.keys(session)) == list(PLAIN_STATE)
+
+
+# -- a payload that verifies but is not JSON ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "state_text",
+    ['{"a": 1, "b": }', '{"a": 1, "b": [}', '{"a": 1}, 2', '{"a": 1} {}'],
+)
+def test_a_signed_payload_that_is_not_json_never_raises(state_text: str) -> None:
+    # Only a holder of the secret can sign it.  A read of the first key may answer
+    # from its text (see README: deliberate differences); any use of the whole
+    # state finds it refused, as a load that parses it in full does: a new session.
+    text = f"[{int(NOW) - 5}, {NOW - 60}, {state_text}]"
+    session = _factory()(FakeRequest(_header(text)))
+    assert session.get("a") in (1, None)
+    assert (len(session), session.new, session.created) == (0, True, NOW)
+    assert session.set_cookie_header() is None
+    with_write = _factory()(FakeRequest(_header(text)))
+    with_write["c"] = 3
+    assert _written_state(with_write) == {"c": 3}
