@@ -471,11 +471,11 @@ def check_targets(
             if ours is not None and lean:
                 label = f"{name} {op.upper()} against floor/lean (primitives called directly)"
                 log(f"  (context) {label}: ratio {ours / lean:.2f}")
-    # LOAD reads one key, which leaves the rest of the state unparsed; reading all of it:
+    # LOAD reads one key, which leaves the rest of the state unparsed; parsing all of it:
     for name in ("medium", "large"):
         whole, floor = net("ours/read-all", name, "load"), net("floor", name, "load")
         if whole is not None and floor:
-            label = f"{name} LOAD of the whole state (dict(session)) against the floor"
+            label = f"{name} LOAD parsing the whole state (len(session) first) against the floor"
             log(f"  (context) {label}: ratio {whole / floor:.2f}")
     # The RO rows against Starlette compare unequal work: Starlette 1.x writes no
     # cookie on a read-only request, while Pyramid's default reissue_time=0 re-signs
@@ -497,10 +497,12 @@ COOKIE_LENGTHS: dict[str, int] = {}
 
 
 def size_samples(points: int, log: Callable[[str], None]) -> dict[tuple[str, str, str, str], Sample]:
-    """LOAD and SAVE of ours (through Pyramid) and of the floor, at states up to the limit."""
+    """LOAD and SAVE of ours (through Pyramid) and of the floor, and LOAD of the whole state
+    (``ours/read-all``), at states up to the limit."""
     base = {"user_id": READ_VALUE}
     out: dict[tuple[str, str, str, str], Sample] = {}
-    peers = [p for p in peers_mod.build({"ours/pyramid"}, log) if p.name in ("floor", "ours/pyramid")]
+    names = ("floor", "ours/pyramid", "ours/read-all")
+    peers = [p for p in peers_mod.build(set(names), log) if p.name in names]
     largest = 2860
     for i in range(points):
         target = 40 + (largest - 40) * i // max(points - 1, 1)
@@ -508,13 +510,17 @@ def size_samples(points: int, log: Callable[[str], None]) -> dict[tuple[str, str
         label = f"size:{len(json.dumps(state))}"
         for peer in peers:
             case = peer.prepare(label, state)
-            for op in ("load", "save"):
+            for op in _size_ops(peer.name):
                 out[(peer.name, label, op, "op")] = Sample(case.ops[op])
                 null = case.nulls[op]
                 if null is not None:
                     out[(peer.name, label, op, "null")] = Sample(null)
             COOKIE_LENGTHS[label] = len(case.cookie)
     return out
+
+
+def _size_ops(peer: str) -> tuple[str, ...]:
+    return ("load",) if peer == "ours/read-all" else ("load", "save")  # its SAVE is ours/pyramid's
 
 
 def _fit(xs: list[float], ys: list[float]) -> tuple[float, float, float, float]:
@@ -546,20 +552,20 @@ def report_sizes(
 
     log("\n## cost against state size (µs, net), up to the 4 KB cookie limit")
     header = f"{'JSON bytes':>10} {'cookie':>6} | " + " | ".join(
-        f"{p + ' ' + op.upper():>18}" for p in peer_names for op in ("load", "save")
+        f"{p + ' ' + op.upper():>18}" for p in peer_names for op in _size_ops(p)
     )
     log(header)
     table: dict[str, Any] = {"rows": [], "fits": {}}
     for label in labels:
         size = int(label.split(":")[1])
         cookie = COOKIE_LENGTHS[label]
-        values = {f"{p} {op}": net(p, label, op) for p in peer_names for op in ("load", "save")}
+        values = {f"{p} {op}": net(p, label, op) for p in peer_names for op in _size_ops(p)}
         table["rows"].append({"json_bytes": size, "cookie_len": cookie, **values})
         log(f"{size:10d} {cookie:6d} | " + " | ".join(f"{v:18.2f}" for v in values.values()))
     log("linear fit, cost = intercept + slope x JSON bytes (R² near 1 and small residuals: linear)")
     xs = [float(int(label.split(":")[1])) for label in labels]
     for p in peer_names:
-        for op in ("load", "save"):
+        for op in _size_ops(p):
             ys = [net(p, label, op) for label in labels]
             slope, intercept, r2, worst = _fit(xs, ys)
             table["fits"][f"{p} {op}"] = {

@@ -31,6 +31,18 @@ def make_app(factory: type[CookieSession]) -> FastAPI:
     async def read(request: Request) -> dict[str, Any]:
         return dict(request.session)
 
+    @app.get("/fill/{size}")
+    def fill(request: Request, size: int) -> str:
+        request.session["user"] = "ann"
+        request.session["filler"] = "x" * size
+        return "ok"
+
+    @app.get("/object")
+    def whole_object(request: Request) -> Any:
+        # The session object itself, serialized by FastAPI (pydantic-core reads a
+        # dict's entries directly, without its methods).
+        return request.session.load()  # type: ignore[attr-defined]  # ours: a LazySession
+
     @app.get("/touch/{who}")
     async def touch(request: Request, who: str) -> list[str]:
         trail: list[str] = [*request.session.get("trail", []), who]

@@ -124,6 +124,14 @@ def test_request_session_works_unchanged(make: Any) -> None:
     assert client.get("/read", headers={"Cookie": f"session={cookie}"}).json() == {"n": 1}
 
 
+@pytest.mark.parametrize("size", [10, 1000])  # parsed at once, and read lazily
+def test_fastapi_serializes_the_session_object_whatever_its_size(size: int) -> None:
+    client = _client(fastapi_app(_factory()))
+    cookie = _cookie_value(client.get(f"/fill/{size}").headers["set-cookie"])
+    response = client.get("/object", headers={"Cookie": f"session={cookie}"})
+    assert (response.status_code, response.json()) == (200, {"user": "ann", "filler": "x" * size})
+
+
 @pytest.mark.parametrize("make", [starlette_app, fastapi_app])
 def test_an_untouched_session_sends_nothing(make: Any) -> None:
     client = _client(make(_factory()))

@@ -9,6 +9,7 @@ to what ``json.loads`` of the same payload gives.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 from typing import Any
 
@@ -20,7 +21,7 @@ from cookiesession import SignedCookieSessionFactory
 from cookiesession import session as session_module
 from cookiesession.session import CookieSession
 from cookiesession.signing import Signer
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, require
 from tests.session_harness import FakeRequest, cookie_value, payload_of, stored_state
 
 NOW = 1_700_000_000.5
@@ -107,6 +108,72 @@ def test_reads_from_the_unparsed_text_give_what_the_parsed_state_gives(
         assert list(session) == list(state)  # the parsed order, read values included
 
 
+_ops = st.lists(
+    st.tuples(st.sampled_from(["get", "set", "in", "len"]), _names | _texts, st.integers(0, 3)),
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_states, _ops)
+def test_reads_and_assignments_write_what_an_eagerly_parsed_session_writes(
+    state: dict[str, Any], ops: list[tuple[str, str, int]]
+) -> None:
+    # The same requests on a lazily read session and on one parsed at load (and on a
+    # plain dict, for the data): the same answers and byte for byte the same cookie.
+    header = _header(json.dumps([int(NOW) - 5, NOW - 60, state]))
+    lazy, eager = _factory()(FakeRequest(header)), _factory()(FakeRequest(header))
+    eager._materialize()
+    model = dict(state)
+    for op, key, value in ops:
+        if op == "set":
+            lazy[key] = eager[key] = model[key] = value
+        elif op == "len":  # parses the rest of the state
+            assert len(lazy) == len(eager) == len(model)
+        elif op == "get":
+            assert lazy.get(key, MISSING) == eager.get(key, MISSING) == model.get(key, MISSING)
+        else:
+            assert (key in lazy) == (key in eager) == (key in model)
+    written = lazy.set_cookie_header()
+    assert written == eager.set_cookie_header()
+    assert (written is None) == (not ops)  # reissue_time=0: a request that used it re-issues
+    if written is not None:
+        assert payload_of(cookie_value(written))[2] == model
+    assert list(stored_state(lazy)) == list(model)
+
+
+def test_an_assignment_leaves_the_state_unparsed_and_writes_what_a_full_encode_writes() -> None:
+    for key in ("user_id", "new"):  # replaced where it stands; added at the end
+        session = _load(PLAIN_STATE)
+        session[key] = 7
+        token = cookie_value(session.set_cookie_header() or "")
+        assert _lazy(session)
+        full = session._codec.encode(session.accessed, session.created, stored_state(session))
+        assert token == full
+        assert payload_of(token)[2] == {**PLAIN_STATE, key: 7}
+
+
+@pytest.mark.parametrize("then", [len, list, lambda s: s.copy(), lambda s: s.pop("filler")])
+def test_an_assigned_key_found_nested_stays_a_new_top_level_key(then: Any) -> None:
+    # Parsing after the assignment must not count the assigned key as one the state
+    # came with: the splice would then write the value into the nested "k".
+    state = {"p": {"k": 1}, "filler": "x" * 300}
+    session = _load(state)
+    session["k"] = 2
+    then(session)
+    written = _written_state(session)
+    assert written["p"] == {"k": 1}
+    assert written["k"] == 2
+
+
+def test_an_assignment_the_text_cannot_place_parses_the_state() -> None:
+    state = {"prefs": {"user_id": 1}, "user_id": 2, "filler": "x" * 300}  # the key twice
+    session = _load(state)
+    session["user_id"] = 3
+    assert _written_state(session) == {**state, "user_id": 3}
+    assert not _lazy(session)
+
+
 @pytest.mark.parametrize(
     ("text", "reads"),
     [
@@ -180,7 +247,7 @@ def test_a_reissue_of_an_unparsed_state_writes_what_a_full_encode_writes() -> No
 
 
 def test_encrypted_sessions_read_lazily_too() -> None:
-    pytest.importorskip("cryptography")
+    require(importlib.util.find_spec("cryptography") is not None, "cryptography")
     from cookiesession.encryption import EncryptedCookieSessionFactory
 
     factory = EncryptedCookieSessionFactory(SECRET, clock=FakeClock(NOW))
@@ -306,6 +373,17 @@ def test_comparisons_see_the_whole_state(read_first: bool) -> None:
     assert _load(PLAIN_STATE)
 
 
+def test_a_serializer_that_reads_dict_entries_directly_fails_rather_than_store_part() -> None:
+    require(importlib.util.find_spec("pydantic_core") is not None, "pydantic-core")
+    import pydantic_core
+
+    session = _load(PLAIN_STATE)
+    session.get("user_id")
+    with pytest.raises(pydantic_core.PydanticSerializationError, match="SessionStateNotParsedYet"):
+        pydantic_core.to_json(session)
+    assert pydantic_core.from_json(pydantic_core.to_json(session.copy())) == PLAIN_STATE
+
+
 def test_dict_s_own_methods_meet_a_key_that_is_not_a_string_before_the_parse() -> None:
     # C code that reads a dict's entries directly (dict.items(session), orjson, msgpack)
     # finds a stand-in key, which no serializer stores silently, not a partial state.
@@ -336,6 +414,12 @@ def test_a_signed_payload_that_is_not_json_never_raises(state_text: str) -> None
     assert session.get("a") in (1, None)
     assert (len(session), session.new, session.created) == (0, True, NOW)
     assert session.set_cookie_header() is None
+    # An assignment does not parse the state: it is written into the text as it
+    # stands, so the next request finds the same malformed payload, refused the same way.
     with_write = _factory()(FakeRequest(_header(text)))
     with_write["c"] = 3
-    assert _written_state(with_write) == {"c": 3}
+    header = with_write.set_cookie_header()
+    assert header is not None
+    reloaded = _factory()(FakeRequest(header.split(";")[0]))
+    assert reloaded.get("c") in (3, None)
+    assert stored_state(reloaded) in ({}, {"c": 3})

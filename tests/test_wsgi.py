@@ -210,6 +210,30 @@ def test_get_session_returns_the_real_session_and_needs_the_middleware() -> None
     assert [name for name, _ in headers] == ["Vary", "Set-Cookie"]
 
 
+def test_get_session_gives_a_session_any_serializer_can_read() -> None:
+    # A serializer that reads a dict's entries directly (pydantic-core here; orjson,
+    # msgpack) sees the whole state of the object get_session() hands out, even for a
+    # session long enough to be read lazily through the mapping at environ[ENVIRON_KEY].
+    require(_has("pydantic_core"), "pydantic-core")
+    import pydantic_core
+
+    state = {"user": "ann", "filler": "x" * 1000}
+    writer = _factory().from_cookie_value(None)
+    writer.update(state)
+    header = writer.set_cookie_header()
+    assert header is not None
+    seen: list[bytes] = []
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        assert environ[ENVIRON_KEY]["user"] == "ann"  # the mapping: read lazily
+        seen.append(pydantic_core.to_json(get_session(environ)))
+        start_response("200 OK", [])
+        return [b""]
+
+    _call(SessionMiddleware(app, _factory()), "/", header.split(";")[0])
+    assert [pydantic_core.from_json(s) for s in seen] == [state]
+
+
 def test_the_proxy_forwards_the_session_api_and_does_not_load_for_repr() -> None:
     from cookiesession._lazy import LazySession
 

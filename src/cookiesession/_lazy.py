@@ -59,7 +59,17 @@ class LazySession(MutableMapping[str, Any]):
         return self.loaded_session is not None
 
     def load(self) -> CookieSession:
-        """The real session, read from the cookie on first use."""
+        """The real session, read from the cookie on first use, with its whole state
+        parsed: code that asks for the object itself may hand it to a serializer
+        that reads a dict's entries directly (pydantic, orjson), which would meet
+        an unparsed state's stand-in (see ``CookieSession._peek``)."""
+        session = self._session()
+        session._materialize()
+        return session
+
+    def _session(self) -> CookieSession:
+        # The real session, as it is: the mapping's methods below are the session's
+        # own, which read its state lazily.
         session = self.loaded_session
         if session is None:
             session = self._prefetched
@@ -86,64 +96,64 @@ class LazySession(MutableMapping[str, Any]):
         # Only called for names not found on the proxy: the session's own API.
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(self.load(), name)
+        return getattr(self._session(), name)
 
     # -- the mapping, straight to the session's tracked methods ------------------------
 
     def __getitem__(self, key: str) -> Any:
-        return self.load()[key]
+        return self._session()[key]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.load()[key] = value
+        self._session()[key] = value
 
     def __delitem__(self, key: str) -> None:
-        del self.load()[key]
+        del self._session()[key]
 
     def __contains__(self, key: object) -> bool:
-        return key in self.load()
+        return key in self._session()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.load())
+        return iter(self._session())
 
     def __len__(self) -> int:
-        return len(self.load())
+        return len(self._session())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LazySession):
-            other = other.load()
-        return self.load() == other
+            other = other._session()
+        return self._session() == other
 
     __hash__ = None  # type: ignore[assignment]  # a mutable mapping, like dict
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.load().get(key, default)
+        return self._session().get(key, default)
 
     def keys(self) -> Any:
-        return self.load().keys()
+        return self._session().keys()
 
     def values(self) -> Any:
-        return self.load().values()
+        return self._session().values()
 
     def items(self) -> Any:
-        return self.load().items()
+        return self._session().items()
 
     def pop(self, key: str, *default: Any) -> Any:
-        return self.load().pop(key, *default)
+        return self._session().pop(key, *default)
 
     def popitem(self) -> tuple[str, Any]:
-        return self.load().popitem()
+        return self._session().popitem()
 
     def setdefault(self, key: str, default: Any = None) -> Any:
-        return self.load().setdefault(key, default)
+        return self._session().setdefault(key, default)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
-        self.load().update(*args, **kwargs)
+        self._session().update(*args, **kwargs)
 
     def clear(self) -> None:
-        self.load().clear()
+        self._session().clear()
 
     def copy(self) -> dict[str, Any]:
-        return dict(self.load().items())
+        return dict(self._session().items())
 
     # copy.copy() and copy.deepcopy() give a plain dict, detached from the session
     # (the default would copy the proxy, and its copy would write to the same cookie).
@@ -154,7 +164,7 @@ class LazySession(MutableMapping[str, Any]):
         return copy.deepcopy(self.copy(), memo)
 
     def __reversed__(self) -> Iterator[str]:
-        session = self.load()
+        session = self._session()
         session._touch()  # an access, as iteration is
         return reversed(session)
 
@@ -170,9 +180,9 @@ class LazySession(MutableMapping[str, Any]):
         if not isinstance(other, Mapping):
             return NotImplemented
         merged = dict(other)
-        merged.update(self.load().items())
+        merged.update(self._session().items())
         return merged
 
     def __ior__(self, other: Any) -> LazySession:
-        self.load().update(other)
+        self._session().update(other)
         return self

@@ -17,7 +17,7 @@ None and the caller encodes the state in full.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Container
 from typing import Any
 
 from . import _json
@@ -52,14 +52,16 @@ def times_json(text: str, start: int, accessed: Any, created: Any, created_is_in
 
 
 def state_json(
-    text: str, current: dict[str, Any], assigned: list[Any] | None, incoming: Mapping[Any, Any]
+    text: str, current: dict[str, Any], assigned: list[Any] | None, incoming: Container[Any]
 ) -> str | None:
     """The JSON of ``current``, made from ``text``; None where that cannot be done safely.
 
     ``text`` is a payload that parsed into ``[accessed, created, incoming]``,
     two numbers and a dict.  ``current`` equals ``incoming`` except for the keys
     in ``assigned`` (in the order they were assigned, repeats allowed), which
-    were set with plain assignment and nothing else.
+    were set with plain assignment and nothing else.  Only ``key in incoming`` is
+    asked, for those keys, so ``incoming`` may be any container that answers it
+    as the state would (a set of the keys, for a state not parsed yet).
 
     * The state's text is ``text[text.find("{"):-1]``: nothing before the state
       (a bracket, two numbers, commas, whitespace) contains ``{``, and when the
@@ -118,7 +120,7 @@ def state_json(
         position = value_end
     pieces.append(text[position:closing])
     if added:
-        if incoming:  # the object has entries (only whitespace may be in an empty one)
+        if text[start + 1 : closing].strip():  # the object has entries (only whitespace in an empty one)
             pieces.append(", ")
         pieces.append(_json.dumps(added)[1:-1])  # the entries, as json.dumps joins them
     pieces.append("}")

@@ -7,6 +7,7 @@ reuse an incoming cookie's text (see :mod:`cookiesession._reuse`).
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any, Protocol
 
 from . import _json, _reuse
@@ -104,13 +105,15 @@ class SessionCodec:
         text: str,
         state: dict[str, Any],
         assigned: list[Any] | None,
-        incoming: dict[str, Any],
+        incoming: Container[Any],
         *,
         created_is_incoming: bool,
     ) -> str | None:
         """:meth:`encode` for a ``state`` parsed from ``text`` (the incoming
         payload) as ``incoming`` and since changed only by assigning the keys in
-        ``assigned`` (None: not changed): the state's JSON is copied from
+        ``assigned`` (None: not changed); ``incoming`` may be any container that
+        answers ``key in incoming`` for those keys as the parsed state would (see
+        :func:`_reuse.state_json`).  The state's JSON is copied from
         ``text``, with those keys' values spliced in, instead of encoded again
         (see :mod:`cookiesession._reuse`).  None where that cannot be done; the
         caller then encodes the state in full.

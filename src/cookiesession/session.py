@@ -50,7 +50,7 @@ _AFTER_STRING = frozenset(" \t\n\r,:]}")
 _LAZY_FROM = 300
 
 
-class _UnparsedState:
+class SessionStateNotParsedYet:
     """The key that stands in the dict for the state while it is not parsed yet.
 
     C code that reads a dict's entries directly, without its methods, would find an
@@ -64,10 +64,10 @@ class _UnparsedState:
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return "<the session's state, not parsed yet: use the session's own methods>"
+        return "<the session's state, not parsed yet: pass session.copy() or dict(session)>"
 
 
-_UNPARSED: Any = _UnparsedState()  # Any: a key of a dict[str, Any]
+_UNPARSED: Any = SessionStateNotParsedYet()  # Any: a key of a dict[str, Any]
 
 
 _log = logging.getLogger("cookiesession.revocation")
@@ -95,6 +95,55 @@ def _outermost(text: str, start: int, at: int) -> bool:
     if '"' in between:
         between = "".join(between.split('"')[::2])  # the parts outside strings
     return between.count("{") + between.count("[") == between.count("}") + between.count("]")
+
+
+def _find_key(text: str, key: object) -> int | None:
+    """Where the value of the state's ``key`` starts in unparsed payload ``text``;
+    -1 if the state has no such key; None where the text alone cannot tell.
+
+    The text verified, so a holder of the secret wrote it: JSON, laid out as
+    ``json.dumps`` lays it out (see ``_lazy_times``), with no backslash.  So no
+    string in it holds a quote, and its quotes open and close strings in turn.
+    A key that holds no quote and cannot follow a closing quote (_AFTER_STRING)
+    matches ``"key"`` only where a whole string reads ``key``.  If no string
+    does, the state has no such key; if exactly one does, and it stands as a
+    key, outside every object and array inside the state, its value is the one
+    that follows.  Anything else (two strings reading ``key``: a nested or
+    repeated key) is left to the full parse.
+    """
+    if not (type(key) is str and key and '"' not in key and key[0] not in _AFTER_STRING):
+        return None
+    marker = f'"{key}"'
+    start = text.find("{")
+    at = text.find(marker, start)
+    if at < 0:
+        return -1  # no string reads `key`: not a key at any depth
+    after = at + len(marker)
+    if text.find(marker, after) >= 0:
+        return None
+    follows = text[after]  # the text ends with "}]": never past its end
+    if follows in ",]}":
+        return -1  # the one string reading `key` is a value, not a key
+    if (
+        follows == ":"
+        and text.startswith(": ", after)
+        and (at == start + 1 or _outermost(text, start, at))  # the first key, or
+    ):
+        return after + 2
+    return None
+
+
+def _keys_in_text(text: str, keys: list[Any] | None) -> set[Any] | None:
+    """Which of ``keys`` the state in unparsed payload ``text`` holds; None where
+    the text alone cannot tell for one of them (see _find_key)."""
+    present = set()
+    for key in keys or ():
+        at = _find_key(text, key)
+        if at is None:
+            return None
+        if at >= 0:
+            present.add(key)
+    return present
 
 
 def _lazy_times(text: str) -> list[Any] | None:
@@ -457,41 +506,18 @@ class CookieSession(dict[str, Any]):
 
     # -- the state, parsed when first needed --------------------------------------
 
-    def _peek(self, key: object) -> None:
+    def _peek(self, key: Any) -> None:
         """Put the incoming value of ``key`` into the dict, read from the unparsed
-        text alone; or parse the whole state (:meth:`_materialize`) where the text
-        alone cannot tell.  Nothing is put in when the state has no such key.
-
-        The text verified, so a holder of the secret wrote it: JSON, laid out as
-        ``json.dumps`` lays it out (see ``_lazy_times``), with no backslash.  So no
-        string in it holds a quote, and its quotes open and close strings in turn.
-        A key that holds no quote and cannot follow a closing quote (_AFTER_STRING)
-        matches ``"key"`` only where a whole string reads ``key``.  If no string
-        does, the state has no such key; if exactly one does, and it stands as a
-        key, outside every object and array inside the state, its value is the one
-        that follows.  Anything else (two strings reading ``key``: a nested or
-        repeated key) is left to the full parse.
-        """
+        text alone (see _find_key); or parse the whole state (:meth:`_materialize`)
+        where the text alone cannot tell.  Nothing is put in when the state has no
+        such key."""
         text: str = self._unparsed  # type: ignore[assignment]
         try:
-            if type(key) is str and key and '"' not in key and key[0] not in _AFTER_STRING:
-                marker = f'"{key}"'
-                start = text.find("{")
-                at = text.find(marker, start)
-                if at < 0:
-                    return  # no string reads `key`: not a key at any depth
-                after = at + len(marker)
-                if text.find(marker, after) < 0:
-                    follows = text[after]
-                    if follows in ",]}":
-                        return  # the one string reading `key` is a value, not a key
-                    if (
-                        follows == ":"
-                        and text.startswith(": ", after)
-                        and (at == start + 1 or _outermost(text, start, at))  # the first key, or
-                    ):
-                        dict.__setitem__(self, key, _json.scan_once(text, after + 2)[0])
-                        return
+            at = _find_key(text, key)
+            if at is not None:
+                if at >= 0:
+                    dict.__setitem__(self, key, _json.scan_once(text, at)[0])
+                return
         except Exception:  # noqa: BLE001, S110 - the full parse decides
             pass
         self._materialize()
@@ -523,10 +549,14 @@ class CookieSession(dict[str, Any]):
             dict.clear(self)
             self._start_new(self._clock(), None, None)
             return
-        if dict.__len__(self):
-            state.update(dict.items(self))  # same keys: the parsed order stays
-            dict.clear(self)
+        # The values read or assigned before stay: over the parsed ones, in the parsed
+        # order, and assigned keys the state did not have after them, in order.  The
+        # parsed state itself stays as it came in (the keys _encode's reuse asks about).
+        held = dict(dict.items(self))
+        dict.clear(self)
         dict.update(self, state)
+        if held:
+            dict.update(self, held)
         self._incoming_triple[2] = state  # type: ignore[index]
 
     # -- the request ---------------------------------------------------------------
@@ -657,9 +687,8 @@ class CookieSession(dict[str, Any]):
 
     def __setitem__(self, key: str, value: Any) -> None:
         # self._modify(), inlined, except that an assignment keeps the incoming
-        # text reusable: _encode splices the new value in.
-        if self._unparsed is not None:
-            self._materialize()
+        # text reusable: _encode splices the new value in.  An unparsed state stays
+        # so: the dict holds the value, which _materialize keeps over the parsed one.
         self.accessed = _trunc(self._clock())
         self._dirty = True
         if self._reusable is not None:
@@ -922,17 +951,21 @@ class CookieSession(dict[str, Any]):
                 )
                 if token is not None:
                     return token
-            token = codec.encode_reusing(
-                self.accessed,
-                self.created,
-                reusable,
-                self,
-                written,
-                incoming_triple[2],  # type: ignore[index]
-                created_is_incoming=created_is_incoming,
-            )
-            if token is not None:
-                return token
+            incoming = incoming_triple[2]  # type: ignore[index]
+            if self._unparsed is not None:  # which assigned keys the state had, from its text
+                incoming = _keys_in_text(reusable, written)
+            if incoming is not None:
+                token = codec.encode_reusing(
+                    self.accessed,
+                    self.created,
+                    reusable,
+                    self,
+                    written,
+                    incoming,
+                    created_is_incoming=created_is_incoming,
+                )
+                if token is not None:
+                    return token
         self._materialize()
         try:
             return codec.encode(self.accessed, self.created, self)
