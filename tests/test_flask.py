@@ -227,6 +227,26 @@ def test_logout_deletes_the_cookie() -> None:
     assert response.headers["Set-Cookie"].startswith("session=; Max-Age=0; Path=/;") is True
 
 
+def test_a_long_session_read_and_assigned_by_key_is_stored_without_being_parsed() -> None:
+    from flask import jsonify, session
+
+    app = make_app()
+
+    def read_and_assign() -> Any:
+        user = session.get("user")
+        session["seen"] = 1
+        return jsonify({"user": user, "parsed": session._unparsed is None})  # type: ignore[attr-defined]
+
+    app.add_url_rule("/read-and-assign", view_func=read_and_assign)
+    state = {"user": "ann", "filler": "x" * 500}
+    cookie = f"session={_cookie_value(_issue(app.session_interface.session_class(app), **state))}"
+    client = app.test_client(use_cookies=False)
+    response = client.get("/read-and-assign", headers={"Cookie": cookie})
+    assert response.json == {"user": "ann", "parsed": False}
+    stored = f"session={_cookie_value(response.headers['Set-Cookie'])}"
+    assert client.get("/read", headers={"Cookie": stored}).json == {**state, "seen": 1}
+
+
 @pytest.mark.parametrize("path", ["/clear", "/pop", "/messages"])
 def test_a_session_emptied_deletes_its_cookie_as_flask_does(path: str) -> None:
     from flask.sessions import SecureCookieSessionInterface

@@ -261,6 +261,21 @@ def test_encrypted_sessions_read_lazily_too() -> None:
     assert stored_state(session) == PLAIN_STATE
 
 
+@pytest.mark.parametrize(
+    ("state", "assign", "empty"),
+    [({}, False, True), ({}, True, False), ({"a": 1}, False, False), (PLAIN_STATE, False, False)],
+)
+def test_whether_the_state_is_empty_is_told_without_parsing_it(
+    state: dict[str, Any], assign: bool, empty: bool
+) -> None:
+    session = _load(state)
+    if assign:
+        session["b"] = 2
+    assert session._holds_nothing() is empty
+    assert _lazy(session)
+    assert (len(session) == 0) is empty
+
+
 # -- values handed out stay the session's ---------------------------------------------
 
 

@@ -241,8 +241,7 @@ class CookieSessionInterface(SessionInterface):
         # Flask calls this while handling an unhandled exception (its 500 response)
         # inside the `except` block: that is set_on_exception's case.
         failed = sys.exc_info()[1] is not None
-        session._materialize()
-        if not dict.__len__(session) and (session._set_on_exception or not failed):
+        if session._holds_nothing() and (session._set_on_exception or not failed):
             # As Flask does with an empty session: delete the cookie if the request
             # emptied it (session.clear(), the last flashed message read), else write
             # nothing (not even a re-issue of "{}").

@@ -529,6 +529,14 @@ class CookieSession(dict[str, Any]):
             self._peek(key)
         return dict.get(self, key, default)
 
+    def _holds_nothing(self) -> bool:
+        """Whether the state is empty: asked without counting as an access, and
+        without parsing an unparsed state (whose text then ends with an empty object)."""
+        text = self._unparsed
+        if text is None:
+            return not dict.__len__(self)
+        return dict.__len__(self) == 1 and text.endswith(", {}]")  # the stand-in alone
+
     def _materialize(self) -> None:
         """Parse the unparsed state into the dict.  The values read before stay
         the very objects handed out, so a change made inside one is kept."""
