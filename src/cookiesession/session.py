@@ -43,10 +43,11 @@ _NUMBERS = frozenset({int, float})
 _INF = float("inf")
 _NEG_INF = -_INF
 # What JSON allows right after a string's closing quote: a key that starts with
-# none of these cannot be matched from a closing quote (see _peek).
+# none of these cannot be matched from a closing quote (see _find_key).
 _AFTER_STRING = frozenset(" \t\n\r,:]}")
 # Payload text at least this long is parsed when first needed (see _peek); shorter
-# text costs less to parse at once than to read lazily (measured: see _lazy_times).
+# text costs less to parse at once.  Measured through a Pyramid request: reading one
+# key lazily cost 4 µs more on a 45-character payload and 4 µs less on a 625 one.
 _LAZY_FROM = 300
 
 
@@ -55,10 +56,10 @@ class SessionStateNotParsedYet:
 
     C code that reads a dict's entries directly, without its methods, would find an
     empty dict there: ``json.dumps`` would write ``{}`` and a serializer such as
-    orjson would write only the values read so far.  With this key in the dict,
-    ``json.dumps`` asks the session's ``items()`` (which parses the state), and
-    those serializers refuse the session (a key that is not a string), rather
-    than silently store the wrong data.
+    orjson or pydantic-core would write only the values read so far.  With this
+    key in the dict, ``json.dumps`` asks the session's ``items()`` (which parses
+    the state), and those serializers refuse the session (a key that is not a
+    string, of a type they do not know), rather than silently store the wrong data.
     """
 
     __slots__ = ()
@@ -89,7 +90,7 @@ def _new_session_id() -> str:
 def _outermost(text: str, start: int, at: int) -> bool:
     """Whether ``at``, outside any string in ``text``, is directly inside the
     object that opens at ``start``: as many brackets open as close between them,
-    strings aside.  For text with no backslash, whose quotes alternate (see _peek).
+    strings aside.  For text with no backslash, whose quotes alternate (see _find_key).
     """
     between = text[start + 1 : at]
     if '"' in between:
@@ -217,7 +218,8 @@ class CookieSession(dict[str, Any]):
     _incoming_triple: list[Any] | None
     _reusable: str | None
     # The incoming JSON text while its state is not parsed yet (see _peek): the dict
-    # then holds only the values read so far.  None once the dict holds the state.
+    # then holds a stand-in key and the values read or assigned so far.  None once
+    # the dict holds the state.
     _unparsed: str | None
     _written: list[Any] | None  # the keys assigned since, in order: see _reuse
     accessed: float
@@ -523,8 +525,9 @@ class CookieSession(dict[str, Any]):
         self._materialize()
 
     def _untracked_get(self, key: str, default: Any = None) -> Any:
-        """``dict.get(self, key, default)``, parsing the state first if need be:
-        for the library's own reads, which are not the application's accesses."""
+        """``dict.get(self, key, default)``, reading an unparsed state as a read of
+        the application would (see _peek), but not counted as one: for the
+        library's own reads."""
         if self._unparsed is not None and not dict.__contains__(self, key):
             self._peek(key)
         return dict.get(self, key, default)
@@ -538,8 +541,8 @@ class CookieSession(dict[str, Any]):
         return dict.__len__(self) == 1 and text.endswith(", {}]")  # the stand-in alone
 
     def _materialize(self) -> None:
-        """Parse the unparsed state into the dict.  The values read before stay
-        the very objects handed out, so a change made inside one is kept."""
+        """Parse the unparsed state into the dict.  The values read or assigned
+        before stay, the very objects handed out, so a change made inside one is kept."""
         text = self._unparsed
         if text is None:
             return
@@ -660,7 +663,8 @@ class CookieSession(dict[str, Any]):
         return dict(dict.items(self))
 
     # dict's own versions of these read the dict's entries directly, which hold only
-    # what was read so far while the state is unparsed.  Untracked, as dict's are.
+    # what was read or assigned so far while the state is unparsed.  Untracked, as
+    # dict's are.
     # (The rest of dict's API, `|` and dict(session) included, goes through keys().)
 
     def __eq__(self, other: object) -> bool:
