@@ -296,7 +296,8 @@ class CookieSession(dict[str, Any]):
                     raw_created, state_at = _json.scan_once(text, end + 2)
                     triple = [raw_accessed, raw_created, None]
                     usual_layout = (
-                        text.startswith("[")
+                        key_index == 0  # see _start: a fallback secret's payload is parsed
+                        and text.startswith("[")
                         and text.startswith(", ", end)
                         and text.startswith(", {", state_at)
                         and text.endswith("}]")
@@ -418,10 +419,12 @@ class CookieSession(dict[str, Any]):
             payload, key_index = self._unseal(value)
             if self._json_payload:
                 text: str | None = payload.decode("utf-8")
-                # With revocation the state's session id is looked up now: no waiting.
+                # Parsed at once: with revocation (the state's session id is looked up
+                # now), and under a fallback secret (re-issued under the primary at
+                # once: only what parses may move to the primary secret).
                 triple: Any = (
                     _lazy_times(text)  # type: ignore[arg-type]
-                    if self._revocation is None and len(text) >= _LAZY_FROM  # type: ignore[arg-type]
+                    if key_index == 0 and self._revocation is None and len(text) >= _LAZY_FROM  # type: ignore[arg-type]
                     else None
                 )
                 lazy = triple is not None
