@@ -358,6 +358,9 @@ def test_rotation_opens_old_cookies_and_reissues_them_under_the_primary(clock: F
     assert rotated._codec.protector.unseal(reissued)[1] == 0
     assert (_opened(new_only, reissued), _opened(old, reissued)) == ((False, {"user": "alice"}), REJECTED)
     assert _opened(new_only, old_token) == REJECTED
+    # A token no secret of the rotation opens: every key is tried, none takes it.
+    stranger = _token(_factory("a-third-secret-" + "0123456789abcdef" * 4, clock=clock), {"user": "eve"})
+    assert _opened(rotated, stranger) == REJECTED
 
 
 def test_a_cookie_under_the_primary_is_not_reissued(clock: FakeClock) -> None:

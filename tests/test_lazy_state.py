@@ -219,10 +219,13 @@ def test_only_payloads_long_enough_to_gain_are_read_lazily(monkeypatch: pytest.M
         assert stored_state(through_request) == stored_state(from_value) == state
 
 
-def test_whitespace_around_the_times_is_parsed_in_full_at_once() -> None:
-    session = _factory()(FakeRequest(_header(f'[{int(NOW) - 5},{NOW - 60},{{"a": 1}}]')))
-    assert not _lazy(session)
-    assert (session.new, stored_state(session)) == (False, {"a": 1})
+@pytest.mark.parametrize("head", ["[{a},{c},", "[ {a}, {c}, ", "[{a}, {c},", '["{a}", {c}, '])
+def test_times_laid_out_otherwise_are_parsed_in_full_at_once(head: str) -> None:
+    text = head.format(a=int(NOW) - 5, c=NOW - 60) + '{"a": 1}]'
+    expected_new = head.startswith('["')  # a time that is a string: refused
+    for session in (_factory()(FakeRequest(_header(text))), _factory().from_cookie_header(_header(text))):
+        assert not _lazy(session)
+        assert (session.new, stored_state(session)) == (expected_new, {} if expected_new else {"a": 1})
 
 
 def test_a_read_of_a_top_level_key_leaves_the_rest_unparsed() -> None:
@@ -384,6 +387,8 @@ def test_comparisons_see_the_whole_state(read_first: bool) -> None:
     assert not (session != PLAIN_STATE)  # noqa: SIM202 - __ne__ is under test
     assert session != {}
     assert session == _load(PLAIN_STATE)
+    assert not (session != _load(PLAIN_STATE))  # noqa: SIM202 - __ne__ between two sessions
+    assert "not parsed yet" in repr(next(iter(dict.keys(_load(PLAIN_STATE)))))
     assert not _load({})
     assert _load(PLAIN_STATE)
 
@@ -427,6 +432,7 @@ def test_a_signed_payload_that_is_not_json_never_raises(state_text: str) -> None
     text = f"[{int(NOW) - 5}, {NOW - 60}, {state_text}]"
     session = _factory()(FakeRequest(_header(text)))
     assert session.get("a") in (1, None)
+    assert session.get("b") is None  # a value the text alone cannot read: parsed, and refused
     assert (len(session), session.new, session.created) == (0, True, NOW)
     assert session.set_cookie_header() is None
     # An assignment does not parse the state: it is written into the text as it

@@ -81,22 +81,23 @@ class SessionCodec:
         created_is_incoming: bool,
     ) -> str | None:
         """:meth:`encode` for a state parsed, unchanged, from ``payload`` (``text``
-        decoded), which came in as ``token``: only the two times at its head change,
-        so with a protector that can (:meth:`Signer.resign`) the payload is signed
-        again and most of ``token`` is kept.  ``created_is_incoming``: ``created``
-        is the very float parsed from ``text`` (see :func:`_reuse.times_json`).
-        None where that cannot be done.
+        decoded), which came in as ``token``: only the two times at its head change.
+        The new head goes before the payload's own bytes from its state on; with a
+        protector that can (:meth:`Signer.resign`) most of ``token`` is kept too.
+        ``created_is_incoming``: ``created`` is the very float parsed from ``text``
+        (see :func:`_reuse.times_json`).  None where that cannot be done.
         """
-        resign = self._resign
-        if resign is None:  # an encrypted token changes as a whole
+        if text[-2:] != "}]":
             return None
         start = text.find("{")  # where the state begins: see _reuse.state_json
-        head = _reuse.times_json(text, start, accessed, created, created_is_incoming)
-        # The head is ASCII (numbers, commas, whitespace), so `start` counts bytes too;
-        # an equal length keeps the state's bytes, and the token's text, in place.
-        if len(head) != start or text[-2:] != "}]":
+        head = _reuse.times_json(text, start, accessed, created, created_is_incoming).encode()
+        # The head is ASCII (numbers, commas, whitespace), so `start` counts bytes too.
+        resign = self._resign
+        if resign is None:  # an encrypted token changes as a whole
+            return self.protector.seal(head + payload[start:])
+        if len(head) != start:  # an equal length keeps the token's text in place
             return None
-        return resign(token, payload, head.encode())  # type: ignore[no-any-return]
+        return resign(token, payload, head)  # type: ignore[no-any-return]
 
     def encode_reusing(
         self,

@@ -566,11 +566,13 @@ class CookieSession(dict[str, Any]):
         # The values read or assigned before stay: over the parsed ones, in the parsed
         # order, and assigned keys the state did not have after them, in order.  The
         # parsed state itself stays as it came in (the keys _encode's reuse asks about).
-        held = dict(dict.items(self))
-        dict.clear(self)
-        dict.update(self, state)
-        if held:
+        if dict.__len__(self):
+            held = dict(dict.items(self))
+            dict.clear(self)
+            dict.update(self, state)
             dict.update(self, held)
+        else:
+            dict.update(self, state)
         self._incoming_triple[2] = state  # type: ignore[index]
 
     # -- the request ---------------------------------------------------------------
@@ -633,35 +635,41 @@ class CookieSession(dict[str, Any]):
 
     def __len__(self) -> int:
         self._touch()
-        self._materialize()
+        if self._unparsed is not None:
+            self._materialize()
         return dict.__len__(self)
 
     def __iter__(self) -> Iterator[str]:
         self._touch()
-        self._materialize()
+        if self._unparsed is not None:
+            self._materialize()
         return dict.__iter__(self)
 
     def keys(self) -> Any:
         self._touch()
-        self._materialize()
+        if self._unparsed is not None:
+            self._materialize()
         return dict.keys(self)
 
     def values(self) -> Any:
         self._touch()
-        self._materialize()
+        if self._unparsed is not None:
+            self._materialize()
         self._exposed = True
         return dict.values(self)
 
     def items(self) -> Any:
         self._touch()
-        self._materialize()
+        if self._unparsed is not None:
+            self._materialize()
         self._exposed = True
         return dict.items(self)
 
     def copy(self) -> dict[str, Any]:
         # A shallow copy shares the values: they are handed out, as with items().
         self._touch()
-        self._materialize()
+        if self._unparsed is not None:
+            self._materialize()
         self._exposed = True
         return dict(dict.items(self))
 
