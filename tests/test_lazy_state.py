@@ -268,10 +268,14 @@ def test_encrypted_sessions_read_lazily_too() -> None:
     ("state", "assign", "empty"),
     [({}, False, True), ({}, True, False), ({"a": 1}, False, False), (PLAIN_STATE, False, False)],
 )
+@pytest.mark.parametrize("spaced", [False, True])  # `{ }`: json.dumps never writes it, JSON allows it
 def test_whether_the_state_is_empty_is_told_without_parsing_it(
-    state: dict[str, Any], assign: bool, empty: bool
+    state: dict[str, Any], assign: bool, empty: bool, spaced: bool
 ) -> None:
-    session = _load(state)
+    text = json.dumps([int(NOW) - 5, NOW - 60, state])
+    if spaced and not state:
+        text = text.replace("{}", "{ }")
+    session = _factory()(FakeRequest(_header(text)))
     if assign:
         session["b"] = 2
     assert session._holds_nothing() is empty
@@ -435,7 +439,14 @@ def test_a_signed_payload_that_is_not_json_never_raises(state_text: str) -> None
     assert session.get("b") is None  # a value the text alone cannot read: parsed, and refused
     assert (len(session), session.new, session.created) == (0, True, NOW)
     assert session.set_cookie_header() is None
-    # An assignment does not parse the state: it is written into the text as it
+    # Assigned, then parsed: refused, and a new session holds what was assigned.
+    assigned = _factory()(FakeRequest(_header(text)))
+    assigned["c"] = 3
+    assigned["d"] = 4
+    assigned["c"] = 5
+    assert (len(assigned), assigned.new) == (2, True)
+    assert _written_state(assigned) == {"c": 5, "d": 4}
+    # An assignment alone does not parse the state: it is written into the text as it
     # stands, so the next request finds the same malformed payload, refused the same way.
     with_write = _factory()(FakeRequest(_header(text)))
     with_write["c"] = 3

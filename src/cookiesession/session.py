@@ -541,7 +541,8 @@ class CookieSession(dict[str, Any]):
         text = self._unparsed
         if text is None:
             return not dict.__len__(self)
-        return dict.__len__(self) == 1 and text.endswith(", {}]")  # the stand-in alone
+        # The stand-in alone, and only whitespace between the state's braces.
+        return dict.__len__(self) == 1 and not text[text.find("{") + 1 : -2].strip()
 
     def _materialize(self) -> None:
         """Parse the unparsed state into the dict.  The values read or assigned
@@ -559,9 +560,13 @@ class CookieSession(dict[str, Any]):
         if not parsed:
             # Text that verified but is not JSON: only a holder of the secret can
             # write it.  From here on it counts as refused, as a full parse at load
-            # would have counted it: a new, empty session.
+            # would have counted it: a new session, holding what was assigned since.
+            assigned = {key: dict.__getitem__(self, key) for key in self._written or ()}
             dict.clear(self)
             self._start_new(self._clock(), None, None)
+            if assigned:
+                dict.update(self, assigned)
+                self._dirty = True
             return
         # The values read or assigned before stay: over the parsed ones, in the parsed
         # order, and assigned keys the state did not have after them, in order.  The
