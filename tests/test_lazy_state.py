@@ -409,7 +409,7 @@ def test_a_serializer_that_reads_dict_entries_directly_fails_rather_than_store_p
 
 
 def test_dict_s_own_methods_meet_a_key_that_is_not_a_string_before_the_parse() -> None:
-    # C code that reads a dict's entries directly (dict.items(session), orjson, msgpack)
+    # C code that reads a dict's entries directly (dict.items(session), orjson, pydantic-core)
     # finds a stand-in key, which no serializer stores silently, not a partial state.
     session = _load(PLAIN_STATE)
     session.get("user_id")
@@ -446,6 +446,10 @@ def test_a_signed_payload_that_is_not_json_never_raises(state_text: str) -> None
     assigned["c"] = 5
     assert (len(assigned), assigned.new) == (2, True)
     assert _written_state(assigned) == {"c": 5, "d": 4}
+    after_changed = _factory()(FakeRequest(_header(text)))
+    after_changed.changed()  # the incoming text is no longer reused: assignments still count
+    after_changed["c"] = 3
+    assert (len(after_changed), _written_state(after_changed)) == (1, {"c": 3})
     # An assignment alone does not parse the state: it is written into the text as it
     # stands, so the next request finds the same malformed payload, refused the same way.
     with_write = _factory()(FakeRequest(_header(text)))

@@ -211,8 +211,8 @@ def test_get_session_returns_the_real_session_and_needs_the_middleware() -> None
 
 
 def test_get_session_gives_a_session_any_serializer_can_read() -> None:
-    # A serializer that reads a dict's entries directly (pydantic-core here; orjson,
-    # msgpack) sees the whole state of the object get_session() hands out, even for a
+    # A serializer that reads a dict's entries directly (pydantic-core here; orjson)
+    # sees the whole state of the object get_session() hands out, even for a
     # session long enough to be read lazily through the mapping at environ[ENVIRON_KEY].
     require(_has("pydantic_core"), "pydantic-core")
     import pydantic_core

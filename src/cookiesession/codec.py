@@ -80,8 +80,9 @@ class SessionCodec:
         *,
         created_is_incoming: bool,
     ) -> str | None:
-        """:meth:`encode` for a state parsed, unchanged, from ``payload`` (``text``
-        decoded), which came in as ``token``: only the two times at its head change.
+        """:meth:`encode` for the unchanged state of ``payload`` (``text`` decoded;
+        parsed, or not parsed yet: see :mod:`cookiesession._reuse`), which came in
+        as ``token``: only the two times at its head change.
         The new head goes before the payload's own bytes from its state on; with a
         protector that can (:meth:`Signer.resign`) most of ``token`` is kept too.
         ``created_is_incoming``: ``created`` is the very float parsed from ``text``
@@ -110,8 +111,8 @@ class SessionCodec:
         *,
         created_is_incoming: bool,
     ) -> str | None:
-        """:meth:`encode` for a ``state`` parsed from ``text`` (the incoming
-        payload) as ``incoming`` and since changed only by assigning the keys in
+        """:meth:`encode` for a ``state`` read from ``text`` (the incoming payload,
+        parsed or not parsed yet) as ``incoming`` and since changed only by assigning the keys in
         ``assigned`` (None: not changed); ``incoming`` may be any container that
         answers ``key in incoming`` for those keys as the parsed state would (see
         :func:`_reuse.state_json`).  The state's JSON is copied from

@@ -102,9 +102,12 @@ def _find_key(text: str, key: object) -> int | None:
     """Where the value of the state's ``key`` starts in unparsed payload ``text``;
     -1 if the state has no such key; None where the text alone cannot tell.
 
-    The text verified, so a holder of the secret wrote it: JSON, laid out as
-    ``json.dumps`` lays it out (see ``_lazy_times``), with no backslash.  So no
-    string in it holds a quote, and its quotes open and close strings in turn.
+    The text verified, so a holder of the secret wrote it, and it is trusted to be
+    what Pyramid and this library write: JSON, laid out as ``json.dumps`` lays it
+    out.  (``_lazy_times`` checks the head, the end and that no backslash occurs;
+    what else a holder of the secret could sign is in README, "The state is parsed
+    when first needed".)  So no string in it holds a quote, and its quotes open and
+    close strings in turn.
     A key that holds no quote and cannot follow a closing quote (_AFTER_STRING)
     matches ``"key"`` only where a whole string reads ``key``.  If no string
     does, the state has no such key; if exactly one does, and it stands as a
@@ -148,10 +151,12 @@ def _keys_in_text(text: str, keys: list[Any] | None) -> set[Any] | None:
 
 
 def _lazy_times(text: str) -> list[Any] | None:
-    """``[accessed, created, None]`` for payload text ``[accessed, created, {...}]``
-    laid out as ``json.dumps`` writes it and holding no backslash, whose state is
-    then left to be parsed when first used (see ``CookieSession._peek``); None for
-    any other text, which is parsed in full at once.  (Inlined in ``__init__``.)
+    """``[accessed, created, None]`` for payload text that starts ``[accessed,
+    created, {`` and ends ``}]`` as ``json.dumps`` writes it, and holds no
+    backslash; its state is then left to be parsed when first used (see
+    ``CookieSession._peek``).  None for any other text, which is parsed in full at
+    once.  Only the head and the end are checked here: see _find_key for what is
+    trusted.  (Inlined in ``__init__``; tests hold the two ways to the same session.)
     """
     try:
         accessed, end = _json.scan_once(text, 1)
@@ -210,9 +215,9 @@ class CookieSession(dict[str, Any]):
     _deferred: bool = False
 
     # Per session, set by _start: the incoming cookie's payload, its token, its
-    # parsed [accessed, created, state], and its JSON text, which stays reusable
-    # while the state differs from it only by the keys assigned in _written.
-    # None unless a state was loaded.
+    # parsed [accessed, created, state] (state None until parsed: see _unparsed),
+    # and its JSON text, which stays reusable while the state differs from it only
+    # by the keys assigned in _written.  None unless a state was loaded.
     _incoming: bytes | None
     _incoming_token: str | None
     _incoming_triple: list[Any] | None
@@ -523,8 +528,8 @@ class CookieSession(dict[str, Any]):
                 if at >= 0:
                     dict.__setitem__(self, key, _json.scan_once(text, at)[0])
                 return
-        except Exception:  # noqa: BLE001, S110 - the full parse decides
-            pass
+        except (ValueError, StopIteration, RecursionError):
+            pass  # no JSON value there (text that verified but is not JSON): the full parse decides
         self._materialize()
 
     def _untracked_get(self, key: str, default: Any = None) -> Any:
@@ -553,14 +558,15 @@ class CookieSession(dict[str, Any]):
         self._unparsed = None
         dict.pop(self, _UNPARSED, None)
         try:
-            state, end = _json.scan_once(text, text.find("{"))
-            parsed = type(state) is dict and end == len(text) - 1
+            state, end = _json.scan_once(text, text.find("{"))  # a dict: it starts at "{"
+            parsed = end == len(text) - 1
         except Exception:  # noqa: BLE001 - see below
             parsed = False
         if not parsed:
             # Text that verified but is not JSON: only a holder of the secret can
             # write it.  From here on it counts as refused, as a full parse at load
-            # would have counted it: a new session, holding what was assigned since.
+            # would have counted it: a new session, holding what was assigned since
+            # (each assignment to an unparsed state is recorded in _written).
             assigned = {key: dict.__getitem__(self, key) for key in self._written or ()}
             dict.clear(self)
             self._start_new(self._clock(), None, None)
@@ -690,12 +696,8 @@ class CookieSession(dict[str, Any]):
         return dict.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
-        self._materialize()
-        if isinstance(other, CookieSession):
-            other._materialize()
-        return dict.__ne__(self, other)
-
-    __hash__ = None  # unhashable, as dict
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __repr__(self) -> str:
         self._materialize()
@@ -719,7 +721,9 @@ class CookieSession(dict[str, Any]):
         # so: the dict holds the value, which _materialize keeps over the parsed one.
         self.accessed = _trunc(self._clock())
         self._dirty = True
-        if self._reusable is not None:
+        # Recorded for _encode's splice, and while the state is unparsed also for
+        # _materialize, which keeps them if the state is refused when parsed.
+        if self._reusable is not None or self._unparsed is not None:
             written = self._written
             if written is None:
                 self._written = [key]
@@ -1007,7 +1011,6 @@ class CookieSession(dict[str, Any]):
             ) from exc
 
     def _describe_unserializable(self, exc: TypeError) -> str:
-        self._materialize()
         dumps = self._codec.serializer.dumps
         for key, value in dict.items(self):
             try:

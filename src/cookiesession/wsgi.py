@@ -15,7 +15,9 @@ The environ must stay a plain dict, so ``environ['cookiesession.session']`` hold
 :class:`~cookiesession._lazy.LazySession`: a mutable mapping that reads and verifies
 the cookie the first time the application uses it, and forwards the rest of the
 session's API (``flash``, ``get_csrf_token``, ``invalidate``, ...).
-``get_session(environ)`` returns the real :class:`CookieSession` (reading it then).
+``get_session(environ)`` returns the real :class:`CookieSession` (reading it then),
+with its whole state parsed, for code that hands the object on; the mapping reads
+only the keys asked for (see ``CookieSession._peek``), so it is the faster way in.
 
 ``Set-Cookie`` and ``Vary: Cookie`` are added in ``start_response``, and only when the
 application used the session.  The response body is returned untouched (the very
