@@ -153,7 +153,7 @@ class LazySession(MutableMapping[str, Any]):
         self._session().clear()
 
     def copy(self) -> dict[str, Any]:
-        return dict(self._session().items())
+        return self._session().copy()
 
     # copy.copy() and copy.deepcopy() give a plain dict, detached from the session
     # (the default would copy the proxy, and its copy would write to the same cookie).
