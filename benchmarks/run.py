@@ -198,7 +198,8 @@ def _fmt_ratio(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _options(argv: list[str] | None) -> argparse.Namespace:
+    """The command line, with the defaults that depend on ``--quick`` filled in."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, shorter samples, fewer sizes")
     parser.add_argument("--payloads", default="tiny,medium,large")
@@ -217,13 +218,77 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
+    args.rounds = args.rounds or (3 if args.quick else 7)
+    args.min_time = args.min_time or (0.02 if args.quick else 0.05)
+    args.sizes = args.sizes if args.sizes is not None else (4 if args.quick else 8)
+    args.payload_names = [p for p in args.payloads.split(",") if p]
+    args.wanted = {p.strip() for p in args.peers.split(",") if p.strip()} or None
+    return args
 
-    rounds = args.rounds or (3 if args.quick else 7)
-    min_time = args.min_time or (0.02 if args.quick else 0.05)
-    sizes = args.sizes if args.sizes is not None else (4 if args.quick else 8)
+
+def _prepare_cases(
+    peers: list[Any], payload_names: list[str], log: Callable[[str], None]
+) -> dict[tuple[str, str], Case]:
+    """Each peer's case for each payload, checked before it is timed."""
+    cases: dict[tuple[str, str], Case] = {}
+    for peer in peers:
+        for name in payload_names:
+            payload = PAYLOADS[name]
+            if getattr(peer, "read_key", READ_KEY) not in payload:
+                continue  # the nested-change rows read a list, which tiny has not
+            try:
+                case = peer.prepare(name, payload)
+                check(peer, case, payload)
+            except Exception as exc:
+                log(f"!! {peer.name}/{name} failed its check, not timed: {type(exc).__name__}: {exc}")
+                continue
+            cases[(peer.name, name)] = case
+    return cases
+
+
+def _main_table(
+    peers: list[Any],
+    cases: dict[tuple[str, str], Case],
+    payload_names: list[str],
+    net: Callable[[str, str, str], float | None],
+    log: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    """Print the table of µs per request; return its rows."""
+    results: list[dict[str, Any]] = []
+    log("\n## µs per request, net of building the request and response (median of the rounds)")
+    log("x floor / x pyr = this row divided by the floor / by pyramid.session (same payload and op);")
+    log("cookie = length of the cookie value.  LOAD reads one key; SAVE writes one and renders Set-Cookie;")
+    log("RO is a read-only request with default settings (Pyramid's re-issue).")
+    header = f"{'peer':<19} {'payload':<7} {'cookie':>6} | " + " | ".join(
+        f"{op.upper():>4} µs {'x floor':>7} {'x pyr':>6}" for op in OPS
+    )
+    log(header)
+    log("-" * len(header))
+    for name in payload_names:
+        for peer in peers:
+            case = cases.get((peer.name, name))
+            if case is None:
+                continue
+            row: dict[str, Any] = {"peer": peer.name, "payload": name, "cookie_len": len(case.cookie)}
+            cells = []
+            for op in OPS:
+                value = net(peer.name, name, op)
+                floor = net("floor", name, op)
+                pyr = net("pyramid", name, op)
+                x_floor = value / floor if value is not None and floor else None
+                x_pyr = value / pyr if value is not None and pyr else None
+                row[op] = {"us": value, "x_floor": x_floor, "x_pyramid": x_pyr}
+                cells.append(f"{value:7.2f} {_fmt_ratio(x_floor):>7} {_fmt_ratio(x_pyr):>6}")
+            results.append(row)
+            log(f"{peer.name:<19} {name:<7} {len(case.cookie):6d} | " + " | ".join(cells))
+        log("")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _options(argv)
+    rounds, min_time, sizes, payload_names = args.rounds, args.min_time, args.sizes, args.payload_names
     timer = time.process_time if args.timer == "process" else time.perf_counter
-    payload_names = [p for p in args.payloads.split(",") if p]
-    wanted = {p.strip() for p in args.peers.split(",") if p.strip()} or None
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -242,22 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in payload_names:
         log(f"payload {name:<6} {len(json.dumps(PAYLOADS[name])):5d} bytes of JSON")
 
-    peers = peers_mod.build(wanted, log)
+    peers = peers_mod.build(args.wanted, log)
     wire_check(peers, log)
-
-    cases: dict[tuple[str, str], Case] = {}
-    for peer in peers:
-        for name in payload_names:
-            payload = PAYLOADS[name]
-            if getattr(peer, "read_key", READ_KEY) not in payload:
-                continue  # the nested-change rows read a list, which tiny has not
-            try:
-                case = peer.prepare(name, payload)
-                check(peer, case, payload)
-            except Exception as exc:
-                log(f"!! {peer.name}/{name} failed its check, not timed: {type(exc).__name__}: {exc}")
-                continue
-            cases[(peer.name, name)] = case
+    cases = _prepare_cases(peers, payload_names, log)
 
     # Pyramid compares whole seconds: a cookie made in this second is not re-issued.
     time.sleep(1.1)
@@ -297,35 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         nulls = null.times if null is not None else [0.0] * len(sample.times)
         return [(t - n) * 1e6 for t, n in zip(sample.times, nulls, strict=True)]
 
-    results: list[dict[str, Any]] = []
-    log("\n## µs per request, net of building the request and response (median of the rounds)")
-    log("x floor / x pyr = this row divided by the floor / by pyramid.session (same payload and op);")
-    log("cookie = length of the cookie value.  LOAD reads one key; SAVE writes one and renders Set-Cookie;")
-    log("RO is a read-only request with default settings (Pyramid's re-issue).")
-    header = f"{'peer':<19} {'payload':<7} {'cookie':>6} | " + " | ".join(
-        f"{op.upper():>4} µs {'x floor':>7} {'x pyr':>6}" for op in OPS
-    )
-    log(header)
-    log("-" * len(header))
-    for name in payload_names:
-        for peer in peers:
-            case = cases.get((peer.name, name))
-            if case is None:
-                continue
-            row: dict[str, Any] = {"peer": peer.name, "payload": name, "cookie_len": len(case.cookie)}
-            cells = []
-            for op in OPS:
-                value = net(peer.name, name, op)
-                floor = net("floor", name, op)
-                pyr = net("pyramid", name, op)
-                x_floor = value / floor if value is not None and floor else None
-                x_pyr = value / pyr if value is not None and pyr else None
-                row[op] = {"us": value, "x_floor": x_floor, "x_pyramid": x_pyr}
-                cells.append(f"{value:7.2f} {_fmt_ratio(x_floor):>7} {_fmt_ratio(x_pyr):>6}")
-            results.append(row)
-            log(f"{peer.name:<19} {name:<7} {len(case.cookie):6d} | " + " | ".join(cells))
-        log("")
-
+    results = _main_table(peers, cases, payload_names, net, log)
     speedups(cases, payload_names, net, log)
     targets = check_targets(payload_names, net, net_rounds, log)
     size_table = report_sizes(size_rows, log)

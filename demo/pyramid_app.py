@@ -31,9 +31,9 @@ class _Settings:
     """What the pages show about the session factory (read from the factory itself)."""
 
     def __init__(self, factory: type[CookieSession], other_app_url: str) -> None:
-        self.timeout = factory._timeout
-        self.absolute_timeout = factory._absolute_timeout
-        self.reissue_time = factory._reissue_time
+        self.timeout = factory._limits.timeout
+        self.absolute_timeout = factory._limits.absolute_timeout
+        self.reissue_after = factory._reissue_after  # infinity when reads never renew
         self.cookie_name = factory._cookie.name
         self.other_app_url = other_app_url
 
@@ -120,7 +120,7 @@ def session_page(request: Request) -> Response:
         body = '<p>You have no session yet. <a href="/">Visit the home page</a> to start one.</p>'
         return _html(request, "Your session", body)
     # Reading the session renews it (reissue_time): the cookie this response sends is dated now.
-    renews = settings.reissue_time is not None and session.accessed - session.renewed > settings.reissue_time
+    renews = session.accessed - session.renewed > settings.reissue_after
     issued = session.accessed if renews else session.renewed
     rows = [
         ("created", f"{iso(session.created)} (when you first arrived)"),

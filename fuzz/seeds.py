@@ -20,6 +20,12 @@ def _triple(state: object, accessed: object = NOW, created: object = NOW) -> byt
     return json.dumps([accessed, created, state]).encode("utf-8")
 
 
+def _deeper_than_the_parser(depth: int = 1400) -> bytes:
+    # A well-formed state nested deeper than json.loads follows under the default
+    # recursion limit (and orjson's 1024 levels), still short enough for a cookie.
+    return f'[{NOW}, {NOW}, {{"a": {"[" * depth}{"]" * depth}}}]'.encode()
+
+
 def seeds() -> dict[str, dict[str, bytes]]:
     signer = Signer(SECRET)
     old = Signer(FALLBACK_SECRET)
@@ -54,6 +60,7 @@ def seeds() -> dict[str, dict[str, bytes]]:
             "fallback-signed-state": "\x02" + _triple({"user": "bob"}).decode(),
             "header-with-valid-cookie": f"\x03junk=\xff; session={valid}; other=1",
             "header-with-forged-cookie": f"\x03session={flipped}",
+            "signed-deeper-than-the-parser": "\x01" + _deeper_than_the_parser().decode(),
         },
     }
     out = {

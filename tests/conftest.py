@@ -1,4 +1,4 @@
-"""Shared test helpers.
+"""Shared fixtures (the plain helpers they build on are in ``session_harness``).
 
 `require()` is how a test that needs a real component (Pyramid, a browser, redis-server, ...)
 says so: outside CI a missing component skips the test; under CI=true it fails it, so a green
@@ -12,6 +12,10 @@ import shutil
 from collections.abc import Generator
 
 import pytest
+
+from cookiesession import SignedCookieSessionFactory
+from cookiesession.factory import SessionFactory
+from tests.session_harness import SECRET, FakeClock
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -33,22 +37,16 @@ def require_executable(name: str) -> str:
     return path
 
 
-class FakeClock:
-    """A ``time.time`` stand-in that moves only when told to."""
-
-    def __init__(self, now: float = 1_700_000_000.5) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+@pytest.fixture
+def clock() -> FakeClock:
+    """A fake clock at ``session_harness.NOW``, moved with ``clock.advance(seconds)``."""
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def factory(clock: FakeClock) -> SessionFactory:
+    """A signed factory with every default, keyed with ``SECRET``, on the fake clock."""
+    return SignedCookieSessionFactory(SECRET, clock=clock)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

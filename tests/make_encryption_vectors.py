@@ -1,7 +1,7 @@
 """Write ``tests/data/encryption-vectors.json``: the encrypted format, pinned by example.
 
 Run once, when the format was defined (``python -m tests.make_encryption_vectors``);
-``tests/test_encryption.py`` checks the file against the library and against an
+``tests/test_vectors.py`` checks the file against the library and against an
 independent re-implementation of docs/encryption.md.  Regenerating the file
 after a change to the code would hide that change: a new format is a new
 version beside this one, with vectors of its own.
@@ -16,9 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cookiesession._base64 import decode as b64decode
+from cookiesession._base64 import encode as b64encode
 from cookiesession.encryption import DEFAULT_SALT, Encryptor
 from cookiesession.factory import make_session_factory
 from cookiesession.serializers import JSONSerializer
+from tests.session_harness import mint
 
 VECTORS_PATH = Path(__file__).parent / "data" / "encryption-vectors.json"
 NOW = 1_700_000_000.0
@@ -70,11 +73,7 @@ def _token(case: dict[str, Any], secret: str | bytes) -> tuple[str, str]:
     factory = make_session_factory(
         encryptor, JSONSerializer(), cookie_name=case["cookie_name"], secure=True, clock=lambda: NOW
     )
-    session = factory.from_cookie_value(None)
-    session.update(case["state"])
-    header = session.set_cookie_header()
-    assert header is not None
-    token = header.split(";", 1)[0].split("=", 1)[1]
+    token = mint(factory, case["state"])
     payload, _ = encryptor.unseal(token)
     return token, payload.decode("utf-8")
 
@@ -124,8 +123,6 @@ def build() -> dict[str, Any]:
     valid.append(rotated)
     first = valid[0]
     raw_version_2 = first["token"]  # the same bytes with an unknown version marker
-    from cookiesession.signing import b64decode, b64encode
-
     raw = bytearray(b64decode(raw_version_2))
     raw[0] = 2
     invalid = [

@@ -1,8 +1,12 @@
-"""A minimal stand-in for Pyramid's request, for driving a session without a framework.
+"""Shared test helpers: secrets, cookie minting, and a stand-in for Pyramid's request.
+
+Import what you need from here (``from session_harness import SECRET, mint, ...``);
+the fixtures in ``conftest.py`` build on the same pieces.
 
 The session core needs only ``environ['HTTP_COOKIE']``, ``add_response_callback`` and
-``exception``; this object has exactly those, and :meth:`FakeRequest.respond` runs the
-callbacks the way Pyramid's router does (first in, first out) on a bare response.
+``exception`` from a request; :class:`FakeRequest` has exactly those, and
+:meth:`FakeRequest.respond` runs the callbacks the way Pyramid's router does (first in,
+first out) on a bare response.
 """
 
 from __future__ import annotations
@@ -11,6 +15,31 @@ import base64
 import json
 from collections.abc import Callable
 from typing import Any
+
+from cookiesession.signing import Signer
+
+#: The secret every test signs with unless it tests secrets themselves (64 bytes, as
+#: long as SHA-512's digest, so no SecretTooShortWarning).
+SECRET = "test-secret-" + "0123456789abcdef" * 4 + "abcd"
+#: A second, unrelated secret: rotation, fallbacks, wrong keys.
+OTHER_SECRET = "other-secret-" + "fedcba9876543210" * 4 + "abc"
+#: Pyramid's default salt, which the signed factory uses too.
+SALT = "pyramid.session."
+#: A fixed clock's "now": FakeClock's default.
+NOW = 1_700_000_000.5
+
+
+class FakeClock:
+    """A ``time.time`` stand-in that moves only when told to."""
+
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class FakeResponse:
@@ -44,6 +73,39 @@ def cookie_value(set_cookie: str) -> str:
     return set_cookie.split(";", 1)[0].split("=", 1)[1]
 
 
+def signed(
+    payload: bytes | str | Any,
+    secret: str | bytes = SECRET,
+    *,
+    salt: str | bytes = SALT,
+    hashalg: str = "sha512",
+) -> str:
+    """A token signed as Pyramid signs it: ``payload`` as bytes, text (UTF-8), or
+    any other value as its ``json.dumps``."""
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8")
+    elif not isinstance(payload, bytes):
+        payload = json.dumps(payload).encode("utf-8")
+    return Signer(secret, salt, hashalg, warn_short=False).sign(payload)
+
+
+def signed_state(
+    state: Any, accessed: float = NOW, created: float | None = None, secret: str | bytes = SECRET
+) -> str:
+    """A signed cookie value holding ``[accessed, created, state]`` (``created``
+    defaults to ``accessed``), as Pyramid writes it."""
+    return signed([accessed, accessed if created is None else created, state], secret)
+
+
+def mint(factory: Any, state: dict[str, Any]) -> str:
+    """The cookie value ``factory`` writes for a new session holding ``state``."""
+    session = factory.from_cookie_value(None)
+    session.update(state)
+    header = session.set_cookie_header()
+    assert header is not None
+    return cookie_value(header)
+
+
 def payload_of(token: str, digest_size: int = 64) -> Any:
     """The JSON payload of a signed token, without checking the signature (for assertions)."""
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -51,7 +113,5 @@ def payload_of(token: str, digest_size: int = 64) -> Any:
 
 
 def stored_state(session: Any) -> dict[str, Any]:
-    """The session's state as a plain dict, read without counting as an access or
-    handing its values out (a state not parsed yet is parsed first)."""
-    session._materialize()
+    """The session's state as a plain dict, read without counting as an access."""
     return dict(dict.items(session))

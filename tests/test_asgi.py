@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -15,10 +16,10 @@ from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory, check_csrf_token
 from cookiesession.asgi import SessionMiddleware
+from cookiesession.cookies import merge_vary
 from cookiesession.session import CookieSession
-from tests.conftest import FakeClock, require
-
-SECRET = "asgi-test-secret-" * 4
+from tests.conftest import require
+from tests.session_harness import SECRET, FakeClock, cookie_value, mint
 
 
 def _has(module: str) -> bool:
@@ -27,10 +28,6 @@ def _has(module: str) -> bool:
 
 def _factory(**options: Any) -> type[CookieSession]:
     return SignedCookieSessionFactory(SECRET, clock=FakeClock(), **options)
-
-
-def _cookie_value(set_cookie: str) -> str:
-    return set_cookie.split(";", 1)[0].split("=", 1)[1]
 
 
 def starlette_app(factory: type[CookieSession]) -> Any:
@@ -52,6 +49,20 @@ def starlette_app(factory: type[CookieSession]) -> Any:
 
     async def read(request: Request) -> JSONResponse:
         return JSONResponse(dict(request.session))
+
+    async def dumps(request: Request) -> JSONResponse:
+        # The session itself, read the ways serializers and plain dict code read it.
+        import orjson
+
+        session = request.session
+        return JSONResponse(
+            {
+                "json": json.loads(json.dumps(session)),
+                "orjson": orjson.loads(orjson.dumps(session)),
+                "dict.get": dict.get(session, "user"),
+                "dict.len": dict.__len__(session),
+            }
+        )
 
     async def form(request: Request) -> PlainTextResponse:
         return PlainTextResponse(request.session.get_csrf_token())  # type: ignore[attr-defined]
@@ -87,6 +98,7 @@ def starlette_app(factory: type[CookieSession]) -> Any:
         Route("/count", count),
         Route("/nothing", nothing),
         Route("/read", read),
+        Route("/dumps", dumps),
         Route("/form", form),
         Route("/post", post, methods=["POST"]),
         Route("/logout", logout),
@@ -118,18 +130,26 @@ def test_request_session_works_unchanged(make: Any) -> None:
     client = _client(make(_factory()))
     first = client.get("/count")
     assert first.text == "1"
-    cookie = _cookie_value(first.headers["set-cookie"])
+    cookie = cookie_value(first.headers["set-cookie"])
     second = client.get("/count", headers={"Cookie": f"session={cookie}"})
     assert second.text == "2"
     assert client.get("/read", headers={"Cookie": f"session={cookie}"}).json() == {"n": 1}
 
 
-@pytest.mark.parametrize("size", [10, 1000])  # parsed at once, and read lazily
-def test_fastapi_serializes_the_session_object_whatever_its_size(size: int) -> None:
+def test_fastapi_serializes_the_session_object_itself() -> None:
     client = _client(fastapi_app(_factory()))
-    cookie = _cookie_value(client.get(f"/fill/{size}").headers["set-cookie"])
+    cookie = cookie_value(client.get("/fill/1000").headers["set-cookie"])
     response = client.get("/object", headers={"Cookie": f"session={cookie}"})
-    assert (response.status_code, response.json()) == (200, {"user": "ann", "filler": "x" * size})
+    assert (response.status_code, response.json()) == (200, {"user": "ann", "filler": "x" * 1000})
+
+
+def test_the_session_in_the_scope_is_a_real_dict_that_serializers_see_whole() -> None:
+    require(_has("orjson"), "orjson")
+    factory = _factory()
+    state = {"user": "ann", "filler": "x" * 1000}
+    cookie = mint(factory, state)
+    response = _client(starlette_app(factory)).get("/dumps", headers={"Cookie": f"session={cookie}"})
+    assert response.json() == {"json": state, "orjson": state, "dict.get": "ann", "dict.len": 2}
 
 
 @pytest.mark.parametrize("make", [starlette_app, fastapi_app])
@@ -150,7 +170,6 @@ def test_vary_is_merged_into_the_endpoint_vary() -> None:
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        ([], [(b"vary", b"Cookie")]),
         ([(b"Vary", b"Accept")], [(b"Vary", b"Accept, Cookie")]),
         ([(b"Vary", b"Accept"), (b"vary", b"cookie")], [(b"Vary", b"Accept"), (b"vary", b"cookie")]),
         ([(b"Vary", b"Accept"), (b"Vary", b"*")], [(b"Vary", b"Accept"), (b"Vary", b"*")]),
@@ -160,17 +179,22 @@ def test_vary_is_merged_into_the_endpoint_vary() -> None:
 def test_vary_merge_looks_at_every_vary_header(
     before: list[tuple[bytes, bytes]], after: list[tuple[bytes, bytes]]
 ) -> None:
-    from cookiesession.asgi import _merge_vary
-
     headers = list(before)
-    _merge_vary(headers)
+    merge_vary(headers, binary=True)
     assert headers == after
+
+
+def test_the_headers_the_middleware_adds_have_lowercase_names() -> None:
+    # ASGI asks for lowercase header names in http.response.start.
+    status, headers, _ = asyncio.run(_asgi_get(starlette_app(_factory()), "/form"))
+    added = [name for name, _ in headers if name.lower() in (b"vary", b"set-cookie")]
+    assert (status, added) == (200, [b"vary", b"set-cookie"])
 
 
 def test_csrf_token_round_trip() -> None:
     client = _client(starlette_app(_factory()))
     form = client.get("/form")
-    cookie = {"Cookie": f"session={_cookie_value(form.headers['set-cookie'])}"}
+    cookie = {"Cookie": f"session={cookie_value(form.headers['set-cookie'])}"}
     assert client.post("/post", headers={**cookie, "X-CSRF-Token": form.text}).status_code == 200
     assert client.post("/post", headers={**cookie, "X-CSRF-Token": "forged"}).status_code == 403
     client.cookies.clear()  # no session cookie at all
@@ -179,7 +203,7 @@ def test_csrf_token_round_trip() -> None:
 
 def test_logout_deletes_the_cookie() -> None:
     client = _client(starlette_app(_factory()))
-    cookie = _cookie_value(client.get("/count").headers["set-cookie"])
+    cookie = cookie_value(client.get("/count").headers["set-cookie"])
     response = client.get("/logout", headers={"Cookie": f"session={cookie}"})
     assert response.headers["set-cookie"].startswith("session=; Max-Age=0; Path=/;")
 
@@ -196,12 +220,12 @@ def test_an_exception_propagates_and_no_cookie_is_invented() -> None:
 
 def test_websocket_sees_the_session_and_the_handshake_carries_the_cookie() -> None:
     client = _client(starlette_app(_factory()))
-    cookie = _cookie_value(client.get("/count").headers["set-cookie"])
+    cookie = cookie_value(client.get("/count").headers["set-cookie"])
     with client.websocket_connect("/ws", headers={"Cookie": f"session={cookie}"}) as websocket:
         assert websocket.receive_json() == {"n": 1}
-        accept_headers = dict(websocket.extra_headers or [])
+        accept_headers = {name.lower(): value for name, value in websocket.extra_headers or []}
     assert accept_headers[b"vary"] == b"Cookie"
-    reissued = _cookie_value(accept_headers[b"set-cookie"].decode("latin-1"))
+    reissued = cookie_value(accept_headers[b"set-cookie"].decode("latin-1"))
     assert client.get("/read", headers={"Cookie": f"session={reissued}"}).json() == {"n": 1, "ws": True}
 
 
@@ -244,11 +268,7 @@ async def _asgi_get(app: Any, path: str, *cookies: bytes) -> tuple[int, list[tup
 def test_concurrent_requests_share_nothing() -> None:
     factory = _factory()
     # Two signed sessions, then both requests interleaved on one event loop.
-    cookies = []
-    for who in ("alice", "bob"):
-        session = factory.from_cookie_value(None)
-        session["who"] = who
-        cookies.append(_cookie_value(session.set_cookie_header() or ""))
+    cookies = [mint(factory, {"who": who}) for who in ("alice", "bob")]
     app = starlette_app(factory)
 
     async def both() -> list[tuple[int, list[tuple[bytes, bytes]], bytes]]:
@@ -262,9 +282,7 @@ def test_concurrent_requests_share_nothing() -> None:
 
 def test_split_cookie_headers_are_joined() -> None:
     # HTTP/2 may deliver the cookies in several header lines.
-    session = _factory().from_cookie_value(None)
-    session["n"] = 41
-    token = _cookie_value(session.set_cookie_header() or "")
+    token = mint(_factory(), {"n": 41})
     app = starlette_app(_factory())
     status, _, body = asyncio.run(_asgi_get(app, "/count", b"a=1", f"session={token}".encode()))
     assert (status, body) == (200, b"42")
@@ -339,7 +357,7 @@ def test_uvicorn_serves_the_session_over_real_http(uvicorn_urls: dict[str, str],
         first = client.get("/count")
         assert first.text == "1"
         assert first.headers.get_list("vary")[-1].endswith("Cookie") is True
-        cookie = _cookie_value(first.headers["set-cookie"])
+        cookie = cookie_value(first.headers["set-cookie"])
         client.cookies.clear()
         second = client.get("/count", headers={"Cookie": f"session={cookie}"})
         assert second.text == "2"

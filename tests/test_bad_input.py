@@ -10,16 +10,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import warnings
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cookiesession import BadSignature, SecretTooShortWarning, SignedCookieSessionFactory
+from cookiesession import BadSignature, SignedCookieSessionFactory
 from cookiesession.signing import Signer
-from tests.conftest import FakeClock, require
+from tests.conftest import require
+from tests.session_harness import NOW, OTHER_SECRET, SECRET, FakeClock, signed, signed_state
 
 HAVE_PYRAMID = importlib.util.find_spec("pyramid") is not None
 if HAVE_PYRAMID:
@@ -27,20 +27,11 @@ if HAVE_PYRAMID:
     from pyramid.request import Request
     from pyramid.response import Response
 
-SECRET = "bad-input-secret-" + "0123456789abcdef" * 4
-NOW = 1_700_000_000.5
 CLOCK = FakeClock(NOW)
-SIGNER = Signer(SECRET)
 GOOD_STATE = {"user": "alice", "n": 1}
 FRESH = {"new": True, "state": {}, "created": NOW}
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def _signed(payload: bytes | str, signer: Signer = SIGNER) -> str:
-    return signer.sign(payload.encode() if isinstance(payload, str) else payload)
-
-
-GOOD = _signed(json.dumps([int(NOW) - 10, NOW - 100, GOOD_STATE]))
+GOOD = signed_state(GOOD_STATE, accessed=int(NOW) - 10, created=NOW - 100)
 LOADED = {"new": False, "state": GOOD_STATE, "created": NOW - 100}
 
 
@@ -72,16 +63,6 @@ def _session_for(cookie_header: str) -> dict[str, Any]:
     return report
 
 
-def _other_signer(**options: Any) -> Signer:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SecretTooShortWarning)
-        return Signer(options.pop("secret", SECRET), **options)
-
-
-def _wrong_shape(payload: str) -> str:
-    return _signed(payload)
-
-
 BAD_COOKIES: dict[str, str] = {
     "empty": "",
     "100 kB": "A" * 100_000,
@@ -101,44 +82,40 @@ BAD_COOKIES: dict[str, str] = {
     "extended by one": GOOD + "A",
     "extended by four": GOOD + "AAAA",
     "signature flipped": ("B" if GOOD[0] == "A" else "A") + GOOD[1:],
-    "other secret": _signed(
-        json.dumps([int(NOW), NOW, GOOD_STATE]), _other_signer(secret="another-" + SECRET)
-    ),
-    "other salt": _signed(json.dumps([int(NOW), NOW, GOOD_STATE]), _other_signer(salt="other.salt.")),
-    "other hashalg": _signed(json.dumps([int(NOW), NOW, GOOD_STATE]), _other_signer(hashalg="sha256")),
-    "other hashalg same length": _signed(
-        json.dumps([int(NOW), NOW, GOOD_STATE]), _other_signer(hashalg="sha3_512")
-    ),
-    "signed non-UTF-8": _signed(b"\xff\xfe[1, 2, {}]"),
-    "signed non-JSON": _signed("not json at all"),
-    "signed empty payload": _signed(""),
-    "signed object": _wrong_shape('{"a": 1}'),
-    "signed object of 3 keys": _wrong_shape('{"1": 1, "2": 2, "3": {}}'),
-    "signed number": _wrong_shape("5"),
-    "signed string": _wrong_shape('"abc"'),
-    "signed null": _wrong_shape("null"),
-    "signed 2 items": _wrong_shape(f"[{int(NOW)}, {{}}]"),
-    "signed 4 items": _wrong_shape(f"[{int(NOW)}, {NOW}, {{}}, 1]"),
-    "signed state list of pairs": _wrong_shape(f'[{int(NOW)}, {NOW}, [["k", "v"]]]'),
-    "signed state string": _wrong_shape(f'[{int(NOW)}, {NOW}, "ab"]'),
-    "signed state number": _wrong_shape(f"[{int(NOW)}, {NOW}, 5]"),
-    "signed state null": _wrong_shape(f"[{int(NOW)}, {NOW}, null]"),
-    "signed state list": _wrong_shape(f"[{int(NOW)}, {NOW}, [1]]"),
-    "signed string accessed": _wrong_shape(f'["{int(NOW)}", {NOW}, {{}}]'),
-    "signed string created": _wrong_shape(f'[{int(NOW)}, "{NOW}", {{}}]'),
-    "signed bool accessed": _wrong_shape(f"[true, {NOW}, {{}}]"),
-    "signed bool created": _wrong_shape(f"[{int(NOW)}, false, {{}}]"),
-    "signed NaN accessed": _wrong_shape(f"[NaN, {NOW}, {{}}]"),
-    "signed NaN created": _wrong_shape(f"[{int(NOW)}, NaN, {{}}]"),
-    "signed Infinity": _wrong_shape(f"[Infinity, {NOW}, {{}}]"),
-    "signed -Infinity created": _wrong_shape(f"[{int(NOW)}, -Infinity, {{}}]"),
-    "signed -Infinity accessed": _wrong_shape(f"[-Infinity, {NOW}, {{}}]"),
-    "signed Infinity created": _wrong_shape(f"[{int(NOW)}, Infinity, {{}}]"),
-    "signed 1e400 (inf)": _wrong_shape(f"[1e400, {NOW}, {{}}]"),
-    "signed 10**400": _wrong_shape(f"[{10**400}, {NOW}, {{}}]"),
-    "signed null timestamps": _wrong_shape("[null, null, {}]"),
-    "signed deep nesting": _wrong_shape("[" * 5000 + "]" * 5000),
-    "signed timed out": _wrong_shape(f"[{int(NOW) - 1201}, {NOW - 2000}, {{}}]"),
+    "other secret": signed_state(GOOD_STATE, secret=OTHER_SECRET),
+    "other salt": signed([int(NOW), NOW, GOOD_STATE], salt="other.salt."),
+    "other hashalg": signed([int(NOW), NOW, GOOD_STATE], hashalg="sha256"),
+    "other hashalg same length": signed([int(NOW), NOW, GOOD_STATE], hashalg="sha3_512"),
+    "signed non-UTF-8": signed(b"\xff\xfe[1, 2, {}]"),
+    "signed non-JSON": signed("not json at all"),
+    "signed empty payload": signed(""),
+    "signed object": signed('{"a": 1}'),
+    "signed object of 3 keys": signed('{"1": 1, "2": 2, "3": {}}'),
+    "signed number": signed("5"),
+    "signed string": signed('"abc"'),
+    "signed null": signed("null"),
+    "signed 2 items": signed(f"[{int(NOW)}, {{}}]"),
+    "signed 4 items": signed(f"[{int(NOW)}, {NOW}, {{}}, 1]"),
+    "signed state list of pairs": signed(f'[{int(NOW)}, {NOW}, [["k", "v"]]]'),
+    "signed state string": signed(f'[{int(NOW)}, {NOW}, "ab"]'),
+    "signed state number": signed(f"[{int(NOW)}, {NOW}, 5]"),
+    "signed state null": signed(f"[{int(NOW)}, {NOW}, null]"),
+    "signed state list": signed(f"[{int(NOW)}, {NOW}, [1]]"),
+    "signed string accessed": signed(f'["{int(NOW)}", {NOW}, {{}}]'),
+    "signed string created": signed(f'[{int(NOW)}, "{NOW}", {{}}]'),
+    "signed bool accessed": signed(f"[true, {NOW}, {{}}]"),
+    "signed bool created": signed(f"[{int(NOW)}, false, {{}}]"),
+    "signed NaN accessed": signed(f"[NaN, {NOW}, {{}}]"),
+    "signed NaN created": signed(f"[{int(NOW)}, NaN, {{}}]"),
+    "signed Infinity": signed(f"[Infinity, {NOW}, {{}}]"),
+    "signed -Infinity created": signed(f"[{int(NOW)}, -Infinity, {{}}]"),
+    "signed -Infinity accessed": signed(f"[-Infinity, {NOW}, {{}}]"),
+    "signed Infinity created": signed(f"[{int(NOW)}, Infinity, {{}}]"),
+    "signed 1e400 (inf)": signed(f"[1e400, {NOW}, {{}}]"),
+    "signed 10**400": signed(f"[{10**400}, {NOW}, {{}}]"),
+    "signed null timestamps": signed("[null, null, {}]"),
+    "signed deep nesting": signed("[" * 5000 + "]" * 5000),
+    "signed timed out": signed(f"[{int(NOW) - 1201}, {NOW - 2000}, {{}}]"),
 }
 
 
@@ -216,7 +193,7 @@ def test_any_neighbour_before_a_good_cookie(neighbour: str) -> None:
 @PROPERTY
 @given(st.binary(max_size=200))
 def test_any_signed_bytes(payload: bytes) -> None:
-    report = _session_for(f"session={_signed(payload)}")
+    report = _session_for(f"session={signed(payload)}")
     # A few payloads are valid sessions ([accessed, created, {...}]); all others are fresh.
     try:
         triple = json.loads(payload)
@@ -240,7 +217,7 @@ def test_any_signed_bytes(payload: bytes) -> None:
 )
 def test_any_signed_timestamps(accessed: object, created: object) -> None:
     payload = json.dumps([accessed, created, {"k": 1}])
-    report = _session_for(f"session={_signed(payload)}")
+    report = _session_for(f"session={signed(payload)}")
     # Finite floats, and ints that float() can convert (not bools, not strings), are timestamps.
     numbers = all(
         (type(t) is int and abs(t) <= 2**1023) or (type(t) is float and math.isfinite(t))
@@ -256,4 +233,4 @@ def test_any_signed_timestamps(accessed: object, created: object) -> None:
 def test_low_level_decoder_refuses_overlong_tokens(token: str) -> None:
     # The session checks the length first; the decoder refuses on its own too.
     with pytest.raises(BadSignature, match="longer than any cookie"):
-        SIGNER.unsign(token)
+        Signer(SECRET).unsign(token)

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cookiesession.signing import b64decode, b64encode
+from cookiesession._base64 import decode as b64decode
+from cookiesession._base64 import encode as b64encode
 from tests.conftest import require
+from tests.session_harness import SECRET
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -44,7 +46,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEMO_SECRET = "browser-test-demo-secret-" * 4
 SHA512_DIGEST = 64
 
 
@@ -84,7 +85,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         require(_has(module), what)
     port, asgi_port = _free_port(), _free_port()
     log = tmp_path_factory.mktemp("demo") / "demo.log"
-    env = {**os.environ, "COOKIESESSION_DEMO_SECRET": DEMO_SECRET}
+    env = {**os.environ, "COOKIESESSION_DEMO_SECRET": SECRET}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "demo", "--port", str(port), "--asgi-port", str(asgi_port)],
@@ -278,7 +279,7 @@ def test_a_busy_port_for_the_starlette_app_is_one_line_and_exit_1() -> None:
         done = subprocess.run(
             [sys.executable, "-m", "demo", "--port", str(_free_port()), "--asgi-port", str(busy)],
             cwd=ROOT,
-            env={**os.environ, "COOKIESESSION_DEMO_SECRET": DEMO_SECRET},
+            env={**os.environ, "COOKIESESSION_DEMO_SECRET": SECRET},
             capture_output=True,
             text=True,
             timeout=60,

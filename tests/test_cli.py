@@ -18,13 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory
+from cookiesession._base64 import decode as b64decode
+from cookiesession._base64 import encode as b64encode
 from cookiesession.cli import main
-from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, b64decode, b64encode
-from tests.conftest import FakeClock, require
-
-SECRET = "cli-test-secret-" * 5
-OTHER_SECRET = "another-secret-" * 5
-NOW = 1_700_000_000.5
+from cookiesession.signing import MAX_TOKEN_LENGTH, Signer
+from tests.conftest import require
+from tests.session_harness import NOW, OTHER_SECRET, SECRET, FakeClock, cookie_value
 
 
 @pytest.fixture
@@ -542,7 +541,7 @@ def test_encrypted_cookies_sign_decode_and_bind_the_cookie_name(
     capsys: pytest.CaptureFixture[str], secret_env: str, tmp_path: Path
 ) -> None:
     require(importlib.util.find_spec("cryptography") is not None, "cryptography (cookiesession[crypto])")
-    from cookiesession.encryption import EncryptedCookieSessionFactory
+    from cookiesession import EncryptedCookieSessionFactory
 
     session = EncryptedCookieSessionFactory(SECRET, clock=FakeClock(NOW)).from_cookie_value(None)
     session["user"] = "alice"
@@ -627,7 +626,7 @@ def test_revoke_refuses_a_bad_redis_url_or_a_missing_redis_py_as_usage_errors(
     session["user"] = "alice"
     header = session.set_cookie_header()
     assert header is not None
-    token = header.split(";", 1)[0].split("=", 1)[1]
+    token = cookie_value(header)
     code, out, err = _run(capsys, "revoke", "--redis-url", "redis://127.0.0.1:notaport/0", "--", token)
     assert (code, out, err.startswith("cookiesession: error: the Redis URL is not one redis-py can use")) == (
         2,

@@ -1,22 +1,27 @@
-"""Cookie attributes and caching: ``Partitioned`` (CHIPS), the ``__Host-`` / ``__Secure-`` name
-prefixes, and ``Vary: Cookie`` on responses that depend on the session."""
+"""Cookie attributes and caching: ``Partitioned`` (a cookie kept per top-level site), the
+``__Host-`` / ``__Secure-`` name prefixes, and ``Vary: Cookie`` on responses that depend on
+the session."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from cookiesession import ConfigurationError, SignedCookieSessionFactory
 from cookiesession.cookies import CookieSpec, merge_vary
-from cookiesession.signing import Signer
-from tests.conftest import FakeClock, require
+from tests.conftest import require
 from tests.pyramid_fleet import HAVE_PYRAMID, User, pyramid_app
-from tests.session_harness import FakeRequest, FakeResponse
-
-SECRET = "cookie-attributes-secret-" + "5a6b7c8d" * 8
-T0 = 1_700_000_000.5
+from tests.session_harness import (
+    NOW,
+    SECRET,
+    FakeClock,
+    FakeRequest,
+    FakeResponse,
+    cookie_value,
+    signed_state,
+    stored_state,
+)
 
 if HAVE_PYRAMID:
     from pyramid.request import Request
@@ -24,7 +29,8 @@ if HAVE_PYRAMID:
 
 
 def _cookie(state: dict[str, Any]) -> str:
-    return "session=" + Signer(SECRET).sign(json.dumps([int(T0) - 5, T0 - 5, state]).encode())
+    """The Cookie header Pyramid sends for ``state``, written 5 seconds ago."""
+    return "session=" + signed_state(state, int(NOW) - 5, NOW - 5)
 
 
 def _written(clock: FakeClock, **options: Any) -> str:
@@ -115,7 +121,7 @@ def test_names_that_follow_the_prefix_rules_are_accepted(
         ([("Vary", "Accept, *")], [("Vary", "Accept, *")]),
         ([("Vary", "")], [("Vary", "Cookie")]),
         ([("Vary", "Cookies")], [("Vary", "Cookies, Cookie")]),  # a different field
-        # Several Vary headers are one list (RFC 9110 5.3): Cookie in any one is enough.
+        # Several Vary headers form one list: Cookie in any one is enough.
         ([("Vary", "Accept"), ("Vary", "Cookie")], [("Vary", "Accept"), ("Vary", "Cookie")]),
         ([("Vary", "Accept"), ("Vary", "Origin")], [("Vary", "Accept, Cookie"), ("Vary", "Origin")]),
     ],
@@ -154,10 +160,56 @@ def test_a_response_to_a_request_that_read_the_session_varies_on_cookie(
     assert _vary_headers(clock, existing, vary=vary) == expected
 
 
-def test_the_adapter_api_exposes_the_vary_choice(clock: FakeClock) -> None:
-    on = SignedCookieSessionFactory(SECRET, clock=clock).from_cookie_value(None)
-    off = SignedCookieSessionFactory(SECRET, clock=clock, vary=False).from_cookie_value(None)
-    assert (on._vary, off._vary) == (True, False)
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_session_from_the_adapter_api_adds_nothing_until_the_application_uses_it(
+    clock: FakeClock, binary: bool
+) -> None:
+    # The cookie is due for a re-issue (read a later second, reissue_time=0), yet a
+    # request whose application never uses the session gets no Set-Cookie and no Vary.
+    factory = SignedCookieSessionFactory(SECRET, clock=clock)
+    header = "theme=dark; " + _cookie({"a": 1})
+    unused = factory.from_cookie_header(header)
+    headers: list[Any] = []
+    unused.add_response_headers(headers, binary=binary)
+    assert (unused.used, unused.varies, unused.set_cookie_header(), headers) == (False, False, None, [])
+
+    used = factory.from_cookie_header(header)
+    assert used.get("a") == 1
+    used.add_response_headers(headers, binary=binary)
+    assert (used.used, used.varies, len(headers)) == (True, True, 2)
+    if binary:
+        assert ((headers[0][0].lower(), headers[0][1]), headers[1][0]) == (
+            (b"vary", b"Cookie"),
+            b"set-cookie",
+        )
+        set_cookie = headers[1][1].decode("latin-1")
+    else:
+        assert (headers[0], headers[1][0]) == (("Vary", "Cookie"), "Set-Cookie")
+        set_cookie = headers[1][1]
+    assert stored_state(factory.from_cookie_value(cookie_value(set_cookie))) == {"a": 1}
+
+
+def test_vary_false_makes_a_used_session_add_no_vary(clock: FakeClock) -> None:
+    session = SignedCookieSessionFactory(SECRET, clock=clock, vary=False).from_cookie_header(
+        _cookie({"a": 1})
+    )
+    session["a"] = 2
+    headers: list[tuple[str, str]] = [("Vary", "Accept")]
+    session.add_response_headers(headers)
+    assert (session.used, session.varies, [pair[0] for pair in headers]) == (
+        True,
+        False,
+        ["Vary", "Set-Cookie"],
+    )
+    assert headers[0] == ("Vary", "Accept")
+
+
+def test_a_failed_response_gets_vary_but_no_cookie_with_set_on_exception_false(clock: FakeClock) -> None:
+    session = SignedCookieSessionFactory(SECRET, clock=clock, set_on_exception=False).from_cookie_value(None)
+    session["a"] = 1
+    headers: list[tuple[str, str]] = []
+    session.add_response_headers(headers, failed=True)
+    assert headers == [("Vary", "Cookie")]
 
 
 # -- end to end through Pyramid ------------------------------------------------------------------

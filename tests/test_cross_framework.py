@@ -13,9 +13,10 @@ import pytest
 
 from cookiesession import SignedCookieSessionFactory
 from tests.conftest import require
+from tests.session_harness import SECRET, cookie_value
 
-SECRET = "one-secret-for-every-framework-" * 3
-SALT = "cross.framework."
+# Not the default salt: every framework must be told the same one.
+SHARED_SALT = "cross.framework."
 FRAMEWORKS = ("pyramid", "wsgi", "starlette", "fastapi", "flask")
 
 # A client takes (who, incoming cookie value or None) and returns (trail, outgoing cookie value).
@@ -24,10 +25,6 @@ Client = Callable[[str, "str | None"], tuple[list[str], str]]
 
 def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
-
-
-def _cookie_value(set_cookie: str) -> str:
-    return set_cookie.split(";", 1)[0].split("=", 1)[1]
 
 
 def _headers(cookie: str | None) -> dict[str, str]:
@@ -46,7 +43,7 @@ def _pyramid() -> Client:
         request.session["trail"] = trail
         return Response(json=trail)
 
-    settings = {"cookiesession.secret": SECRET, "cookiesession.salt": SALT}
+    settings = {"cookiesession.secret": SECRET, "cookiesession.salt": SHARED_SALT}
     with Configurator(settings=settings) as config:
         config.include("cookiesession.pyramid")
         config.add_route("touch", "/touch/{who}")
@@ -57,7 +54,7 @@ def _pyramid() -> Client:
         client.reset()
         response = client.get(f"/touch/{who}", headers=_headers(cookie))
         trail: list[str] = response.json
-        return trail, _cookie_value(response.headers["Set-Cookie"])
+        return trail, cookie_value(response.headers["Set-Cookie"])
 
     return call
 
@@ -75,13 +72,13 @@ def _wsgi() -> Client:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(trail).encode()]
 
-    client = webtest.TestApp(SessionMiddleware(app, SignedCookieSessionFactory(SECRET, salt=SALT)))
+    client = webtest.TestApp(SessionMiddleware(app, SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)))
 
     def call(who: str, cookie: str | None) -> tuple[list[str], str]:
         client.reset()
         response = client.get(f"/touch/{who}", headers=_headers(cookie))
         trail: list[str] = response.json
-        return trail, _cookie_value(response.headers["Set-Cookie"])
+        return trail, cookie_value(response.headers["Set-Cookie"])
 
     return call
 
@@ -94,7 +91,7 @@ def _asgi_client(app: Any) -> Client:
     def call(who: str, cookie: str | None) -> tuple[list[str], str]:
         client.cookies.clear()
         response = client.get(f"/touch/{who}", headers=_headers(cookie))
-        return response.json(), _cookie_value(response.headers["set-cookie"])
+        return response.json(), cookie_value(response.headers["set-cookie"])
 
     return call
 
@@ -114,7 +111,7 @@ def _starlette() -> Client:
         request.session["trail"] = trail
         return JSONResponse(trail)
 
-    factory = SignedCookieSessionFactory(SECRET, salt=SALT)
+    factory = SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)
     app = Starlette(
         routes=[Route("/touch/{who}", touch)],
         middleware=[Middleware(SessionMiddleware, session_factory=factory)],
@@ -126,7 +123,7 @@ def _fastapi() -> Client:
     require(_has("fastapi") and _has("httpx"), "FastAPI and httpx")
     from tests.fastapi_app import make_app
 
-    return _asgi_client(make_app(SignedCookieSessionFactory(SECRET, salt=SALT)))
+    return _asgi_client(make_app(SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)))
 
 
 def _flask() -> Client:
@@ -137,7 +134,7 @@ def _flask() -> Client:
 
     app = Flask(__name__)
     # The factory is built from Flask's own config, as a Flask user would do it.
-    app.config.update(SECRET_KEY=SECRET, COOKIESESSION_SALT=SALT)
+    app.config.update(SECRET_KEY=SECRET, COOKIESESSION_SALT=SHARED_SALT)
     app.session_interface = CookieSessionInterface()
 
     @app.get("/touch/<who>")
@@ -151,7 +148,7 @@ def _flask() -> Client:
     def call(who: str, cookie: str | None) -> tuple[list[str], str]:
         response = client.get(f"/touch/{who}", headers=_headers(cookie))
         trail: list[str] = response.get_json()
-        return trail, _cookie_value(response.headers["Set-Cookie"])
+        return trail, cookie_value(response.headers["Set-Cookie"])
 
     return call
 

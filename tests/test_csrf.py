@@ -5,9 +5,7 @@ from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory, check_csrf_token
 from cookiesession.session import CookieSession
-from tests.conftest import FakeClock
-
-SECRET = "csrf-test-secret-" * 4
+from tests.session_harness import SECRET, FakeClock
 
 
 def _session() -> CookieSession:
@@ -34,8 +32,7 @@ def test_no_token_in_the_session_matches_nothing_and_creates_none() -> None:
     session = _session()
     assert check_csrf_token(session, "") is False
     assert check_csrf_token(session, "anything") is False
-    assert dict(session.items()) == {}
-    assert session._dirty is False
+    assert (dict(session.items()), session.set_cookie_header()) == ({}, None)
 
 
 def test_missing_empty_and_odd_supplied_tokens_are_false() -> None:

@@ -1,32 +1,27 @@
-"""Encrypted sessions (``cookiesession.encryption``): the format, its vectors, and its promises.
+"""Encrypted sessions (``cookiesession.encryption``): what the format promises.
 
-The promises: a token opens only under the factory's secrets, its salt and its cookie name;
-any change to it gives a new, empty session; nothing of the state shows in it; it is never
-longer than the sha512-signed cookie of the same state; and without ``cryptography`` the
-factory says what to install while ``import cookiesession`` keeps working.
+A token opens only under the factory's secrets, its salt and its cookie name; any change to
+it gives a new, empty session; nothing of the state shows in it; it is never longer than the
+sha512-signed cookie of the same state; and without ``cryptography`` the factory says what
+to install while ``import cookiesession`` keeps working.  (The format itself, byte by byte,
+is pinned by the vectors in ``test_vectors.py``.)
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import importlib.util
 import inspect
-import json
 import subprocess
 import sys
 import textwrap
 import warnings
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import cookiesession
 from cookiesession import (
     BadCookie,
     BadSignature,
@@ -37,22 +32,19 @@ from cookiesession import (
     PickleSerializer,
     SecretTooShortWarning,
     SignedCookieSessionFactory,
+    _base64,
     _reuse,
 )
-from cookiesession import encryption as encryption_module
+from cookiesession._base64 import decode as b64decode
+from cookiesession._base64 import encode as b64encode
 from cookiesession.encryption import DEFAULT_SALT, Encryptor
-from cookiesession.factory import SessionFactory, make_session_factory
-from cookiesession.serializers import JSONSerializer
-from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, b64decode, b64encode, derive_hmac_key
-from tests.conftest import FakeClock, require
-from tests.session_harness import stored_state
+from cookiesession.factory import SessionFactory
+from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, derive_hmac_key
+from tests.conftest import require
+from tests.session_harness import NOW, OTHER_SECRET, SECRET, FakeClock, cookie_value, mint, stored_state
 from tests.strategies import json_states
 
 HAVE_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
-SECRET = "encryption-test-secret-" + "0123456789abcdef" * 4
-OTHER_SECRET = "another-test-secret-" + "fedcba9876543210" * 4
-NOW = 1_700_000_000.5
-VECTORS = json.loads((Path(__file__).parent / "data" / "encryption-vectors.json").read_text("utf-8"))
 URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 REJECTED: tuple[bool, dict[str, Any]] = (True, {})  # (session.new, state) of a cookie that did not open
 
@@ -66,118 +58,9 @@ def _factory(secret: str | bytes = SECRET, **options: Any) -> SessionFactory:
     return EncryptedCookieSessionFactory(secret, **options)
 
 
-def _token(factory: SessionFactory, state: dict[str, Any]) -> str:
-    session = factory.from_cookie_value(None)
-    session.update(state)
-    header = session.set_cookie_header()
-    assert header is not None
-    return _cookie_value(header)
-
-
-def _cookie_value(set_cookie: str) -> str:
-    return set_cookie.split(";", 1)[0].split("=", 1)[1]
-
-
 def _opened(factory: SessionFactory, token: str) -> tuple[bool, dict[str, Any]]:
     session = factory.from_cookie_value(token)
     return session.new, stored_state(session)
-
-
-def _fixed_random(hex_bytes: str) -> Callable[[int], bytes]:
-    data = bytes.fromhex(hex_bytes)
-
-    def random(n: int) -> bytes:
-        assert n == len(data)
-        return data
-
-    return random
-
-
-def _vector_secret(vector: dict[str, Any]) -> str | bytes:
-    return bytes.fromhex(vector["secret_hex"]) if "secret_hex" in vector else str(vector["secret"])
-
-
-def _vector_factory(vector: dict[str, Any]) -> SessionFactory:
-    return _factory(
-        _vector_secret(vector),
-        cookie_name=vector["cookie_name"],
-        salt=vector["salt"],
-        fallback_secrets=vector.get("fallback_secrets", ()),
-        secure=True,  # __Host- names need it; it changes no byte of the token
-        clock=lambda: vector["now"],
-    )
-
-
-# -- test vectors ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("vector", VECTORS["valid"], ids=lambda v: v["description"])
-def test_valid_vectors_open_to_their_state(vector: dict[str, Any]) -> None:
-    factory = _vector_factory(vector)
-    protector = factory._codec.protector
-    assert protector.unseal(vector["token"]) == (vector["payload"].encode("utf-8"), vector["key_index"])
-    assert _opened(factory, vector["token"]) == (False, vector["state"])
-
-
-@pytest.mark.parametrize("vector", VECTORS["valid"], ids=lambda v: v["description"])
-def test_valid_vectors_are_written_byte_for_byte(vector: dict[str, Any]) -> None:
-    require(HAVE_CRYPTOGRAPHY, "cryptography (the crypto extra)")
-    # The secret that wrote the token: the fallback in the rotation vector.
-    writer = vector["fallback_secrets"][0] if vector["key_index"] else _vector_secret(vector)
-    encryptor = Encryptor(
-        writer, vector["cookie_name"], vector["salt"], _random=_fixed_random(vector["random"])
-    )
-    assert encryptor.seal(vector["payload"].encode("utf-8")) == vector["token"]
-    factory = make_session_factory(
-        encryptor,
-        JSONSerializer(),
-        cookie_name=vector["cookie_name"],
-        secure=True,
-        clock=lambda: vector["now"],
-    )
-    assert _token(factory, vector["state"]) == vector["token"]
-
-
-def _hkdf_sha256(ikm: bytes, info: bytes, length: int = 32) -> bytes:
-    """RFC 5869 with the standard library alone (no salt: HashLen zero bytes)."""
-    prk = hmac.new(bytes(32), ikm, hashlib.sha256).digest()
-    okm, block, counter = b"", b"", 1
-    while len(okm) < length:
-        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
-        okm += block
-        counter += 1
-    return okm[:length]
-
-
-@pytest.mark.parametrize("vector", VECTORS["valid"], ids=lambda v: v["description"])
-def test_vectors_follow_the_documented_format(vector: dict[str, Any]) -> None:
-    """docs/encryption.md, re-implemented from the text: stdlib HKDF, HMAC and base64,
-    and cryptography's AES-GCM only for the cipher itself."""
-    require(HAVE_CRYPTOGRAPHY, "cryptography (the crypto extra)")
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    token = vector["token"]
-    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    assert base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == token
-    version, salt, sealed = raw[0], raw[1:25], raw[25:]
-    assert (version, salt.hex(), len(sealed)) == (1, vector["random"], len(vector["payload"].encode()) + 16)
-    writer = vector["fallback_secrets"][0] if vector["key_index"] else _vector_secret(vector)
-    ikm = writer if isinstance(writer, bytes) else writer.encode("utf-8")
-    info = b"cookiesession/encrypted-cookie/v1\x00" + (vector["salt"] or "").encode("utf-8")
-    key = _hkdf_sha256(ikm, info)
-    subkey = hmac.new(key, raw[:25], hashlib.sha256).digest()
-    assert (key.hex(), subkey.hex()) == (vector["key"], vector["subkey"])
-    payload = AESGCM(subkey).decrypt(bytes(12), sealed, vector["cookie_name"].encode("utf-8"))
-    assert payload.decode("utf-8") == vector["payload"]
-
-
-@pytest.mark.parametrize("vector", VECTORS["invalid"], ids=lambda v: v["description"])
-def test_invalid_vectors_are_refused(vector: dict[str, Any]) -> None:
-    factory = _vector_factory(vector)
-    with pytest.raises(BadSignature) as caught:
-        factory._codec.protector.unseal(vector["token"])
-    assert str(caught.value) == "invalid encrypted session token"
-    assert _opened(factory, vector["token"]) == REJECTED
 
 
 # -- round trips -----------------------------------------------------------------------------
@@ -187,7 +70,7 @@ def test_invalid_vectors_are_refused(vector: dict[str, Any]) -> None:
 @given(state=json_states)
 def test_any_json_state_round_trips(state: dict[str, Any]) -> None:
     factory = _factory()
-    assert _opened(factory, _token(factory, state)) == (False, state)
+    assert _opened(factory, mint(factory, state)) == (False, state)
 
 
 @FAST
@@ -220,7 +103,7 @@ def test_session_features_work_as_with_signed_sessions(clock: FakeClock) -> None
     session = factory.from_cookie_value(None)
     session.flash("hello")
     csrf = session.get_csrf_token()
-    token = _cookie_value(session.set_cookie_header() or "")
+    token = cookie_value(session.set_cookie_header() or "")
     again = factory.from_cookie_value(token)
     assert (again.pop_flash(), again.get_csrf_token()) == (["hello"], csrf)
 
@@ -230,7 +113,7 @@ def test_a_pickle_serializer_is_encrypted_too() -> None:
         serializer = PickleSerializer()
     factory = _factory(serializer=serializer)
     state = {"when": (1, 2), "tags": {"a", "b"}}
-    session = factory.from_cookie_value(_token(factory, state))
+    session = factory.from_cookie_value(mint(factory, state))
     assert stored_state(session) == state
 
 
@@ -241,7 +124,7 @@ def test_a_pickle_serializer_is_encrypted_too() -> None:
 @given(state=json_states)
 def test_every_single_bit_flip_gives_a_fresh_empty_session(state: dict[str, Any]) -> None:
     factory = _factory()
-    token = _token(factory, state)
+    token = mint(factory, state)
     raw = b64decode(token)
     outcomes = []
     for bit in range(len(raw) * 8):
@@ -262,7 +145,7 @@ def test_every_truncation_and_extension_gives_a_fresh_empty_session(
     state: dict[str, Any], suffix: str
 ) -> None:
     factory = _factory()
-    token = _token(factory, state)
+    token = mint(factory, state)
     raw = b64decode(token)
     variants = [token[:n] for n in range(len(token))]
     variants += [token + c for c in URLSAFE] + [token + suffix, suffix + token]
@@ -289,7 +172,7 @@ def test_a_token_longer_than_any_cookie_is_refused_before_decoding(monkeypatch: 
         decoded.append(token)
         return b64decode(token)
 
-    monkeypatch.setattr(encryption_module, "b64decode", spy)
+    monkeypatch.setattr(_base64, "decode", spy)
     with pytest.raises(BadSignature):
         encryptor.unseal("A" * (MAX_TOKEN_LENGTH + 1))
     assert decoded == []
@@ -302,14 +185,14 @@ def test_a_token_longer_than_any_cookie_is_refused_before_decoding(monkeypatch: 
 
 
 def test_another_secret_or_salt_cannot_open_the_cookie() -> None:
-    token = _token(_factory(), {"user": "alice"})
+    token = mint(_factory(), {"user": "alice"})
     assert _opened(_factory(OTHER_SECRET), token) == REJECTED
     assert _opened(_factory(salt="another.salt."), token) == REJECTED
     assert _opened(_factory(SECRET.encode("utf-8")), token) == (False, {"user": "alice"})
 
 
 def test_a_token_copied_into_a_cookie_of_another_name_is_refused() -> None:
-    token = _token(_factory(cookie_name="session"), {"user": "alice"})
+    token = mint(_factory(cookie_name="session"), {"user": "alice"})
     other = _factory(cookie_name="admin_session")
     assert _opened(other, token) == REJECTED
 
@@ -331,7 +214,7 @@ def test_signed_and_encrypted_factories_with_one_secret_have_unrelated_keys() ->
     salt = "shared.salt."
     encrypted = _factory(salt=salt)
     signed = SignedCookieSessionFactory(SECRET, salt=salt, clock=lambda: NOW)
-    enc_token, signed_token = _token(encrypted, {"a": 1}), _token(signed, {"a": 1})
+    enc_token, signed_token = mint(encrypted, {"a": 1}), mint(signed, {"a": 1})
     assert (_opened(signed, enc_token), _opened(encrypted, signed_token)) == (REJECTED, REJECTED)
     # The keys themselves: HKDF with the purpose label against WebOb's salt + secret.
     info = b"cookiesession/encrypted-cookie/v1\x00" + salt.encode()
@@ -348,25 +231,27 @@ def test_rotation_opens_old_cookies_and_reissues_them_under_the_primary(clock: F
     old = _factory(OTHER_SECRET, clock=clock)
     rotated = _factory(SECRET, fallback_secrets=[OTHER_SECRET], clock=clock)
     new_only = _factory(SECRET, clock=clock)
-    old_token = _token(old, {"user": "alice"})
+    old_token = mint(old, {"user": "alice"})
     assert rotated._codec.protector.unseal(old_token)[1] == 1
+    # A session the application never looks at writes nothing, not even the re-issue.
+    assert rotated.from_cookie_value(old_token).set_cookie_header() is None
     session = rotated.from_cookie_value(old_token)
-    assert (session.new, stored_state(session)) == (False, {"user": "alice"})
-    header = session.set_cookie_header()  # nothing changed, yet it is re-issued
+    assert (session.new, session.get("user")) == (False, "alice")
+    header = session.set_cookie_header()  # read only, yet it is re-issued
     assert header is not None
-    reissued = _cookie_value(header)
+    reissued = cookie_value(header)
     assert rotated._codec.protector.unseal(reissued)[1] == 0
     assert (_opened(new_only, reissued), _opened(old, reissued)) == ((False, {"user": "alice"}), REJECTED)
     assert _opened(new_only, old_token) == REJECTED
     # A token no secret of the rotation opens: every key is tried, none takes it.
-    stranger = _token(_factory("a-third-secret-" + "0123456789abcdef" * 4, clock=clock), {"user": "eve"})
+    stranger = mint(_factory("a-third-secret-" + "0123456789abcdef" * 4, clock=clock), {"user": "eve"})
     assert _opened(rotated, stranger) == REJECTED
 
 
 def test_a_cookie_under_the_primary_is_not_reissued(clock: FakeClock) -> None:
     factory = _factory(SECRET, fallback_secrets=[OTHER_SECRET], clock=clock)
-    session = factory.from_cookie_value(_token(factory, {"user": "alice"}))
-    assert (stored_state(session), session.set_cookie_header()) == ({"user": "alice"}, None)
+    session = factory.from_cookie_value(mint(factory, {"user": "alice"}))
+    assert (session.get("user"), session.set_cookie_header()) == ("alice", None)
 
 
 def test_a_read_only_reissue_writes_the_times_once(clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -374,7 +259,7 @@ def test_a_read_only_reissue_writes_the_times_once(clock: FakeClock, monkeypatch
     # of the old token) is not tried: the payload's head is written once, for the
     # payload that is encrypted again.
     factory = _factory(clock=clock)
-    token = _token(factory, {"user": "alice", "n": 1})
+    token = mint(factory, {"user": "alice", "n": 1})
     clock.advance(5)
     heads: list[str] = []
     real = _reuse.times_json
@@ -389,7 +274,7 @@ def test_a_read_only_reissue_writes_the_times_once(clock: FakeClock, monkeypatch
     header = session.set_cookie_header()
     assert len(heads) == 1
     assert header is not None
-    assert _opened(factory, _cookie_value(header)) == (False, {"user": "alice", "n": 1})
+    assert _opened(factory, cookie_value(header)) == (False, {"user": "alice", "n": 1})
 
 
 # -- timeouts --------------------------------------------------------------------------------
@@ -397,7 +282,7 @@ def test_a_read_only_reissue_writes_the_times_once(clock: FakeClock, monkeypatch
 
 def test_idle_timeout(clock: FakeClock) -> None:
     factory = _factory(timeout=600, clock=clock)
-    token = _token(factory, {"user": "alice"})
+    token = mint(factory, {"user": "alice"})
     clock.advance(599)
     assert _opened(factory, token) == (False, {"user": "alice"})
     clock.advance(2)
@@ -406,12 +291,12 @@ def test_idle_timeout(clock: FakeClock) -> None:
 
 def test_absolute_timeout_even_when_active(clock: FakeClock) -> None:
     factory = _factory(timeout=600, absolute_timeout=1000, clock=clock)
-    token = _token(factory, {"user": "alice"})
+    token = mint(factory, {"user": "alice"})
     for _ in range(3):  # active every 300 s, so the idle timeout never fires
         clock.advance(300)
         session = factory.from_cookie_value(token)
         session["seen"] = True
-        token = _cookie_value(session.set_cookie_header() or "")
+        token = cookie_value(session.set_cookie_header() or "")
     assert _opened(factory, token) == (False, {"user": "alice", "seen": True})
     clock.advance(300)
     assert _opened(factory, token) == REJECTED
@@ -427,8 +312,8 @@ def _base64_spellings(text: bytes) -> list[str]:
 
 def test_nothing_of_the_state_shows_in_the_token() -> None:
     state = {"distinctive_key_QXZ": "distinctive_value_JKW", "n": 12345678901234}
-    encrypted = _token(_factory(), state)
-    signed = _token(SignedCookieSessionFactory(SECRET, clock=lambda: NOW), state)
+    encrypted = mint(_factory(), state)
+    signed = mint(SignedCookieSessionFactory(SECRET, clock=lambda: NOW), state)
     needles = [b"distinctive_key_QXZ", b"distinctive_value_JKW", b"12345678901234"]
 
     def shows(token: str) -> list[bool]:
@@ -445,8 +330,8 @@ def test_nothing_of_the_state_shows_in_the_token() -> None:
 @FAST
 @given(state=json_states)
 def test_the_cookie_is_never_longer_than_the_sha512_signed_one(state: dict[str, Any]) -> None:
-    encrypted = _token(_factory(), state)
-    signed = _token(SignedCookieSessionFactory(SECRET, hashalg="sha512", clock=lambda: NOW), state)
+    encrypted = mint(_factory(), state)
+    signed = mint(SignedCookieSessionFactory(SECRET, hashalg="sha512", clock=lambda: NOW), state)
     # 25 header + 16 tag bytes against a 64-byte signature: 23 bytes (about 31 characters) shorter
     assert len(b64decode(signed)) - len(b64decode(encrypted)) == 23
     assert (len(encrypted) <= len(signed), len(signed) - len(encrypted) in (30, 31)) == (True, True)
@@ -458,8 +343,8 @@ def test_the_cookie_is_never_longer_than_the_sha512_signed_one(state: dict[str, 
     ids=["empty", "user", "cart", "large"],
 )
 def test_cookie_lengths_of_typical_states(state: dict[str, Any]) -> None:
-    encrypted = _token(_factory(), state)
-    signed = _token(SignedCookieSessionFactory(SECRET, clock=lambda: NOW), state)
+    encrypted = mint(_factory(), state)
+    signed = mint(SignedCookieSessionFactory(SECRET, clock=lambda: NOW), state)
     assert len(encrypted) < len(signed)
 
 
@@ -564,14 +449,10 @@ def test_without_cryptography_in_process(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setitem(sys.modules, "cryptography.hazmat.primitives.ciphers.aead", None)
     with pytest.raises(MissingDependency) as caught:
         EncryptedCookieSessionFactory(SECRET)
-    assert (
-        isinstance(caught.value, ImportError),
-        "pip install 'cookiesession[crypto]'" in str(caught.value),
-    ) == (
+    assert (isinstance(caught.value, ImportError), str(caught.value)) == (
         True,
-        True,
+        "encrypted sessions need the 'cryptography' package: pip install 'cookiesession[crypto]'",
     )
-    assert cookiesession.EncryptedCookieSessionFactory is EncryptedCookieSessionFactory
 
 
 def test_bad_cookie_is_the_base_of_the_error() -> None:

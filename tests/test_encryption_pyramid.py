@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from cookiesession import EncryptedCookieSessionFactory, SignedCookieSessionFactory
-from cookiesession.signing import b64decode
-from tests.conftest import FakeClock, require
+from cookiesession._base64 import decode as b64decode
+from tests.conftest import require
+from tests.session_harness import OTHER_SECRET, SECRET, FakeClock
 
 HAVE_PYRAMID = all(importlib.util.find_spec(m) is not None for m in ("pyramid", "webtest"))
 HAVE_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
@@ -23,8 +24,7 @@ if HAVE_PYRAMID:
     from pyramid.request import Request
     from pyramid.response import Response
 
-SECRET = "encrypted-pyramid-secret-" + "0123456789abcdef" * 4
-OLD_SECRET = "retired-pyramid-secret-" + "fedcba9876543210" * 4
+OLD_SECRET = OTHER_SECRET  # the secret rotated away from
 
 View = Callable[["Request"], "Response"]
 

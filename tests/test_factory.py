@@ -20,10 +20,8 @@ from cookiesession import (
     SecretTooShortWarning,
     SignedCookieSessionFactory,
 )
-from tests.conftest import FakeClock, require
-from tests.session_harness import FakeRequest
-
-SECRET = "factory-test-secret-" + "0123456789abcdef" * 4
+from tests.conftest import require
+from tests.session_harness import NOW, SECRET, FakeClock, FakeRequest
 
 
 def _positional(func: Callable[..., Any]) -> list[tuple[str, object, inspect._ParameterKind]]:
@@ -59,16 +57,27 @@ def test_extras_are_keyword_only() -> None:
 
 
 def test_positional_order_of_set_on_exception(clock: FakeClock) -> None:
-    # Signed: set_on_exception is the 9th positional; Base: the 11th (after reissue_time).
+    # Signed: set_on_exception is the 9th positional; Base: the 11th (after timeout, reissue_time).
     signed = SignedCookieSessionFactory(SECRET, "s", None, "/", None, False, False, "Lax", False, clock=clock)
-    base = BaseCookieSessionFactory(JSONSerializer(), "s", None, "/", None, False, False, "Lax", 7, 3, False)
+    base = BaseCookieSessionFactory(
+        JSONSerializer(), "s", None, "/", None, False, False, "Lax", 7, 3, False, clock=clock
+    )
     for factory in (signed, base):
         request = FakeRequest()
         session = factory(request)
         session["a"] = 1
         request.exception = ValueError("boom")
         assert request.respond().set_cookies() == []
-    assert (base._timeout, base._reissue_time) == (7, 3)
+    # Base's 9th and 10th: timeout 7 (a cookie idle 8 seconds is emptied) and reissue_time 3.
+    request = FakeRequest()
+    base(request)["a"] = 1
+    (header,) = request.respond().set_cookies()
+    cookie = header.split(";")[0]
+    seen = []
+    for clock.now in (NOW + 3, NOW + 4, NOW + 8):
+        request = FakeRequest(cookie)
+        seen.append((base(request).get("a"), len(request.respond().set_cookies())))
+    assert seen == [(1, 0), (1, 1), (None, 1)]
 
 
 @pytest.mark.parametrize(

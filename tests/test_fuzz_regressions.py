@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 from fuzz.contracts import TARGETS
 
+from cookiesession import _json
+from cookiesession.factory import SessionFactory
 from tests.conftest import require
+from tests.session_harness import NOW, signed, stored_state
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
 REQUIRED_TARGETS = {"signed_token", "cookie_header", "session"}
@@ -49,3 +52,16 @@ def test_replay_keeps_the_contract(target: str, path: Path) -> None:
     check = TARGETS[target]
     # The check raises ContractViolation (or the library's unexpected exception) on a break.
     assert check(path.read_bytes()) is None
+
+
+@pytest.mark.parametrize("depth", [1400, _json.MAX_DEPTH - 1])
+def test_a_signed_state_loads_unless_nested_deeper_than_the_parser_follows(
+    factory: SessionFactory, depth: int
+) -> None:
+    # 1400 levels: more than json.loads follows under the default recursion limit and
+    # more than orjson's 1024, yet short enough for a cookie.  MAX_DEPTH - 1 levels
+    # in a value: as deep as a state we write, which loads.
+    nested = "[" * depth + "]" * depth
+    session = factory.from_cookie_value(signed(f'[{NOW}, {NOW}, {{"a": {nested}}}]'))
+    expected_new = depth > _json.MAX_DEPTH
+    assert (session.new, len(stored_state(session))) == (expected_new, 0 if expected_new else 1)

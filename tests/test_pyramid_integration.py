@@ -1,5 +1,5 @@
-"""Our factory in a real Pyramid app, unchanged: ``set_session_factory``, the lazy
-``request.session``, ``ISession``, Pyramid's CSRF storage policies and
+"""Our factory in a real Pyramid app, unchanged: ``set_session_factory``, Pyramid's
+``request.session`` (made when first asked for), ``ISession``, Pyramid's CSRF storage policies and
 ``SessionAuthenticationHelper``."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 
 from cookiesession import SignedCookieSessionFactory
 from cookiesession.signing import Signer
-from tests.conftest import FakeClock, require
+from tests.conftest import require
+from tests.session_harness import SECRET, FakeClock, mint
 
 HAVE_PYRAMID = all(importlib.util.find_spec(m) is not None for m in ("pyramid", "webtest", "zope.interface"))
 if HAVE_PYRAMID:
@@ -26,8 +27,6 @@ if HAVE_PYRAMID:
     from pyramid.request import Request
     from pyramid.response import Response
     from zope.interface.verify import verifyObject
-
-SECRET = "pyramid-integration-secret-" + "0123456789abcdef" * 4
 
 View = Callable[["Request"], "Response"]
 
@@ -65,7 +64,7 @@ def test_session_factory_is_used(clock: FakeClock, via_constructor: bool) -> Non
     assert [app.get("/count").text for _ in range(3)] == ["1", "2", "3"]
 
 
-def test_request_session_is_lazy(clock: FakeClock) -> None:
+def test_a_request_that_never_asks_for_the_session_gets_no_cookie_and_no_vary(clock: FakeClock) -> None:
     factory = SignedCookieSessionFactory(SECRET, clock=clock)
     app = _app(factory, {"count": _count, "untouched": _untouched})
     app.get("/count")
@@ -139,7 +138,7 @@ def test_default_policy_is_the_session_and_require_csrf_works(clock: FakeClock) 
     app = webtest.TestApp(config.make_wsgi_app())
     token = app.get("/form").text
     assert app.post("/post", {"csrf_token": token}).text == "accepted"
-    assert app.post("/post", {"csrf_token": "forged"}, status=400).status_int == 400
+    assert app.post("/post", {"csrf_token": "forged"}, expect_errors=True).status_int == 400
 
 
 def test_session_csrf_storage_policy(clock: FakeClock) -> None:
@@ -242,16 +241,19 @@ def test_a_dummy_request_s_cookies_are_read_as_pyramid_reads_them() -> None:
 
     ours = SignedCookieSessionFactory(SECRET)  # the real clock, as Pyramid's
     theirs = pyramid.session.SignedCookieSessionFactory(SECRET)
-    writer = ours.from_cookie_value(None)
-    writer["user"] = "bob"
-    header = writer.set_cookie_header()
-    assert header is not None
-    cookie = header.split(";", 1)[0].split("=", 1)[1]
+    cookie = mint(ours, {"user": "bob"})
     read = {}
-    for name, factory in (("ours", ours), ("pyramid", theirs)):
-        session = factory(testing.DummyRequest(cookies={"session": cookie}))
-        read[name] = (session.new, dict(session))
-    assert read == {"ours": (False, {"user": "bob"}), "pyramid": (False, {"user": "bob"})}
+    # As text, and as bytes (as Pyramid's own tests give them).
+    for value in (cookie, cookie.encode("latin-1")):
+        for name, factory in (("ours", ours), ("pyramid", theirs)):
+            session = factory(testing.DummyRequest(cookies={"session": value}))
+            read[name, type(value).__name__] = (session.new, dict(session))
+    assert read == {
+        ("ours", "str"): (False, {"user": "bob"}),
+        ("pyramid", "str"): (False, {"user": "bob"}),
+        ("ours", "bytes"): (False, {"user": "bob"}),
+        ("pyramid", "bytes"): (False, {"user": "bob"}),
+    }
     assert ours(testing.DummyRequest()).new is True  # no cookies at all
 
 

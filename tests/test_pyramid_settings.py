@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cookiesession import ConfigurationError, SecretTooShortWarning, SignedCookieSessionFactory
+from cookiesession.loading import Limits
 from cookiesession.session import CookieSession
 from tests.conftest import require
-
-SECRET = "pyramid-settings-secret-" * 3
+from tests.session_harness import OTHER_SECRET, SECRET, cookie_value, mint
 
 
 def _require_pyramid() -> None:
@@ -46,17 +46,13 @@ def make_app(**settings: Any) -> Any:
         return config.make_wsgi_app()
 
 
-def _cookie_value(set_cookie: str) -> str:
-    return set_cookie.split(";", 1)[0].split("=", 1)[1]
-
-
 def test_include_sets_the_session_factory() -> None:
     import webtest
 
     client = webtest.TestApp(make_app(**{"cookiesession.cookie_name": "sid"}))
     first = client.get("/count")
     assert first.text == "1"
-    cookie = _cookie_value(first.headers["Set-Cookie"])
+    cookie = cookie_value(first.headers["Set-Cookie"])
     assert first.headers["Set-Cookie"].startswith("sid=") is True
     client.reset()
     assert client.get("/count", headers={"Cookie": f"sid={cookie}"}).text == "2"
@@ -80,7 +76,7 @@ def test_ini_strings_are_coerced() -> None:
             "cookiesession.detect_nested_changes": "0",
         }
     )
-    assert (factory._timeout, factory._reissue_time, factory._absolute_timeout) == (None, 60, 86400)
+    assert (factory._limits, factory._reissue_after) == (Limits(timeout=None, absolute_timeout=86400), 60)
     assert (factory._set_on_exception, factory._vary, factory._detect_nested_changes) == (False, False, False)
     assert factory._cookie.max_age == 3600
     assert factory._cookie.delete_cookie() == (
@@ -108,16 +104,14 @@ def test_samesite_none_means_the_attribute() -> None:
 
 
 def test_hashalg_salt_and_fallback_secrets_interoperate() -> None:
-    old = SignedCookieSessionFactory("old-secret-" * 6, salt="app.", hashalg="sha256")
-    session = old.from_cookie_value(None)
-    session["n"] = 7
-    token = _cookie_value(session.set_cookie_header() or "")
+    old = SignedCookieSessionFactory(OTHER_SECRET, salt="app.", hashalg="sha256")
+    token = mint(old, {"n": 7})
     factory = _factory(
         **{
             "cookiesession.salt": "app.",
             "cookiesession.hashalg": "sha256",
             # As an .ini file gives a multi-line value: one secret a line.
-            "cookiesession.fallback_secrets": f"\n  {'unrelated-secret-' * 4}\n  {'old-secret-' * 6}\n",
+            "cookiesession.fallback_secrets": f"\n  {'unrelated-secret-' * 4}\n  {OTHER_SECRET}\n",
         }
     )
     read = factory.from_cookie_value(token)
@@ -194,14 +188,11 @@ def test_isession_is_declared() -> None:
 
 def test_encrypt_true_uses_the_encrypted_factory() -> None:
     _require_pyramid()
-    require(importlib.util.find_spec("cookiesession.encryption") is not None, "cookiesession.encryption")
     require(importlib.util.find_spec("cryptography") is not None, "cryptography")
-    from cookiesession.encryption import EncryptedCookieSessionFactory  # type: ignore[import-not-found,unused-ignore]
+    from cookiesession import EncryptedCookieSessionFactory
 
     factory = _factory(**{"cookiesession.encrypt": "true", "cookiesession.timeout": "600"})
-    session = factory.from_cookie_value(None)
-    session["secret-state"] = "hidden"
-    token = _cookie_value(session.set_cookie_header() or "")
+    token = mint(factory, {"secret-state": "hidden"})
     same = EncryptedCookieSessionFactory(SECRET)
     assert dict(same.from_cookie_value(token).items()) == {"secret-state": "hidden"}
     signed = _factory()
@@ -234,7 +225,7 @@ def test_python_values_in_settings_are_taken_as_they_are() -> None:
             "cookiesession.fallback_secrets": ["another-secret-" * 5],
         }
     )
-    assert (factory._timeout, factory._cookie.delete_cookie()) == (
+    assert (factory._limits.timeout, factory._cookie.delete_cookie()) == (
         300,
         "session=; Max-Age=0; expires=Wed, 31-Dec-97 23:59:59 GMT; secure",
     )
@@ -277,12 +268,8 @@ def test_the_readme_ini_example_loads_as_written(tmp_path: Any) -> None:
         factory = session_factory_from_settings(_ini_settings(tmp_path, block))
     with pytest.warns(SecretTooShortWarning):  # the example's placeholder is short
         fallback = SignedCookieSessionFactory("the-previous-secret")
-    old_cookie = fallback.from_cookie_value(None)
-    old_cookie["user"] = "bob"
-    header = old_cookie.set_cookie_header()
-    assert header is not None
-    read = factory.from_cookie_value(header.split(";", 1)[0].split("=", 1)[1])
-    assert (dict(read), factory._timeout, "; secure" in factory._cookie.delete_cookie()) == (
+    read = factory.from_cookie_value(mint(fallback, {"user": "bob"}))
+    assert (dict(read), factory._limits.timeout, "; secure" in factory._cookie.delete_cookie()) == (
         {"user": "bob"},
         1800,
         True,

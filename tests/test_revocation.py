@@ -22,20 +22,18 @@ from cookiesession import (
     SignedCookieSessionFactory,
 )
 from cookiesession.exceptions import RevocationUnavailable
-from cookiesession.factory import SessionFactory
+from cookiesession.factory import SessionFactory, revoke
 from cookiesession.revocation import (
     DEFAULT_UNBOUNDED_TTL,
     MemoryRevocationStore,
     RevocationStore,
     check_revocation_option,
-    revoke,
     store_from_setting,
 )
+from cookiesession.revocation import SKEW_ALLOWANCE as SKEW
 from cookiesession.session import CookieSession
-from tests.conftest import FakeClock, require
-
-SECRET = "revocation-test-secret-" + "x" * 48
-SKEW = 60  # session._SKEW_ALLOWANCE
+from tests.conftest import require
+from tests.session_harness import SECRET, FakeClock, cookie_value, stored_state
 
 
 def _factory(
@@ -47,7 +45,7 @@ def _factory(
 def _token(session: CookieSession) -> str:
     header = session.set_cookie_header()
     assert header is not None
-    return header.split(";", 1)[0].split("=", 1)[1]
+    return cookie_value(header)
 
 
 def _logged_in(factory: SessionFactory) -> tuple[CookieSession, str]:
@@ -229,10 +227,9 @@ def test_written_session_carries_a_random_session_id(clock: FakeClock) -> None:
     factory = _factory(MemoryRevocationStore(clock=clock), clock)
     first, token = _logged_in(factory)
     second, _ = _logged_in(factory)
-    sid = dict.get(first, "_sid_")
-    assert isinstance(sid, str)
-    assert len(sid) == 22
-    assert sid != dict.get(second, "_sid_")
+    sid = stored_state(first)["_sid_"]
+    assert (type(sid), len(sid)) == (str, 22)
+    assert sid != stored_state(second)["_sid_"]
     again = factory.from_cookie_value(token)
     assert dict(again) == {"user": "alice", "_sid_": sid}
     assert again.session_id == sid
@@ -479,10 +476,10 @@ def test_async_loading_awaits_the_check(clock: FakeClock) -> None:
     _, token = _logged_in(factory)
 
     async def run() -> tuple[dict[str, object], dict[str, object], bool]:
-        session = await factory.from_cookie_value_async(token)
+        session = await factory.from_cookie_header_async(f"session={token}")
         before = dict(session)
         await session.invalidate_async()
-        again = await factory.from_cookie_value_async(token)
+        again = await factory.from_cookie_header_async(f"session={token}")
         return before, dict(again), again.new
 
     before, after, new = asyncio.run(run())
@@ -496,7 +493,7 @@ def test_async_invalidate_waits_for_revoke_pending(clock: FakeClock) -> None:
     _, token = _logged_in(factory)
 
     async def run() -> tuple[int, int, str | None]:
-        session = await factory.from_cookie_value_async(token)
+        session = await factory.from_cookie_header_async(f"session={token}")
         session.invalidate()  # an endpoint's plain call: no I/O yet
         pending = len(store)
         await session.revoke_pending_async()
@@ -513,7 +510,7 @@ def test_pending_revocation_is_recorded_by_set_cookie_header_as_a_last_resort(
     _, token = _logged_in(factory)
 
     async def run() -> CookieSession:
-        session = await factory.from_cookie_value_async(token)
+        session = await factory.from_cookie_header_async(f"session={token}")
         session.invalidate()
         return session
 
@@ -530,7 +527,7 @@ def test_pending_revocation_is_recorded_by_set_cookie_header_as_a_last_resort(
 def test_async_loading_without_revocation(clock: FakeClock) -> None:
     factory = _factory(None, clock)
     _, token = _logged_in(factory)
-    session = asyncio.run(factory.from_cookie_value_async(token))
+    session = asyncio.run(factory.from_cookie_header_async(f"session={token}"))
     assert dict(session) == {"user": "alice"}
 
 
@@ -578,7 +575,7 @@ def test_pyramid_settings_redis_store_options() -> None:
     require(importlib.util.find_spec("pyramid") is not None, "pyramid")
     require(importlib.util.find_spec("redis") is not None, "redis-py")
     from cookiesession.pyramid import session_factory_from_settings
-    from cookiesession.revocation import RedisRevocationStore
+    from cookiesession.redis_store import RedisRevocationStore
 
     factory = session_factory_from_settings(
         {
@@ -650,7 +647,7 @@ def test_two_flask_apps_share_a_store_through_their_config() -> None:
         return app
 
     app_a, app_b = make_app(), make_app()
-    token = app_a.test_client().get("/login").headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+    token = cookie_value(app_a.test_client().get("/login").headers["Set-Cookie"])
 
     def get(app: Flask, path: str) -> str:
         client = app.test_client()  # a fresh cookie jar holding a copy of the old cookie
@@ -667,7 +664,7 @@ def test_two_flask_apps_share_a_store_through_their_config() -> None:
 
 def test_encrypted_sessions_are_revoked_too(clock: FakeClock) -> None:
     require(importlib.util.find_spec("cryptography") is not None, "cryptography (cookiesession[crypto])")
-    from cookiesession.encryption import EncryptedCookieSessionFactory
+    from cookiesession import EncryptedCookieSessionFactory
 
     store = MemoryRevocationStore(clock=clock)
     factory = EncryptedCookieSessionFactory(SECRET, clock=clock, revocation=store)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import json
 import logging
 import socket
 import subprocess
@@ -21,18 +20,17 @@ from typing import Any
 
 import pytest
 
-from cookiesession import SignedCookieSessionFactory
+from cookiesession import SignedCookieSessionFactory, revoke
 from cookiesession.exceptions import MissingDependency, RevocationUnavailable
 from cookiesession.factory import SessionFactory
-from cookiesession.revocation import DEFAULT_TIMEOUT, RedisRevocationStore, revoke
+from cookiesession.redis_store import RedisRevocationStore
+from cookiesession.revocation import DEFAULT_TIMEOUT
+from cookiesession.revocation import SKEW_ALLOWANCE as SKEW
 from cookiesession.session import CookieSession
-from cookiesession.signing import Signer
 from tests.conftest import require, require_executable
+from tests.session_harness import SECRET, cookie_value, signed_state, stored_state
 
 pytestmark = pytest.mark.redis
-
-SECRET = "revocation-redis-test-secret-" + "y" * 40
-SKEW = 60  # session._SKEW_ALLOWANCE
 
 
 def _free_port() -> int:
@@ -145,7 +143,7 @@ def _factory(store: RedisRevocationStore, **options: Any) -> SessionFactory:
 def _token(session: CookieSession) -> str:
     header = session.set_cookie_header()
     assert header is not None
-    return header.split(";", 1)[0].split("=", 1)[1]
+    return cookie_value(header)
 
 
 def _logged_in(factory: SessionFactory) -> tuple[CookieSession, str]:
@@ -312,8 +310,7 @@ def test_two_factories_share_one_redis(store: RedisRevocationStore, redis_server
 def _sid_in(token: str) -> str:
     # The id inside a token, read without the store (the store now refuses it).
     plain = SignedCookieSessionFactory(SECRET)
-    sid = plain.from_cookie_value(token).get("_sid_")
-    assert isinstance(sid, str)
+    sid: str = stored_state(plain.from_cookie_value(token))["_sid_"]
     return sid
 
 
@@ -453,8 +450,8 @@ def test_stopped_redis_on_the_asyncio_path(own_redis_server: RedisServer, prefix
     own_redis_server.stop()
 
     async def run() -> tuple[bool, bool, bool]:
-        opened = await _factory(fail_open).from_cookie_value_async(token)
-        closed = await _factory(fail_closed).from_cookie_value_async(token)
+        opened = await _factory(fail_open).from_cookie_header_async(f"session={token}")
+        closed = await _factory(fail_closed).from_cookie_header_async(f"session={token}")
         try:
             await opened.invalidate_async()
         except RevocationUnavailable:
@@ -603,7 +600,7 @@ def test_cli_revoke_counts_a_created_time_in_the_future_as_now(
 
     monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
     now = time.time()
-    token = Signer(SECRET).sign(json.dumps([int(now), created, {"_sid_": "abc"}]).encode())
+    token = signed_state({"_sid_": "abc"}, accessed=int(now), created=created)
     argv = ["revoke", "--redis-url", redis_server.url, "--prefix", store.prefix]
     assert main([*argv, "--absolute-timeout", "10", "--", token]) == 0
     assert capsys.readouterr().out.startswith("revoked session abc for 70 s (until ") is True

@@ -18,19 +18,28 @@ from hypothesis import strategies as st
 from cookiesession import EncryptedCookieSessionFactory, SignedCookieSessionFactory
 from cookiesession.encryption import Encryptor
 from cookiesession.signing import Signer
-from tests.conftest import FakeClock, require
+from tests.conftest import require
 from tests.pyramid_fleet import ACCOUNT_VIEWS, HAVE_PYRAMID, User, pyramid_app
-from tests.session_harness import FakeRequest, cookie_value, stored_state
+from tests.session_harness import (
+    NOW,
+    OTHER_SECRET,
+    SECRET,
+    FakeClock,
+    FakeRequest,
+    cookie_value,
+    signed_state,
+    stored_state,
+)
 
-OLD = "rotation-old-secret-" + "a1b2c3d4" * 8
-NEW = "rotation-new-secret-" + "e5f6a7b8" * 8
+# The secret rotated to, the one rotated away from, and a third, unrelated one.
+NEW = SECRET
+OLD = OTHER_SECRET
 OTHER = "rotation-other-secret-" + "c9d0e1f2" * 8
-T0 = 1_700_000_000.5
 CREATED = 1_699_990_000.25
 
 
-def _signed(secret: str, state: dict[str, Any], accessed: int = int(T0) - 10) -> str:
-    return Signer(secret).sign(json.dumps([accessed, CREATED, state]).encode())
+def _signed(secret: str, state: dict[str, Any], accessed: int = int(NOW) - 10) -> str:
+    return signed_state(state, accessed, CREATED, secret)
 
 
 def _opened(secrets: list[str], token: str) -> tuple[list[Any], int]:
@@ -74,16 +83,16 @@ def test_a_read_only_request_reissues_a_fallback_cookie_under_the_secret(
     (header,) = request.respond().set_cookies()
     payload, index = _opened([NEW], cookie_value(header))
     # Same state and `created`; `accessed` is the read's time, as for any write.
-    assert (index, payload) == (0, [int(T0), CREATED, {"user": "ann", "cart": [1, 2]}])
+    assert (index, payload) == (0, [int(NOW), CREATED, {"user": "ann", "cart": [1, 2]}])
 
 
 def test_a_fallback_cookie_is_reissued_even_if_the_session_is_not_looked_at(clock: FakeClock) -> None:
     factory = SignedCookieSessionFactory(NEW, fallback_secrets=[OLD], reissue_time=None, clock=clock)
-    request = FakeRequest("session=" + _signed(OLD, {"user": "ann"}, accessed=int(T0) - 10))
+    request = FakeRequest("session=" + _signed(OLD, {"user": "ann"}, accessed=int(NOW) - 10))
     factory(request)
     (header,) = request.respond().set_cookies()
     # Nothing was accessed, so the cookie's own `accessed` is kept: the idle timer is not reset.
-    assert _opened([NEW], cookie_value(header)) == ([int(T0) - 10, CREATED, {"user": "ann"}], 0)
+    assert _opened([NEW], cookie_value(header)) == ([int(NOW) - 10, CREATED, {"user": "ann"}], 0)
 
 
 def test_a_cookie_under_the_secret_is_not_rewritten_by_a_read(clock: FakeClock) -> None:
@@ -93,12 +102,18 @@ def test_a_cookie_under_the_secret_is_not_rewritten_by_a_read(clock: FakeClock) 
     assert request.respond().set_cookies() == []
 
 
-def test_a_fallback_cookie_is_reissued_through_the_adapter_api(clock: FakeClock) -> None:
+def test_through_the_adapter_api_a_fallback_cookie_is_reissued_once_the_session_is_used(
+    clock: FakeClock,
+) -> None:
     factory = SignedCookieSessionFactory(NEW, fallback_secrets=[OLD], reissue_time=None, clock=clock)
+    # A request whose application never touches the session sends no cookie at all.
+    untouched = factory.from_cookie_value(_signed(OLD, {"user": "ann"}))
+    assert (untouched.used, untouched.set_cookie_header()) == (False, None)
     session = factory.from_cookie_value(_signed(OLD, {"user": "ann"}))
+    assert session.get("user") == "ann"
     header = session.set_cookie_header()
     assert header is not None
-    assert _opened([NEW], cookie_value(header)) == ([int(T0) - 10, CREATED, {"user": "ann"}], 0)
+    assert _opened([NEW], cookie_value(header)) == ([int(NOW), CREATED, {"user": "ann"}], 0)
 
 
 def test_a_fallback_cookie_is_not_reissued_on_an_exception_with_set_on_exception_false(
@@ -117,13 +132,13 @@ def test_a_cookie_signed_only_by_a_removed_secret_gives_a_fresh_session(clock: F
     factory = SignedCookieSessionFactory(NEW, fallback_secrets=[OTHER], reissue_time=None, clock=clock)
     request = FakeRequest("session=" + _signed(OLD, {"user": "ann"}))
     session = factory(request)
-    assert (session.new, stored_state(session), session.created) == (True, {}, T0)
+    assert (session.new, stored_state(session), session.created) == (True, {}, NOW)
     assert session.get("user") is None
     assert request.respond().set_cookies() == []  # a fresh session is not written by a read
     request = FakeRequest("session=" + _signed(OLD, {"user": "ann"}))
     factory(request)["user"] = "bob"
     (header,) = request.respond().set_cookies()
-    assert _opened([NEW], cookie_value(header)) == ([int(T0), T0, {"user": "bob"}], 0)
+    assert _opened([NEW], cookie_value(header)) == ([int(NOW), NOW, {"user": "bob"}], 0)
 
 
 def test_the_encrypted_factory_rotates_the_same_way(clock: FakeClock) -> None:
@@ -138,7 +153,7 @@ def test_the_encrypted_factory_rotates_the_same_way(clock: FakeClock) -> None:
     assert rotated(request).get("user") == "ann"
     (header,) = request.respond().set_cookies()
     payload, index = Encryptor(NEW).unseal(cookie_value(header))
-    assert (index, json.loads(payload)) == (0, [int(T0 + 30), created, {"user": "ann"}])
+    assert (index, json.loads(payload)) == (0, [int(NOW + 30), created, {"user": "ann"}])
 
 
 @settings(max_examples=60, deadline=None)
@@ -161,7 +176,7 @@ def test_whichever_secret_verifies_the_reissued_cookie_carries_the_same_session(
 ) -> None:
     secrets = [NEW, OLD, OTHER]
     factory = SignedCookieSessionFactory(
-        NEW, fallback_secrets=[OLD, OTHER], reissue_time=None, clock=FakeClock(T0)
+        NEW, fallback_secrets=[OLD, OTHER], reissue_time=None, clock=FakeClock(NOW)
     )
     request = FakeRequest("session=" + _signed(secrets[position], state))
     session = factory(request)
@@ -170,7 +185,7 @@ def test_whichever_secret_verifies_the_reissued_cookie_carries_the_same_session(
         assert written == []
     else:
         (header,) = written
-        assert _opened([NEW], cookie_value(header)) == ([int(T0) - 10, CREATED, state], 0)
+        assert _opened([NEW], cookie_value(header)) == ([int(NOW) - 10, CREATED, state], 0)
     assert (session.new, session.created) == (False, CREATED)
 
 

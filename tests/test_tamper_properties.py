@@ -1,7 +1,7 @@
 """Hostile input, as properties: tampering, non-canonical encodings, random tokens, arbitrary
 Cookie headers, clock skew, the 4064-character boundary and resource limits.
 
-The library's contract for client input: the low-level decoders (``b64decode``,
+The library's contract for client input: the low-level decoders (``_base64.decode``,
 ``Signer.unsign``) raise nothing but :class:`~cookiesession.BadCookie`; a session built from
 anything that is not a validly signed cookie is new and empty, and nothing at all escapes
 ``request.session``.
@@ -21,8 +21,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cookiesession import BadCookie, BadSignature, SessionTooLarge, SignedCookieSessionFactory
-from cookiesession.signing import MAX_TOKEN_LENGTH, Signer, b64decode, b64encode
-from tests.conftest import FakeClock, require
+from cookiesession._base64 import decode as b64decode
+from cookiesession._base64 import encode as b64encode
+from cookiesession.signing import MAX_TOKEN_LENGTH, Signer
+from tests.conftest import require
+from tests.session_harness import NOW, SALT, SECRET, FakeClock, cookie_value, mint, signed_state
 from tests.strategies import json_states
 
 try:
@@ -34,10 +37,7 @@ try:
 except ImportError:  # pragma: no cover - the test extra installs them
     HAVE_PYRAMID = False
 
-SECRET = "tamper-test-secret-" + "0123456789abcdef" * 4
-SALT = "pyramid.session."
 SIGNER = Signer(SECRET, SALT)
-NOW = 1_700_000_000.5
 MAX_SKEW = 300  # five minutes either way
 URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -54,7 +54,7 @@ def _payload(state: dict[str, Any], accessed: float = NOW, created: float = NOW)
 
 
 def _token(state: dict[str, Any], accessed: float = NOW, created: float = NOW) -> str:
-    return SIGNER.sign(_payload(state, accessed, created))
+    return signed_state(state, accessed, created)
 
 
 def _rejected(token: str) -> bool:
@@ -66,8 +66,8 @@ def _rejected(token: str) -> bool:
 
 
 def _undecodable(token: str) -> bool:
-    """Whether ``token`` is refused as base64.  Signer.unsign has its own inlined
-    copy of b64decode: the two must give the same verdict."""
+    """Whether ``token`` is refused as base64; Signer.unsign, which decodes it before
+    checking anything else, must refuse it as malformed exactly then."""
     try:
         b64decode(token)
     except BadCookie:
@@ -92,10 +92,6 @@ def _typed(value: Any) -> Any:
     if isinstance(value, list):
         return ("list", [_typed(v) for v in value])
     return (type(value).__name__, value)
-
-
-def _cookie_value(set_cookie: str) -> str:
-    return set_cookie.split(";", 1)[0].split("=", 1)[1]
 
 
 # -- tampering with a valid token ---------------------------------------------------------
@@ -310,7 +306,7 @@ def test_state_round_trips_exactly_through_pyramid(state: dict[str, Any]) -> Non
     request = Request.blank("/write", method="POST", content_type="application/json")
     request.body = json.dumps(state).encode("utf-8")
     response = request.get_response(_app())
-    cookie = _cookie_value(response.headers["Set-Cookie"])
+    cookie = cookie_value(response.headers["Set-Cookie"])
     read = _read_through_pyramid(f"session={cookie}")
     session = _factory().from_cookie_value(cookie)
     assert (_typed(read["state"]), session.new) == (_typed(state), False)
@@ -320,11 +316,7 @@ def test_state_round_trips_exactly_through_pyramid(state: dict[str, Any]) -> Non
 @FAST
 @given(json_states)
 def test_state_round_trips_exactly_through_set_cookie_header(state: dict[str, Any]) -> None:
-    writer = _factory().from_cookie_value(None)
-    writer.update(state)
-    header = writer.set_cookie_header()
-    assert header is not None
-    reader = _factory().from_cookie_value(_cookie_value(header))
+    reader = _factory().from_cookie_value(mint(_factory(), state))
     assert _typed(dict(reader)) == _typed(state)
 
 
@@ -346,11 +338,7 @@ def _state_with_token_length(length: int) -> dict[str, Any] | None:
 def test_a_token_of_exactly_4064_characters_is_stored_and_read_back() -> None:
     state = _state_with_token_length(MAX_TOKEN_LENGTH)
     assert state is not None
-    session = _factory().from_cookie_value(None)
-    session.update(state)
-    header = session.set_cookie_header()
-    assert header is not None
-    token = _cookie_value(header)
+    token = mint(_factory(), state)
     assert len(token) == MAX_TOKEN_LENGTH
     assert dict(_factory().from_cookie_value(token)) == state
 
@@ -384,11 +372,7 @@ TIMEOUT = 1200
 
 
 def _write_at(clock_time: float, state: dict[str, Any], **options: Any) -> str:
-    session = _factory(clock=FakeClock(clock_time), **options).from_cookie_value(None)
-    session.update(state)
-    header = session.set_cookie_header()
-    assert header is not None
-    return _cookie_value(header)
+    return mint(_factory(clock=FakeClock(clock_time), **options), state)
 
 
 @FAST
@@ -421,11 +405,11 @@ def test_a_rewritten_skewed_cookie_carries_our_clock(skew: float, later: float) 
     session["n"] = 2
     header = session.set_cookie_header()
     assert header is not None
-    accessed, created, _state = json.loads(SIGNER.unsign(_cookie_value(header))[0])
+    accessed, created, _state = json.loads(SIGNER.unsign(cookie_value(header))[0])
     # What we write is never in our future, so it times out by our clock from here on.
     assert (accessed <= clock.now, created <= clock.now) == (True, True)
     clock.advance(TIMEOUT + 1)
-    expired = _factory(clock=clock, timeout=TIMEOUT).from_cookie_value(_cookie_value(header))
+    expired = _factory(clock=clock, timeout=TIMEOUT).from_cookie_value(cookie_value(header))
     assert dict(expired) == {}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
+import json
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -16,9 +17,9 @@ from hypothesis import strategies as st
 from cookiesession import ConfigurationTypeError, SignedCookieSessionFactory
 from cookiesession.session import CookieSession
 from cookiesession.wsgi import ENVIRON_KEY, SessionMiddleware, get_session
-from tests.conftest import FakeClock, require
+from tests.conftest import require
+from tests.session_harness import SECRET, FakeClock, cookie_value, mint
 
-SECRET = "wsgi-test-secret-" * 4
 StartResponse = Callable[..., Any]
 
 
@@ -45,7 +46,7 @@ class App:
 
     def __init__(self) -> None:
         self.closed: list[bool] = []
-        self.loaded: list[bool] = []
+        self.used: list[bool] = []
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ["PATH_INFO"]
@@ -53,7 +54,7 @@ class App:
         headers = [("Content-Type", "text/plain")]
         if path == "/nothing":
             start_response("200 OK", headers)
-            self.loaded.append(session.loaded)
+            self.used.append(session.used)
             return [b"untouched"]
         if path == "/count":
             session["n"] = session.get("n", 0) + 1
@@ -95,10 +96,6 @@ def _factory(**options: Any) -> type[CookieSession]:
     return SignedCookieSessionFactory(SECRET, clock=FakeClock(), **options)
 
 
-def _cookie_value(set_cookie: str) -> str:
-    return set_cookie.split(";", 1)[0].split("=", 1)[1]
-
-
 def _call(
     app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]], path: str, cookie: str | None = None
 ) -> tuple[str, list[tuple[str, str]], Iterable[bytes]]:
@@ -114,8 +111,7 @@ def _call(
         return lambda data: None
 
     body = app(environ, start_response)
-    chunks = list(body)  # start_response may run during iteration (generators)
-    assert chunks == chunks
+    list(body)  # start_response may run during iteration (generators)
     return seen["status"], seen["headers"], body
 
 
@@ -136,7 +132,7 @@ def test_a_request_that_does_not_use_the_session_gets_no_cookie_and_no_vary() ->
     assert response.text == "untouched"
     assert response.headers.getall("Set-Cookie") == []
     assert response.headers.getall("Vary") == []
-    assert inner.loaded == [False]
+    assert inner.used == [False]
 
 
 def test_the_session_persists_across_requests_and_vary_is_merged() -> None:
@@ -144,7 +140,7 @@ def test_the_session_persists_across_requests_and_vary_is_merged() -> None:
     first = client.get("/count")
     assert first.text == "1"
     assert first.headers.getall("Vary") == ["Accept-Encoding, Cookie"]
-    cookie = _cookie_value(first.headers["Set-Cookie"])
+    cookie = cookie_value(first.headers["Set-Cookie"])
     second = client.get("/count", headers={"Cookie": f"other=1; session={cookie}"})
     assert second.text == "2"
 
@@ -159,7 +155,7 @@ def test_reading_only_sends_vary_but_no_cookie() -> None:
 
 def test_logout_deletes_the_cookie() -> None:
     client = _testapp(SessionMiddleware(App(), _factory()))
-    cookie = _cookie_value(client.get("/count").headers["Set-Cookie"])
+    cookie = cookie_value(client.get("/count").headers["Set-Cookie"])
     response = client.get("/logout", headers={"Cookie": f"session={cookie}"})
     assert response.headers["Set-Cookie"].startswith("session=; Max-Age=0; Path=/; expires=")
 
@@ -168,7 +164,7 @@ def test_a_streamed_body_is_passed_through_and_the_cookie_set() -> None:
     client = _testapp(SessionMiddleware(App(), _factory()))
     response = client.get("/stream")
     assert response.text == "one,two"
-    cookie = _cookie_value(response.headers["Set-Cookie"])
+    cookie = cookie_value(response.headers["Set-Cookie"])
     assert client.get("/read", headers={"Cookie": f"session={cookie}"}).text == "[('streamed', True)]"
 
 
@@ -210,74 +206,28 @@ def test_get_session_returns_the_real_session_and_needs_the_middleware() -> None
     assert [name for name, _ in headers] == ["Vary", "Set-Cookie"]
 
 
-def test_get_session_gives_a_session_any_serializer_can_read() -> None:
-    # A serializer that reads a dict's entries directly (pydantic-core here; orjson)
-    # sees the whole state of the object get_session() hands out, even for a
-    # session long enough to be read lazily through the mapping at environ[ENVIRON_KEY].
-    require(_has("pydantic_core"), "pydantic-core")
+def test_the_session_is_a_real_dict_that_serializers_see_whole() -> None:
+    # Serializers that read a dict's entries directly (pydantic-core, orjson), and
+    # dict's own methods, see the whole state of the session the middleware hands out.
+    require(_has("pydantic_core") and _has("orjson"), "pydantic-core and orjson")
+    import orjson
     import pydantic_core
 
+    factory = _factory()
     state = {"user": "ann", "filler": "x" * 1000}
-    writer = _factory().from_cookie_value(None)
-    writer.update(state)
-    header = writer.set_cookie_header()
-    assert header is not None
-    seen: list[bytes] = []
+    seen: list[Any] = []
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        assert environ[ENVIRON_KEY]["user"] == "ann"  # the mapping: read lazily
-        seen.append(pydantic_core.to_json(get_session(environ)))
+        session = get_session(environ)
+        seen.append(json.loads(json.dumps(session)))
+        seen.append(orjson.loads(orjson.dumps(session)))
+        seen.append(pydantic_core.from_json(pydantic_core.to_json(session)))
+        seen.append((dict.get(session, "user"), dict.__len__(session)))
         start_response("200 OK", [])
         return [b""]
 
-    _call(SessionMiddleware(app, _factory()), "/", header.split(";")[0])
-    assert [pydantic_core.from_json(s) for s in seen] == [state]
-
-
-def test_the_proxy_forwards_the_session_api_and_does_not_load_for_repr() -> None:
-    from cookiesession._lazy import LazySession
-
-    lazy = LazySession(_factory(), "")
-    assert repr(lazy) == "<LazySession (not read yet)>"
-    assert lazy.loaded is False
-    lazy.flash("msg")
-    assert lazy.pop_flash() == ["msg"]
-    assert lazy.new is True
-    lazy |= {"a": 1}
-    assert lazy == {"a": 1}
-    assert lazy.copy() == {"a": 1}
-    assert lazy.setdefault("b", 2) == 2
-    assert sorted(lazy.keys()) == ["a", "b"]
-    assert sorted(lazy.values()) == [1, 2]
-    assert lazy.popitem() in (("a", 1), ("b", 2))
-    lazy.update(c=3)
-    del lazy["c"]
-    assert len(lazy) == 1
-    lazy.clear()
-    assert list(lazy) == []
-
-
-def test_the_proxy_copies_merges_and_reverses_like_a_dict() -> None:
-    import copy
-
-    from cookiesession._lazy import LazySession
-
-    lazy = LazySession(_factory(), "")
-    lazy.update(user="alice", cart=[1])
-    shallow: Any = copy.copy(lazy)  # typeshed says a LazySession; it is a dict
-    deep: Any = copy.deepcopy(lazy)
-    shallow["user"] = "mallory"  # a copy, not the user's session
-    deep["cart"].append(2)
-    assert (type(shallow), type(deep)) == (dict, dict)
-    assert dict(lazy) == {"user": "alice", "cart": [1]}
-    assert lazy | {"x": 1} == {"user": "alice", "cart": [1], "x": 1}
-    assert {"user": "bob", "x": 1} | lazy == {"user": "alice", "x": 1, "cart": [1]}
-    assert type(lazy | {}) is dict
-    assert list(reversed(lazy)) == ["cart", "user"]
-    with pytest.raises(TypeError):
-        lazy | [("x", 1)]  # as with a dict, only a mapping merges
-    # Still the same session, which a copy never wrote to.
-    assert (lazy.load()["user"], lazy.load()["cart"]) == ("alice", [1])
+    _call(SessionMiddleware(app, factory), "/", f"session={mint(factory, state)}")
+    assert seen == [state, state, state, ("ann", 2)]
 
 
 def test_a_non_factory_is_refused_at_start_up() -> None:
@@ -337,12 +287,12 @@ def test_waitress_serves_the_session_over_real_http(waitress_url: str) -> None:
     first = _get(waitress_url, "/count")
     assert first.status == 200
     assert first.getheader("Vary") == "Accept-Encoding, Cookie"
-    cookie = _cookie_value(first.getheader("Set-Cookie") or "")
+    cookie = cookie_value(first.getheader("Set-Cookie") or "")
     second = _get(waitress_url, "/count", f"session={cookie}")
     assert second.status == 200
     connection = http.client.HTTPConnection(waitress_url, timeout=10)
     connection.request(
-        "GET", "/read", headers={"Cookie": f"session={_cookie_value(second.getheader('Set-Cookie') or '')}"}
+        "GET", "/read", headers={"Cookie": f"session={cookie_value(second.getheader('Set-Cookie') or '')}"}
     )
     third = connection.getresponse()
     assert third.read() == b"[('n', 2)]"
@@ -359,19 +309,3 @@ def test_waitress_streams_and_leaves_untouched_requests_alone(waitress_url: str)
     assert untouched.status == 200
     assert untouched.getheader("Set-Cookie") is None
     assert untouched.getheader("Vary") is None
-
-
-def test_the_proxy_loads_once_and_compares_like_its_session() -> None:
-    from cookiesession._lazy import LazySession
-
-    factory = _factory()
-    first, second = LazySession(factory, ""), LazySession(factory, "")
-    assert ("a" in first) is False
-    assert repr(first) == "<LazySession {}>"
-    first["a"] = 1
-    second["a"] = 1
-    assert first == second
-    assert first.load() is first.load()
-    assert first.pop("a") == 1
-    with pytest.raises(AttributeError):
-        first.__no_such_dunder__  # noqa: B018 - dunder lookups are not forwarded

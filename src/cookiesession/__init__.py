@@ -7,7 +7,6 @@ Only the standard library is imported here; framework adapters live in
 from __future__ import annotations
 
 from .csrf import check_csrf_token
-from .encryption import EncryptedCookieSessionFactory  # needs cryptography only when called
 from .exceptions import (
     BadCookie,
     BadPayload,
@@ -21,7 +20,12 @@ from .exceptions import (
     SessionTooLarge,
     UnstorableSession,
 )
-from .factory import BaseCookieSessionFactory, SignedCookieSessionFactory
+from .factory import (
+    BaseCookieSessionFactory,
+    EncryptedCookieSessionFactory,  # needs cryptography only when called
+    SignedCookieSessionFactory,
+    revoke,
+)
 from .serializers import JSONSerializer, PickleSerializer
 from .session import CookieSession
 from .signing import SecretTooShortWarning
@@ -48,4 +52,5 @@ __all__ = [
     "SignedCookieSessionFactory",
     "UnstorableSession",
     "check_csrf_token",
+    "revoke",
 ]

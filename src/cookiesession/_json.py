@@ -1,20 +1,36 @@
-"""``json.dumps`` / ``json.loads`` with their default settings, minus the per-call setup.
+"""``json.dumps`` and ``json.loads`` with their default settings, made cheaper.
 
-``json.dumps(obj)`` builds a new C encoder on every call; ``json.loads`` walks
-three Python frames before reaching the C scanner.  Both cost about a microsecond
-per call, which is a large share of a session's budget.  Here the C encoder is
-built once with exactly the settings ``json.dumps`` uses, so the output is the
-same bytes from the same C code.  Any failure is retried through the standard
-functions, so callers see the standard exceptions and messages.
+* :func:`dumps` is ``json.dumps(obj)`` through one C encoder built once with
+  exactly the settings ``json.dumps`` uses (``json.dumps`` builds a new one on
+  every call, about a microsecond): the same bytes from the same C code.
+* :func:`loads` is ``json.loads``, through orjson when it is installed (the
+  ``cookiesession[fast]`` extra), which parses a session's payload two to three
+  times faster.  orjson reads some texts differently from ``json.loads``: it
+  turns integers beyond 64 bits into floats, and refuses ``NaN``, ``Infinity``,
+  numbers beyond a float's range and lone surrogates.  Texts that may hold the
+  first (a run of 19 or more digits) go to ``json.loads`` directly, and anything
+  orjson refuses is read again by ``json.loads``, so the result, or the
+  ``ValueError``, is always the one ``json.loads`` gives.
+
+Both also bound how deeply a value may nest (:data:`MAX_DEPTH`): see
+:func:`deeper_than`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from json import decoder as _decoder
 from json import encoder as _encoder
 from typing import Any
+
+__all__ = ["MAX_DEPTH", "deeper_than", "dumps", "loads", "text_deeper_than", "using_orjson", "value_end"]
+
+#: How deeply a session's values may nest (a list in a dict in a list ... counts
+#: one level each): a state nested more deeply is refused when it is written.
+#: Far more than any session needs, and far less than the interpreter's recursion
+#: limit, so a state we wrote always parses, however deep the caller's stack.
+MAX_DEPTH = 100
 
 _stdlib_dumps = json.dumps
 _stdlib_loads = json.loads
@@ -50,12 +66,10 @@ def _make_c_encoder() -> Callable[[Any, int], Any] | None:
 
 
 _c_encoder = _make_c_encoder()
-#: The C scanner ``json.loads`` ends up in: ``scan_once(text, index) -> (value, end)``.
-scan_once = _decoder.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def dumps(obj: Any) -> str:
-    """Return exactly ``json.dumps(obj)``."""
+    """Return exactly ``json.dumps(obj)``, or raise what it raises."""
     if _c_encoder is not None:
         try:
             chunks = _c_encoder(obj, 0)
@@ -66,13 +80,88 @@ def dumps(obj: Any) -> str:
     return _stdlib_dumps(obj)
 
 
-def loads(text: str) -> Any:
-    """Return exactly ``json.loads(text)``; raise its ``ValueError`` on bad input."""
+def _load_orjson() -> Callable[[bytes | str], Any] | None:
     try:
-        obj, end = scan_once(text, 0)
-    except Exception:  # noqa: BLE001, S110 - StopIteration, RecursionError, ...: take the slow path
-        pass
-    else:
-        if end == len(text):
-            return obj
-    return _stdlib_loads(text)
+        import orjson
+    except ImportError:
+        return None
+    return orjson.loads
+
+
+_orjson_loads = _load_orjson()
+# A run of 19 digits may be an integer beyond 64 bits, which orjson reads as a float.
+# Found by mapping every digit to "0" and everything else to a space, then looking
+# for the run: ten times faster than a regular expression (measured, 600 bytes).
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
+
+
+def using_orjson() -> bool:
+    """Whether :func:`loads` parses through orjson (the ``cookiesession[fast]`` extra)."""
+    return _orjson_loads is not None
+
+
+def loads(data: bytes) -> Any:
+    """Return exactly ``json.loads(data.decode('utf-8'))``; raise its ``ValueError`` on bad input.
+
+    A ``RecursionError`` (a value nested about as deeply as the interpreter's
+    recursion limit allows, from where it was called) is not a ``ValueError``,
+    and is raised as it is.
+    """
+    fast = _orjson_loads
+    if fast is not None and _LONG_DIGIT_RUN not in data.translate(_DIGITS_AS_ZEROS):
+        try:
+            return fast(data)
+        except ValueError:  # orjson.JSONDecodeError: json.loads gives the answer
+            pass
+    return _stdlib_loads(data.decode("utf-8"))
+
+
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def value_end(text: str, start: int) -> int:
+    """Where the JSON value that starts at ``start`` in ``text`` ends; ``ValueError`` if none does."""
+    return _raw_decode(text, start)[1]
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests lists and dicts more than ``limit`` levels deep
+    (a scalar is level 0, ``[1]`` level 1).
+
+    Iterative, so it answers for any depth without recursion.
+    """
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        kind = type(item)
+        if kind is dict or isinstance(item, dict):
+            children: Any = item.values()
+        elif kind is list or kind is tuple or isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth == limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+# A string (with its escapes), or a bracket: enough to follow nesting in JSON text.
+_NESTING_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
+
+
+def text_deeper_than(text: str, limit: int) -> bool:
+    """Whether JSON ``text`` nests its brackets more than ``limit`` levels deep
+    (brackets inside strings aside).  For the rare payload that ``loads`` could
+    not parse for its depth: it tells that depth from the caller's stack."""
+    depth = 0
+    for token in _NESTING_TOKENS.finditer(text):
+        first = token.group()[0]
+        if first in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif first in "]}":
+            depth -= 1
+    return False

@@ -113,7 +113,7 @@ def state_json(
         if at < 0 or text.find(marker, at + 1) >= 0:
             return None
         value_start = at + len(marker)
-        _, value_end = _json.scan_once(text, value_start)
+        value_end = _json.value_end(text, value_start)
         replaced.append((value_start, value_end, _json.dumps(value)))
     closing = len(text) - 2  # the state's closing brace
     pieces = []

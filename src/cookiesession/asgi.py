@@ -10,16 +10,16 @@
     app.add_middleware(SessionMiddleware, session_factory=SignedCookieSessionFactory(secret))
     # in an endpoint: request.session['user'] = 'alice'
 
-``scope['session']`` holds a :class:`~cookiesession._lazy.LazySession`, a mutable
-mapping that reads the cookie the first time the endpoint uses it, so Starlette's
-and FastAPI's ``request.session`` work unchanged, and a request that never looks at
-its session costs no signature check and gets no ``Set-Cookie`` or ``Vary: Cookie``.
-``scope['session'].load()`` gives the real :class:`CookieSession`.
+``scope['session']`` holds the request's :class:`CookieSession`, a dict with the
+whole state, so Starlette's and FastAPI's ``request.session`` work unchanged and
+can be returned or serialized as they are.  A request that never reads or writes
+its session gets no ``Set-Cookie`` and no ``Vary: Cookie``.
 
 The work done here (one HMAC, one JSON parse or dump, a few string joins) is pure
 CPU and takes microseconds, so it runs inline on the event loop: handing it to a
-thread would cost more than it saves.  Every connection gets its own session
-object; the middleware holds only the (immutable) factory.
+thread would cost more than it saves.  The revocation store (with
+``revocation=``) is awaited, never called blocking.  Every connection gets its
+own session object; the middleware holds only the (immutable) factory.
 """
 
 # Importing Starlette is not needed: the middleware speaks bare ASGI 3.
@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ._lazy import LazySession, check_session_factory
+from .factory import check_session_factory
 from .session import CookieSession
 
 __all__ = ["SessionMiddleware"]
@@ -56,32 +56,8 @@ def _cookie_header(scope: Scope) -> str:
 
 def _with_session_headers(message: Message, session: CookieSession) -> Message:
     headers: list[tuple[bytes, bytes]] = list(message.get("headers", ()))
-    if session._vary:
-        _merge_vary(headers)
-    cookie = session.set_cookie_header(failed=False)
-    if cookie is not None:
-        headers.append((b"set-cookie", cookie.encode("latin-1")))
-    message = dict(message)
-    message["headers"] = headers
-    return message
-
-
-def _merge_vary(headers: list[tuple[bytes, bytes]]) -> None:
-    # cookies.merge_vary, for ASGI's byte headers: every Vary header is looked at,
-    # so Cookie is never listed twice.
-    first = None
-    for i, (name, value) in enumerate(headers):
-        if name.lower() == b"vary":
-            tokens = {token.strip().lower() for token in value.split(b",")}
-            if b"cookie" in tokens or b"*" in tokens:
-                return
-            if first is None:
-                first = i
-    if first is None:
-        headers.append((b"vary", b"Cookie"))
-        return
-    name, value = headers[first]
-    headers[first] = (name, value + b", Cookie" if value.strip() else b"Cookie")
+    session.add_response_headers(headers, binary=True)
+    return {**message, "headers": headers}
 
 
 class SessionMiddleware:
@@ -102,32 +78,22 @@ class SessionMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)  # lifespan and any other extension
             return
-        lazy = LazySession(self.session_factory, _cookie_header(scope))
-        # With revocation=, the store is asked (and told of a logout) with awaits
-        # here, never with a blocking call from the endpoint.
-        revocation = self.session_factory._revocation is not None
-        if revocation:
-            await lazy.prefetch_async()
+        session = await self.session_factory.from_cookie_header_async(_cookie_header(scope))
         # In place, as Starlette's own SessionMiddleware does, so an outer error
         # handler that builds a Request from this scope sees the session too.
-        scope["session"] = lazy
+        scope["session"] = session
 
         async def send_with_session(message: Message) -> None:
-            session = lazy.loaded_session
-            if session is not None:
-                if revocation and session._pending_revocations:
-                    # A logout is recorded before the next message leaves: before the
-                    # response's headers, and also after them (a streaming body, a
-                    # websocket's messages after accept()).
-                    await session.revoke_pending_async()
-                if message["type"] in _HEADER_MESSAGES:
-                    message = _with_session_headers(message, session)
+            # A logout is recorded before the next message leaves: before the
+            # response's headers, and also after them (a streaming body, a
+            # websocket's messages after accept()).
+            await session.revoke_pending_async()
+            if message["type"] in _HEADER_MESSAGES and session.used:
+                message = _with_session_headers(message, session)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_session)
         finally:
             # A logout after the last message, or in an endpoint that then raised.
-            session = lazy.loaded_session
-            if revocation and session is not None and session._pending_revocations:
-                await session.revoke_pending_async()
+            await session.revoke_pending_async()

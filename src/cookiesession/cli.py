@@ -33,12 +33,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from . import _base64
 from .codec import SessionCodec
 from .cookies import find_cookie
 from .exceptions import BadCookie, BadPayload, BadSignature, ConfigurationError, RevocationUnavailable
 from .factory import seconds_option
 from .serializers import JSONSerializer
-from .signing import MAX_TOKEN_LENGTH, Signer, b64decode, normalize_hashalg
+from .signing import MAX_TOKEN_LENGTH, Signer, normalize_hashalg
 
 __all__ = ["main"]
 
@@ -296,7 +297,7 @@ def _decode(args: argparse.Namespace, now: float) -> dict[str, Any]:
         if args.encrypted:
             raise _UsageError("--unsafe shows signed cookies only: an encrypted cookie needs its secret")
         _, digest_size = normalize_hashalg(args.hashalg)
-        raw = b64decode(token)
+        raw = _base64.decode(token)
         if len(raw) < digest_size:
             raise BadSignature(f"the cookie is shorter than a {args.hashalg} signature")
         payload, key_index, verified = raw[digest_size:], None, False

@@ -1,28 +1,29 @@
 """The codec: a session's ``[accessed, created, state]`` <-> payload bytes <-> cookie value.
 
 A codec pairs a serializer (objects <-> bytes) with a protector (bytes <-> the
-cookie value: signing, encryption, or nothing), and knows the shortcuts that
-reuse an incoming cookie's text (see :mod:`cookiesession._reuse`).
+cookie value: signing, encryption, or nothing).  Writing, it chooses the
+cheapest way to the token that a full encode would give: re-signing the
+incoming payload under a new head, splicing assigned values into its text (see
+:mod:`cookiesession._reuse`), or encoding the state in full.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
 from typing import Any, Protocol
 
 from . import _json, _reuse
+from .exceptions import SessionNotSerializable
+from .serializers import JSONSerializer
 
-__all__ = ["Protector", "SessionCodec"]
+__all__ = ["Incoming", "Protector", "SessionCodec"]
 
 
 class Protector(Protocol):
     """Turns payload bytes into a cookie value and back (signing or encryption).
 
-    A protector may also set ``urlsafe_tokens = True`` to promise that
-    :meth:`unseal` refuses every token with a character outside ``A-Z a-z 0-9 - _``;
-    sessions then read the usual ``Cookie`` header faster (see ``CookieSession.__init__``).
-    And it may have ``resign(token, payload, head)`` (see :meth:`Signer.resign`),
-    which a read-only re-issue uses to keep most of the incoming token.
+    A protector may also have ``resign(token, payload, head)`` (see
+    :meth:`~cookiesession.signing.Signer.resign`), which a read-only re-issue
+    uses to keep most of the incoming token.
     """
 
     def seal(self, payload: bytes) -> str: ...
@@ -35,96 +36,175 @@ class Protector(Protocol):
         ...
 
 
+class Incoming(Protocol):
+    """A verified cookie that a session was loaded from (see ``loading.Loaded``)."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def payload(self) -> bytes: ...
+
+    # The two times and the state exactly as parsed (the state is the parsed dict
+    # itself, not the session).
+    @property
+    def raw_accessed(self) -> Any: ...
+    @property
+    def raw_created(self) -> Any: ...
+    @property
+    def state(self) -> dict[str, Any]: ...
+
+
 class SessionCodec:
     """State triple ``[accessed, created, state]`` <-> payload bytes <-> token."""
 
-    __slots__ = ("_resign", "json_payload", "protector", "serializer", "urlsafe_tokens")
+    __slots__ = ("_resign", "json_payload", "protector", "serializer")
 
     def __init__(self, serializer: Any, protector: Protector) -> None:
-        from .serializers import JSONSerializer
-
         self.serializer = serializer
         self.protector = protector
-        self.urlsafe_tokens = getattr(protector, "urlsafe_tokens", False) is True
-        # A protector that can sign a payload again reusing its old token's text
-        # (the Signer; see reissue).
+        # A protector that can sign a payload again reusing its old token's text.
         self._resign = getattr(protector, "resign", None)
-        # Our own JSON serializer can encode the session (a dict subclass) in place,
-        # and sessions can read and reuse the payload's JSON text directly; any other
-        # serializer gets a plain dict, as Pyramid gives it, and bytes.
+        # With our own JSON serializer the payload is JSON text that can be reused
+        # on the way out; any other serializer gets a plain dict, as Pyramid gives
+        # it, and its bytes are opaque.
         self.json_payload = type(serializer) is JSONSerializer
 
     def __repr__(self) -> str:
         return f"<SessionCodec {self.serializer!r} {self.protector!r}>"
 
-    def dumps(self, accessed: float, created: float, state: dict[str, Any]) -> bytes:
-        if self.json_payload:
-            return self.serializer.dumps([accessed, created, state])  # type: ignore[no-any-return]
-        return self.serializer.dumps((accessed, created, dict(dict.items(state))))  # type: ignore[no-any-return]
+    # -- reading -----------------------------------------------------------------------
 
     def loads(self, payload: bytes) -> Any:
+        """The object a verified payload holds; ``ValueError`` if it holds none."""
+        if self.json_payload:
+            return _json.loads(payload)
         return self.serializer.loads(payload)
 
-    def encode(self, accessed: float, created: float, state: dict[str, Any]) -> str:
-        if self.json_payload:  # the serializer's own work, minus two calls
-            return self.protector.seal(_json.dumps([accessed, created, state]).encode("utf-8"))
-        return self.protector.seal(self.dumps(accessed, created, state))
+    # -- writing -----------------------------------------------------------------------
 
-    def reissue(
-        self,
-        accessed: float,
-        created: float,
-        token: str,
-        payload: bytes,
-        text: str,
-        *,
-        created_is_incoming: bool,
-    ) -> str | None:
-        """:meth:`encode` for the unchanged state of ``payload`` (``text`` decoded;
-        parsed, or not parsed yet: see :mod:`cookiesession._reuse`), which came in
-        as ``token``: only the two times at its head change.
-        The new head goes before the payload's own bytes from its state on; with a
-        protector that can (:meth:`Signer.resign`) most of ``token`` is kept too.
-        ``created_is_incoming``: ``created`` is the very float parsed from ``text``
-        (see :func:`_reuse.times_json`).  None where that cannot be done.
-        """
-        if text[-2:] != "}]":
-            return None
-        start = text.find("{")  # where the state begins: see _reuse.state_json
-        head = _reuse.times_json(text, start, accessed, created, created_is_incoming).encode()
-        # The head is ASCII (numbers, commas, whitespace), so `start` counts bytes too.
-        resign = self._resign
-        if resign is None:  # an encrypted token changes as a whole
-            return self.protector.seal(head + payload[start:])
-        if len(head) != start:  # an equal length keeps the token's text in place
-            return None
-        return resign(token, payload, head)  # type: ignore[no-any-return]
+    def dumps(self, accessed: Any, created: Any, state: dict[str, Any]) -> bytes:
+        """The payload of ``state`` (raises what the serializer raises)."""
+        if self.json_payload:
+            return _json.dumps([accessed, created, state]).encode("utf-8")
+        return self.serializer.dumps((accessed, created, dict(dict.items(state))))  # type: ignore[no-any-return]
 
-    def encode_reusing(
-        self,
-        accessed: float,
-        created: float,
-        text: str,
-        state: dict[str, Any],
-        assigned: list[Any] | None,
-        incoming: Container[Any],
-        *,
-        created_is_incoming: bool,
-    ) -> str | None:
-        """:meth:`encode` for a ``state`` read from ``text`` (the incoming payload,
-        parsed or not parsed yet) as ``incoming`` and since changed only by assigning the keys in
-        ``assigned`` (None: not changed); ``incoming`` may be any container that
-        answers ``key in incoming`` for those keys as the parsed state would (see
-        :func:`_reuse.state_json`).  The state's JSON is copied from
-        ``text``, with those keys' values spliced in, instead of encoded again
-        (see :mod:`cookiesession._reuse`).  None where that cannot be done; the
-        caller then encodes the state in full.
-        """
+    def differs(self, incoming: Incoming, state: dict[str, Any]) -> bool:
+        """Whether ``state`` (a plain dict) differs from the state ``incoming`` brought."""
         try:
-            state_json = _reuse.state_json(text, state, assigned, incoming)
-        except Exception:  # noqa: BLE001 - e.g. an unstorable value: the full encode says what
+            if self.dumps(incoming.raw_accessed, incoming.raw_created, state) == incoming.payload:
+                return False
+            if self.json_payload:
+                return True  # our JSON writes a state one way only
+            # Another serializer may write the same state differently each time (one
+            # that encrypts with a fresh nonce): if it does not give the incoming bytes
+            # back for the incoming state, compare the data instead.  (Parsed again:
+            # the session's values are the incoming state's own objects.)
+            accessed, created, pristine = self.loads(incoming.payload)
+            return self.dumps(accessed, created, pristine) == incoming.payload or pristine != state
+        except (TypeError, ValueError, RecursionError):
+            return True  # something unstorable was put inside: the encode says what
+
+    def encode(
+        self,
+        accessed: float,
+        created: float,
+        state: dict[str, Any],
+        incoming: Incoming | None = None,
+        assigned: list[Any] | None = None,
+    ) -> str:
+        """The token of ``[accessed, created, state]``.
+
+        ``incoming``: the cookie ``state`` was loaded from, when ``state`` is
+        still its state but for plain assignments of the keys in ``assigned``
+        (None: no change at all).  The incoming payload's text is then reused
+        where that gives exactly the full encode's bytes (see :mod:`._reuse`).
+
+        Raises :class:`SessionNotSerializable` naming the key whose value cannot
+        be stored.
+        """
+        if incoming is not None and self.json_payload:
+            token = self._reuse(accessed, created, state, incoming, assigned)
+            if token is not None:
+                return token
+        return self.protector.seal(self._payload(accessed, created, state))
+
+    def _reuse(
+        self,
+        accessed: float,
+        created: float,
+        state: dict[str, Any],
+        incoming: Incoming,
+        assigned: list[Any] | None,
+    ) -> str | None:
+        payload = incoming.payload
+        text = payload.decode("utf-8")
+        if text[-2:] != "}]":  # the state's object ends the payload: see _reuse.state_json
             return None
-        if state_json is None:
+        start = text.find("{")
+        created_is_incoming = created is incoming.raw_created
+        if assigned is None:
+            # Unchanged: a new head before the payload's own bytes from its state on.
+            head = _reuse.times_json(text, start, accessed, created, created_is_incoming).encode()
+            resign = self._resign
+            if resign is None:  # an encrypted token changes as a whole
+                return self.protector.seal(head + payload[start:])
+            if len(head) == start:  # an equal length keeps the token's text in place
+                return resign(incoming.token, payload, head)  # type: ignore[no-any-return]
+        try:
+            state_json = _reuse.state_json(text, state, assigned, incoming.state)
+        except (TypeError, ValueError, RecursionError):  # an unstorable value: the full encode says which
             return None
-        head = _reuse.times_json(text, text.find("{"), accessed, created, created_is_incoming)
-        return self.protector.seal(f"{head}{state_json}]".encode())
+        if state_json is None or (assigned is not None and not self._assigned_within_depth(state, assigned)):
+            return None
+        head_text = _reuse.times_json(text, start, accessed, created, created_is_incoming)
+        return self.protector.seal(f"{head_text}{state_json}]".encode())
+
+    @staticmethod
+    def _assigned_within_depth(state: dict[str, Any], assigned: list[Any]) -> bool:
+        # The state's other values came in a payload, which nested no deeper than a
+        # payload holds; only the assigned ones are new (see _check_depth).
+        return not any(
+            _json.deeper_than(dict.__getitem__(state, key), _json.MAX_DEPTH - 1) for key in set(assigned)
+        )
+
+    def _payload(self, accessed: float, created: float, state: dict[str, Any]) -> bytes:
+        try:
+            payload = self.dumps(accessed, created, state)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise SessionNotSerializable(_describe_unstorable(self.serializer, state, exc)) from exc
+        # As many levels as brackets at most: a count is enough for nearly every state.
+        if self.json_payload and payload.count(b"[") + payload.count(b"{") > _json.MAX_DEPTH + 1:
+            _check_depth(state)
+        return payload
+
+
+def _check_depth(state: dict[str, Any]) -> None:
+    """Refuse a state nested more than ``MAX_DEPTH`` levels deep, naming the key.
+
+    A state that deep would still be written, but reading it back needs that many
+    levels of the interpreter's stack, so a request that reads it from deep in its
+    own stack could fail: no state we write nests deeper than this limit.
+    """
+    for key, value in dict.items(state):
+        if _json.deeper_than(value, _json.MAX_DEPTH - 1):
+            raise SessionNotSerializable(
+                f"session[{key!r}] cannot be stored in a cookie: it nests more than "
+                f"{_json.MAX_DEPTH} levels of lists and dicts"
+            )
+
+
+def _describe_unstorable(serializer: Any, state: dict[str, Any], exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        # Values nested about as deep as Python's recursion limit (or a cycle).
+        for key, value in dict.items(state):
+            if _json.deeper_than(value, _json.MAX_DEPTH - 1):
+                return (
+                    f"session[{key!r}] cannot be stored in a cookie: it nests more than "
+                    f"{_json.MAX_DEPTH} levels of lists and dicts (or contains itself)"
+                )
+    for key, value in dict.items(state):
+        try:
+            serializer.dumps({key: value})
+        except (TypeError, ValueError, RecursionError) as inner:
+            return f"session[{key!r}] cannot be stored in a cookie: {inner}"
+    return f"the session cannot be stored in a cookie: {exc}"

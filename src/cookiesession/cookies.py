@@ -12,6 +12,7 @@ import re
 import string
 import time
 from collections.abc import Callable, MutableSequence
+from typing import Any, AnyStr
 
 from .exceptions import ConfigurationError, ConfigurationTypeError
 
@@ -122,29 +123,37 @@ def _last_pair_value(header: str, key: str) -> str | None:
     return value.strip(" \t")
 
 
-def merge_vary(headers: MutableSequence[tuple[str, str]], field: str = "Cookie") -> None:
-    """Make ``Vary`` name ``field``: merged into an existing ``Vary``, never duplicated."""
-    for name, _ in headers:
-        if name.lower() == "vary":
-            _merge_into_vary(headers, field)
-            return
-    headers.append(("Vary", field))  # the usual case, on every response that used the session
+def merge_vary(headers: MutableSequence[tuple[AnyStr, AnyStr]], *, binary: bool = False) -> None:
+    """Make the response's ``Vary`` name ``Cookie``: merged into an existing
+    ``Vary``, never listed twice.
 
-
-def _merge_into_vary(headers: MutableSequence[tuple[str, str]], field: str) -> None:
-    wanted = field.lower()
+    ``headers`` is a list of ``(name, value)`` pairs, all ``str`` (WSGI, Pyramid)
+    or, with ``binary=True``, all ``bytes`` (ASGI, latin-1 by its spec).
+    """
     first = -1
     # A response may carry several Vary headers (RFC 9110 5.3: they form one list),
     # so every one is looked at before anything is added.
-    for i, (hname, hvalue) in enumerate(headers):
-        if hname.lower() == "vary":
-            tokens = [t.strip().lower() for t in hvalue.split(",")]
-            if wanted in tokens or "*" in tokens:
+    for i, (name, value) in enumerate(headers):
+        if _text(name).lower() == "vary":
+            tokens = [token.strip().lower() for token in _text(value).split(",")]
+            if "cookie" in tokens or "*" in tokens:
                 return
             if first < 0:
                 first = i
-    hname, hvalue = headers[first]
-    headers[first] = (hname, f"{hvalue}, {field}" if hvalue.strip() else field)
+    if first < 0:  # the usual case, on every response that used the session
+        headers.append(_pair(binary, "vary" if binary else "Vary", "Cookie"))  # ASGI's names are lower-case
+        return
+    name, value = headers[first]
+    text = _text(value)
+    headers[first] = _pair(binary, _text(name), f"{text}, Cookie" if text.strip() else "Cookie")
+
+
+def _text(value: str | bytes) -> str:
+    return value if isinstance(value, str) else value.decode("latin-1")
+
+
+def _pair(binary: bool, name: str, value: str) -> tuple[Any, Any]:
+    return (name.encode("latin-1"), value.encode("latin-1")) if binary else (name, value)
 
 
 def _check_chars(option: str, value: str, allowed: frozenset[str]) -> None:
@@ -152,6 +161,47 @@ def _check_chars(option: str, value: str, allowed: frozenset[str]) -> None:
     if bad:
         shown = ", ".join(repr(c) for c in bad)
         raise ConfigurationError(f"{option}={value!r} contains characters a cookie cannot carry: {shown}")
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str) or not name:
+        raise ConfigurationTypeError("cookie_name must be a non-empty str")
+    _check_chars("cookie_name", name, _TOKEN_CHARS)
+    if name[0] == "$" or name.lower() in _RESERVED_NAMES:
+        raise ConfigurationError(f"cookie_name={name!r} reads as a cookie attribute; choose another name")
+
+
+def _check_attribute(option: str, value: object) -> None:
+    if value is not None:
+        if not isinstance(value, str):
+            raise ConfigurationTypeError(f"{option} must be a str or None")
+        _check_chars(option, value, _ATTR_CHARS)
+
+
+def _checked_samesite(samesite: object, secure: bool) -> str | None:
+    if samesite is None:
+        return None
+    if isinstance(samesite, bytes):
+        samesite = samesite.decode("ascii", "replace")
+    if not isinstance(samesite, str) or samesite.lower() not in _SAMESITE:
+        raise ConfigurationError(f"samesite={samesite!r}: SameSite must be 'strict', 'lax', 'none' or None")
+    if samesite.lower() == "none" and not secure:
+        raise ConfigurationError(
+            "samesite='none' needs secure=True: browsers reject SameSite=None cookies that are not Secure"
+        )
+    return samesite
+
+
+def _check_prefix_rules(name: str, *, secure: bool, path: str | None, domain: str | None) -> None:
+    # RFC 6265bis matches the prefixes case-insensitively, and browsers that do
+    # silently drop a `__host-` cookie that breaks the rules.
+    folded = name.lower()
+    if folded.startswith("__secure-") and not secure:
+        raise ConfigurationError(f"cookie_name={name!r}: the __Secure- prefix needs secure=True")
+    if folded.startswith("__host-") and (not secure or path != "/" or domain):
+        raise ConfigurationError(
+            f"cookie_name={name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
+        )
 
 
 class CookieSpec:
@@ -171,31 +221,10 @@ class CookieSpec:
         samesite: str | None,
         partitioned: bool = False,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise ConfigurationTypeError("cookie_name must be a non-empty str")
-        _check_chars("cookie_name", name, _TOKEN_CHARS)
-        if name[0] == "$" or name.lower() in _RESERVED_NAMES:
-            raise ConfigurationError(f"cookie_name={name!r} reads as a cookie attribute; choose another name")
-        if path is not None:
-            if not isinstance(path, str):
-                raise ConfigurationTypeError("path must be a str or None")
-            _check_chars("path", path, _ATTR_CHARS)
-        if domain is not None:
-            if not isinstance(domain, str):
-                raise ConfigurationTypeError("domain must be a str or None")
-            _check_chars("domain", domain, _ATTR_CHARS)
-        if samesite is not None:
-            if isinstance(samesite, bytes):
-                samesite = samesite.decode("ascii", "replace")
-            if not isinstance(samesite, str) or samesite.lower() not in _SAMESITE:
-                raise ConfigurationError(
-                    f"samesite={samesite!r}: SameSite must be 'strict', 'lax', 'none' or None"
-                )
-            if samesite.lower() == "none" and not secure:
-                raise ConfigurationError(
-                    "samesite='none' needs secure=True: browsers reject SameSite=None "
-                    "cookies that are not Secure"
-                )
+        _check_name(name)
+        _check_attribute("path", path)
+        _check_attribute("domain", domain)
+        samesite = _checked_samesite(samesite, secure)
         if max_age is not None and max_age > LONGEST_MAX_AGE:
             # Each response dates `expires` as now + max_age, and that date must be
             # one a cookie can carry; browsers keep a cookie at most 400 days anyway.
@@ -204,15 +233,7 @@ class CookieSpec:
             )
         if partitioned and not secure:
             raise ConfigurationError("partitioned=True needs secure=True (CHIPS cookies must be Secure)")
-        # RFC 6265bis matches the prefixes case-insensitively, and browsers that do
-        # silently drop a `__host-` cookie that breaks the rules.
-        folded = name.lower()
-        if folded.startswith("__secure-") and not secure:
-            raise ConfigurationError(f"cookie_name={name!r}: the __Secure- prefix needs secure=True")
-        if folded.startswith("__host-") and (not secure or path != "/" or domain):
-            raise ConfigurationError(
-                f"cookie_name={name!r}: the __Host- prefix needs secure=True, path='/' and no domain"
-            )
+        _check_prefix_rules(name, secure=secure, path=path, domain=domain)
 
         self.name = name
         self.prefix = name + "="  # how our cookie starts in a Cookie header

@@ -11,10 +11,9 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["check_csrf_token"]
+from ._flash_csrf import CSRF_KEY
 
-# Pyramid's key for the session's CSRF token; session.py stores it under the same name.
-_CSRF_KEY = "_csrft_"
+__all__ = ["check_csrf_token"]
 
 
 def _as_bytes(value: object) -> bytes | None:
@@ -38,7 +37,7 @@ def check_csrf_token(session: Mapping[str, Any], supplied_token: str | bytes | N
     Reading the token does not create one: call ``session.get_csrf_token()`` when
     rendering the form.
     """
-    expected = _as_bytes(session.get(_CSRF_KEY))
+    expected = _as_bytes(session.get(CSRF_KEY))
     supplied = _as_bytes(supplied_token)
     if not expected or supplied is None:
         return False

@@ -21,20 +21,18 @@ module is imported, so ``import cookiesession`` works without the extra.
 from __future__ import annotations
 
 import os
-import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from . import _base64
 from .exceptions import BadCookie, BadSignature, ConfigurationTypeError, MissingDependency
-from .factory import Seconds, SessionFactory, make_session_factory
-from .serializers import JSONSerializer
-from .signing import MAX_TOKEN_LENGTH, HmacKey, SecretTooShortWarning, b64decode, b64encode, check_secret
+from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, check_secret, hmac_digest, keyed_hmac
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["DEFAULT_SALT", "EncryptedCookieSessionFactory", "Encryptor"]
+__all__ = ["DEFAULT_SALT", "Encryptor"]
 
 #: The default ``salt``: part of the key-derivation label, like Pyramid's ``'pyramid.session.'``.
 DEFAULT_SALT = "cookiesession.encrypted."
@@ -78,10 +76,7 @@ class Encryptor:
     costs one HMAC-SHA256 (its subkey) and one AES-GCM operation.
     """
 
-    __slots__ = ("_aad", "_aead", "_inner", "_invalid_tag", "_keys", "_outer", "_random")
-
-    #: unseal() refuses every token that is not canonical urlsafe base64.
-    urlsafe_tokens = True
+    __slots__ = ("_aad", "_aead", "_invalid_tag", "_keys", "_random")
 
     def __init__(
         self,
@@ -119,11 +114,8 @@ class Encryptor:
                     stacklevel=3,
                 )
             key = HKDF(algorithm=hashes.SHA256(), length=_KEY_SIZE, salt=None, info=info).derive(ikm)
-            keys.append(HmacKey(key, "sha256"))
+            keys.append(keyed_hmac(key, "sha256"))
         self._keys = tuple(keys)
-        # The primary key's hash states, for the inlined HMAC of seal() and unseal().
-        self._inner = keys[0].inner
-        self._outer = keys[0].outer
         # The cookie name is the associated data: authenticated, not stored in the token.
         self._aad = cookie_name.encode("utf-8")
         self._aead: type[AESGCM] = AESGCM
@@ -137,14 +129,8 @@ class Encryptor:
     def seal(self, payload: bytes) -> str:
         """Return the token for ``payload`` under the primary secret."""
         header = _VERSION_BYTE + self._random(_SALT_SIZE)
-        # The subkey, self._keys[0].digest(header) inlined: a Python call costs several
-        # times as much in a request as in a loop, and a re-issue opens and seals.
-        inner = self._inner.copy()
-        inner.update(header)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        sealed = self._aead(outer.digest()).encrypt(_NONCE, payload, self._aad)
-        return b64encode(header + sealed)
+        sealed = self._aead(hmac_digest(self._keys[0], header)).encrypt(_NONCE, payload, self._aad)
+        return _base64.encode(header + sealed)
 
     def unseal(self, token: str) -> tuple[bytes, int]:
         """Return ``(payload, index)``: index 0 is the primary secret, 1.. the fallbacks.
@@ -155,82 +141,16 @@ class Encryptor:
         if len(token) > MAX_TOKEN_LENGTH:  # before any decoding work
             raise BadSignature(_INVALID)
         try:
-            raw = b64decode(token)
+            raw = _base64.decode(token)
         except BadCookie:
             raise BadSignature(_INVALID) from None
         if len(raw) < _MIN_RAW_SIZE or raw[0] != _VERSION:
             raise BadSignature(_INVALID)
         header = raw[:_HEADER_SIZE]
         sealed = memoryview(raw)[_HEADER_SIZE:]  # not copied
-        aead = self._aead
-        invalid_tag = self._invalid_tag
-        # The primary secret first, the common case: its subkey inlined as in seal().
-        inner = self._inner.copy()
-        inner.update(header)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        try:
-            return aead(outer.digest()).decrypt(_NONCE, sealed, self._aad), 0
-        except invalid_tag:
-            pass
-        keys = self._keys
-        for index in range(1, len(keys)):
+        for index, key in enumerate(self._keys):
             try:
-                return aead(keys[index].digest(header)).decrypt(_NONCE, sealed, self._aad), index
-            except invalid_tag:
+                return self._aead(hmac_digest(key, header)).decrypt(_NONCE, sealed, self._aad), index
+            except self._invalid_tag:
                 continue
         raise BadSignature(_INVALID)
-
-
-def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessionFactory
-    secret: str | bytes,
-    cookie_name: str = "session",
-    max_age: Seconds | None = None,
-    path: str | None = "/",
-    domain: str | None = None,
-    secure: bool = False,
-    httponly: bool = False,
-    samesite: str | None = "Lax",
-    set_on_exception: bool = True,
-    timeout: Seconds | None = 1200,
-    reissue_time: Seconds | None = 0,
-    salt: str | bytes | None = DEFAULT_SALT,
-    serializer: Any = None,
-    *,
-    fallback_secrets: Sequence[str | bytes] = (),
-    absolute_timeout: Seconds | None = None,
-    partitioned: bool = False,
-    vary: bool = True,
-    detect_nested_changes: bool = True,
-    clock: Callable[[], float] = time.time,
-    revocation: object = None,
-) -> SessionFactory:
-    """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
-
-    ``SignedCookieSessionFactory``'s parameters, order and defaults, without
-    ``hashalg``; ``salt`` is part of the key-derivation label (a different salt
-    gives unrelated keys).  Needs ``cookiesession[crypto]``: without the
-    ``cryptography`` package this raises :class:`MissingDependency` (an
-    ``ImportError``).  Pyramid cannot read these cookies.
-    """
-    encryptor = Encryptor(secret, cookie_name, salt, fallback_secrets)
-    return make_session_factory(
-        encryptor,
-        JSONSerializer() if serializer is None else serializer,
-        cookie_name=cookie_name,
-        max_age=max_age,
-        path=path,
-        domain=domain,
-        secure=secure,
-        httponly=httponly,
-        samesite=samesite,
-        set_on_exception=set_on_exception,
-        timeout=timeout,
-        reissue_time=reissue_time,
-        absolute_timeout=absolute_timeout,
-        partitioned=partitioned,
-        vary=vary,
-        detect_nested_changes=detect_nested_changes,
-        clock=clock,
-        revocation=revocation,
-    )

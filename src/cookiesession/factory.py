@@ -2,13 +2,17 @@
 
 ``SignedCookieSessionFactory`` and ``BaseCookieSessionFactory`` take Pyramid's
 positional parameters in Pyramid's order (note that ``set_on_exception`` sits
-in a different place in each) with Pyramid's defaults.  Options Pyramid does not
-have are keyword-only.  Every option is checked here, so a mistake stops the app
-at start-up instead of failing each response.
+in a different place in each) with Pyramid's defaults, and
+``EncryptedCookieSessionFactory`` takes the signed one's.  Options Pyramid does
+not have are keyword-only.  Every option is checked here, so a mistake stops the
+app at start-up instead of failing each response.
+
+:func:`revoke` ends a session from outside any request, with the factory's store.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +21,9 @@ from typing import Any
 
 from .codec import Protector, SessionCodec
 from .cookies import CookieSpec, quote_cookie_value
+from .encryption import DEFAULT_SALT, Encryptor
 from .exceptions import BadCookie, ConfigurationError, ConfigurationTypeError
+from .loading import Limits
 from .revocation import check_revocation_option
 from .serializers import JSONSerializer
 from .session import CookieSession
@@ -25,10 +31,13 @@ from .signing import Signer
 
 __all__ = [
     "BaseCookieSessionFactory",
+    "EncryptedCookieSessionFactory",
     "Seconds",
     "SessionFactory",
     "SignedCookieSessionFactory",
+    "check_session_factory",
     "make_session_factory",
+    "revoke",
 ]
 
 #: What a factory returns: a session class, called with the request.
@@ -68,28 +77,10 @@ def seconds_option(name: str, value: object) -> int | None:
     return seconds
 
 
-# 2**53 seconds, some 285 million years: every whole number up to it is a float.
-_LONGEST_LIMIT = 2**53
-
-
-def finite_limit(seconds: int | None) -> float:
-    """A timeout as the session's fast read path compares an age with it: a float
-    no greater than the timeout, and finite even for None (no timeout).
-
-    Finite, so that an infinite time fails the comparison and its cookie is left
-    to the full checks; no greater, so that the fast path never takes a cookie
-    that the full checks would refuse.  Ages beyond 2**53 seconds go the full way.
-    """
-    return float(_LONGEST_LIMIT if seconds is None else min(seconds, _LONGEST_LIMIT))
-
-
 def reissue_limit(seconds: int | None) -> float:
     """``reissue_time`` as a read compares the cookie's age with it: infinity for
-    None (reads never re-issue), and a float wherever that is exact, as a float
-    comparison is the interpreter's fast one."""
-    if seconds is None:
-        return float("inf")
-    return float(seconds) if seconds <= _LONGEST_LIMIT else seconds
+    None (reads never re-issue)."""
+    return float("inf") if seconds is None else seconds
 
 
 class _Latin1Protector:
@@ -173,29 +164,16 @@ def make_session_factory(
     reissue_seconds = seconds_option("reissue_time", reissue_time)
     timeout_seconds = seconds_option("timeout", timeout)
     absolute_seconds = seconds_option("absolute_timeout", absolute_timeout)
-    codec = SessionCodec(serializer, protector)
-    store = check_revocation_option(revocation)
-    usual = codec.urlsafe_tokens and codec.json_payload and store is None
     attrs = {
         "__slots__": (),
-        "_codec": codec,
+        "_codec": SessionCodec(serializer, protector),
         "_cookie": spec,
-        # What the hot path needs from the codec and the cookie, one lookup each.
-        "_unseal": protector.unseal,
-        "_json_payload": codec.json_payload,
-        "_fast_prefix": spec.prefix if codec.urlsafe_tokens else None,
-        # Where __init__ may take its fast way (see there): revocation needs a lookup.
-        "_usual_prefix": spec.prefix if usual else None,
-        "_timeout": timeout_seconds,
-        "_idle_limit": finite_limit(timeout_seconds),
-        "_reissue_time": reissue_seconds,
+        "_limits": Limits(timeout_seconds, absolute_seconds),
         "_reissue_after": reissue_limit(reissue_seconds),
-        "_absolute_timeout": absolute_seconds,
-        "_age_limit": finite_limit(absolute_seconds),
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
         "_detect_nested_changes": bool(detect_nested_changes),
-        "_revocation": store,
+        "_revocation": check_revocation_option(revocation),
         "_clock": staticmethod(clock),
     }
     _declare_isession()
@@ -237,27 +215,9 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     that makes ``invalidate()`` hold for copies of the cookie, see
     :mod:`cookiesession.revocation`).
     """
+    options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
-    return make_session_factory(
-        signer,
-        JSONSerializer() if serializer is None else serializer,
-        cookie_name=cookie_name,
-        max_age=max_age,
-        path=path,
-        domain=domain,
-        secure=secure,
-        httponly=httponly,
-        samesite=samesite,
-        set_on_exception=set_on_exception,
-        timeout=timeout,
-        reissue_time=reissue_time,
-        absolute_timeout=absolute_timeout,
-        partitioned=partitioned,
-        vary=vary,
-        detect_nested_changes=detect_nested_changes,
-        clock=clock,
-        revocation=revocation,
-    )
+    return make_session_factory(signer, JSONSerializer() if serializer is None else serializer, **options)
 
 
 def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
@@ -292,23 +252,83 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
             "unpickle bytes chosen by the client (remote code execution); use "
             "SignedCookieSessionFactory(secret, serializer=PickleSerializer())"
         )
-    return make_session_factory(
-        _Latin1Protector(),
-        serializer,
-        cookie_name=cookie_name,
-        max_age=max_age,
-        path=path,
-        domain=domain,
-        secure=secure,
-        httponly=httponly,
-        samesite=samesite,
-        set_on_exception=set_on_exception,
-        timeout=timeout,
-        reissue_time=reissue_time,
-        absolute_timeout=absolute_timeout,
-        partitioned=partitioned,
-        vary=vary,
-        detect_nested_changes=detect_nested_changes,
-        clock=clock,
-        revocation=revocation,
-    )
+    return make_session_factory(_Latin1Protector(), serializer, **_session_options(locals()))
+
+
+def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessionFactory
+    secret: str | bytes,
+    cookie_name: str = "session",
+    max_age: Seconds | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = False,
+    samesite: str | None = "Lax",
+    set_on_exception: bool = True,
+    timeout: Seconds | None = 1200,
+    reissue_time: Seconds | None = 0,
+    salt: str | bytes | None = DEFAULT_SALT,
+    serializer: Any = None,
+    *,
+    fallback_secrets: Sequence[str | bytes] = (),
+    absolute_timeout: Seconds | None = None,
+    partitioned: bool = False,
+    vary: bool = True,
+    detect_nested_changes: bool = True,
+    clock: Callable[[], float] = time.time,
+    revocation: object = None,
+) -> SessionFactory:
+    """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
+
+    ``SignedCookieSessionFactory``'s parameters, order and defaults, without
+    ``hashalg``; ``salt`` is part of the key-derivation label (a different salt
+    gives unrelated keys).  Needs ``cookiesession[crypto]``: without the
+    ``cryptography`` package this raises :class:`MissingDependency` (an
+    ``ImportError``).  Pyramid cannot read these cookies.  The format is in
+    :mod:`cookiesession.encryption`.
+    """
+    options = _session_options(locals())
+    encryptor = Encryptor(secret, cookie_name, salt, fallback_secrets)
+    return make_session_factory(encryptor, JSONSerializer() if serializer is None else serializer, **options)
+
+
+def _session_options(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a factory function that :func:`make_session_factory` takes
+    as they are (the others make its protector and serializer)."""
+    return {name: arguments[name] for name in _SESSION_OPTIONS}
+
+
+_SESSION_OPTIONS = tuple(inspect.signature(make_session_factory).parameters)[2:]
+
+
+def check_session_factory(session_factory: object) -> type[CookieSession]:
+    """The factory itself, if it is one of ours; a ConfigurationTypeError at start-up if not."""
+    if not (isinstance(session_factory, type) and issubclass(session_factory, CookieSession)):
+        raise ConfigurationTypeError(
+            "session_factory must be a factory made by cookiesession (for example "
+            f"SignedCookieSessionFactory(secret)), not {type(session_factory).__name__}"
+        )
+    if session_factory is CookieSession:
+        raise ConfigurationTypeError(
+            "session_factory must be a configured factory such as SignedCookieSessionFactory(secret), "
+            "not the CookieSession base class"
+        )
+    return session_factory
+
+
+def revoke(session_factory: SessionFactory, session_id: str) -> None:
+    """Revoke ``session_id`` from outside a request ("sign out everywhere", admin tools).
+
+    The record is kept as long as any session of ``session_factory`` could still
+    be accepted: ``min(timeout, absolute_timeout)`` (plus a margin for clock skew),
+    or the store's ``unbounded_ttl`` when the factory has neither.  Raises
+    :class:`~cookiesession.exceptions.ConfigurationError` for a factory without
+    ``revocation=``, and :class:`~cookiesession.exceptions.RevocationUnavailable`
+    if the store cannot record it.
+    """
+    store = session_factory._revocation
+    if store is None:
+        raise ConfigurationError("this session factory has no revocation store: pass revocation=")
+    if not isinstance(session_id, str) or not session_id:
+        raise ValueError("session_id must be a non-empty str")
+    store.revoke(session_id, session_factory._revocation_ttl(None, session_factory._clock()))

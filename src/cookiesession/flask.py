@@ -58,9 +58,8 @@ from flask import Flask
 from flask.sessions import SessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 
-from ._lazy import check_session_factory
 from .cookies import CookieSpec
-from .factory import SignedCookieSessionFactory, seconds_option
+from .factory import SignedCookieSessionFactory, check_session_factory, seconds_option
 from .session import CookieSession
 
 __all__ = ["CookieSessionInterface", "FlaskCookieSession"]
@@ -86,7 +85,7 @@ class FlaskCookieSession(CookieSession, SessionMixin):
     @property
     def _cookie(self) -> CookieSpec:  # type: ignore[override]
         permanent = self._permanent_cookie
-        if permanent is not None and self._untracked_get("_permanent"):
+        if permanent is not None and dict.get(self, "_permanent"):
             return permanent
         return self._browser_cookie
 
@@ -111,11 +110,13 @@ class FlaskCookieSession(CookieSession, SessionMixin):
 
     @modified.setter
     def modified(self, value: bool) -> None:
-        self._dirty = bool(value)
+        if value:
+            self.changed()
+        else:
+            self._dirty = False
         self._flask_modified = bool(value)
 
     # Older Flask versions do not assign `accessed`; any read or write counts.
-    # (The core inlines its access bookkeeping in __getitem__, get and __setitem__.)
     def _touch(self) -> None:
         self._flask_accessed = True
         super()._touch()
@@ -128,18 +129,9 @@ class FlaskCookieSession(CookieSession, SessionMixin):
         self._flask_accessed = self._flask_modified = True
         super().__setitem__(key, value)
 
-    def __getitem__(self, key: str) -> Any:
-        self._flask_accessed = True
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self._flask_accessed = True
-        return super().get(key, default)
-
     def pop(self, key: str, *default: Any) -> Any:
         # As with Flask's own session, popping a key that is not there changes
         # nothing (`session.pop("user", None)` to sign out an anonymous visitor).
-        self._materialize()
         if not dict.__contains__(self, key):
             self._flask_accessed = True
             return dict.pop(self, key, *default)
@@ -241,7 +233,7 @@ class CookieSessionInterface(SessionInterface):
         # Flask calls this while handling an unhandled exception (its 500 response)
         # inside the `except` block: that is set_on_exception's case.
         failed = sys.exc_info()[1] is not None
-        if session._holds_nothing() and (session._set_on_exception or not failed):
+        if not dict.__len__(session) and (session._set_on_exception or not failed):
             # As Flask does with an empty session: delete the cookie if the request
             # emptied it (session.clear(), the last flashed message read), else write
             # nothing (not even a re-issue of "{}").

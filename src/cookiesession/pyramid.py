@@ -41,7 +41,6 @@ session classes, so ``verifyObject(ISession, request.session)`` holds.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
 from collections.abc import Callable, Mapping
@@ -51,7 +50,13 @@ from pyramid.config import Configurator
 from pyramid.settings import asbool, aslist
 
 from .exceptions import ConfigurationError
-from .factory import SessionFactory, SignedCookieSessionFactory, _declare_isession, seconds_option
+from .factory import (
+    EncryptedCookieSessionFactory,
+    SessionFactory,
+    SignedCookieSessionFactory,
+    _declare_isession,
+    seconds_option,
+)
 from .revocation import DEFAULT_TIMEOUT, RevocationStore, store_from_setting
 
 __all__ = ["PREFIX", "includeme", "session_factory_from_settings"]
@@ -143,12 +148,6 @@ def _coerce(name: str, value: Any) -> Any:
     return _as_text(name, value)
 
 
-def _encrypted_factory() -> Callable[..., SessionFactory]:
-    # Imported only when asked for: it needs the `cryptography` package.
-    module = importlib.import_module(".encryption", __package__)
-    return module.EncryptedCookieSessionFactory  # type: ignore[no-any-return]
-
-
 def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory:
     """A session factory built from the ``cookiesession.*`` entries of ``settings``."""
     options: dict[str, Any] = {}
@@ -178,7 +177,7 @@ def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory
         options["revocation"] = revocation
     make: Callable[..., SessionFactory] = SignedCookieSessionFactory
     if options.pop("encrypt", False):
-        make = _encrypted_factory()
+        make = EncryptedCookieSessionFactory  # needs `cryptography` only when called
         accepted = inspect.signature(make).parameters
         unused = sorted(name for name in options if name not in accepted)
         if unused:

@@ -29,7 +29,7 @@ class JSONSerializer:
 
     def loads(self, bstruct: bytes) -> Any:
         # UnicodeDecodeError and JSONDecodeError are both ValueErrors.
-        return _json.loads(bstruct.decode("utf-8"))
+        return _json.loads(bstruct)
 
     def __repr__(self) -> str:
         return "JSONSerializer()"

@@ -1,0 +1,46 @@
+"""Pyramid's flash messages and CSRF token, on any session dict.
+
+They live in the state under Pyramid's own keys (``_f_<queue>`` and
+``_csrft_``), so flashed messages and tokens cross between Pyramid and
+cookiesession apps that share the cookie.  The methods use only the dict's own
+methods, so the session's change tracking sees them as it sees the application.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["CSRF_KEY", "FLASH_PREFIX", "FlashAndCsrf"]
+
+CSRF_KEY = "_csrft_"
+FLASH_PREFIX = "_f_"
+
+
+class FlashAndCsrf(dict[str, Any]):
+    """A dict with ``flash``, ``pop_flash``, ``peek_flash``, ``new_csrf_token`` and
+    ``get_csrf_token``, as ``pyramid.interfaces.ISession`` describes them."""
+
+    __slots__ = ()
+
+    def flash(self, msg: Any, queue: str = "", allow_duplicate: bool = True) -> None:
+        storage = self.setdefault(FLASH_PREFIX + queue, [])
+        if allow_duplicate or msg not in storage:
+            storage.append(msg)
+
+    def pop_flash(self, queue: str = "") -> list[Any]:
+        return self.pop(FLASH_PREFIX + queue, [])  # type: ignore[no-any-return]
+
+    def peek_flash(self, queue: str = "") -> list[Any]:
+        return self.get(FLASH_PREFIX + queue, [])  # type: ignore[no-any-return]
+
+    def new_csrf_token(self) -> str:
+        token = os.urandom(20).hex()
+        self[CSRF_KEY] = token
+        return token
+
+    def get_csrf_token(self) -> str:
+        token = self.get(CSRF_KEY, None)
+        if token is None:
+            token = self.new_csrf_token()
+        return token

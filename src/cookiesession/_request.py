@@ -1,0 +1,102 @@
+"""How a session made by ``factory(request)`` talks to its request, as Pyramid's does.
+
+The request is a duck type: the incoming cookie comes from
+``request.environ['HTTP_COOKIE']`` (or a ``cookies`` mapping, as test doubles
+such as ``pyramid.testing.DummyRequest`` have), the response from
+``add_response_callback``, and the failure that ``set_on_exception`` refers to
+from ``request.exception``.  Objects without ``add_response_callback`` (Flask's
+request) leave the response to their adapter.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .cookies import find_cookie
+
+if TYPE_CHECKING:
+    from .session import CookieSession
+
+__all__ = ["bind", "incoming_cookie"]
+
+_NO_ATTRIBUTES: dict[str, Any] = {}  # the __dict__ of an object that has none
+
+
+def incoming_cookie(request: Any, name: str) -> str | None:
+    """The value of cookie ``name`` that ``request`` carries, or None."""
+    environ = getattr(request, "environ", None)
+    header = environ.get("HTTP_COOKIE") if environ is not None else None
+    if header is not None:
+        return find_cookie(header, name)
+    cookies = getattr(request, "cookies", None) if environ is None else None
+    if cookies is None:
+        # No Cookie header.  A test double keeps cookies in an attribute of its own,
+        # where Pyramid's session reads them; WebOb's request.cookies, a property,
+        # would parse the missing header instead (5 µs on a first visit).
+        cookies = getattr(request, "__dict__", _NO_ATTRIBUTES).get("cookies")
+    value = cookies.get(name) if cookies else None
+    if isinstance(value, bytes):  # as Pyramid's own tests give it
+        return value.decode("latin-1")
+    return value if isinstance(value, str) else None
+
+
+def bind(session: CookieSession, request: Any) -> Callable[[], Any]:
+    """Have ``request``'s response carry ``session``'s cookie; return a reference
+    to the request (weak where the request allows, so the two make no cycle)."""
+    try:
+        ref: Callable[[], Any] = weakref.ref(request)
+    except TypeError:  # an object without weakref support: hold it, as Pyramid does
+        ref = _StrongRef(request)
+    register = getattr(request, "add_response_callback", None)
+    if register is not None:
+        register(_ResponseCallback(session))
+    return ref
+
+
+class _StrongRef:
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def __call__(self) -> Any:
+        return self._obj
+
+
+class _ResponseCallback:
+    """Adds ``Vary`` and ``Set-Cookie`` to the response, after the callbacks that
+    may still change the session."""
+
+    __slots__ = ("_deferred", "_session")
+
+    def __init__(self, session: CookieSession) -> None:
+        self._session = session
+        self._deferred = False
+
+    def __call__(self, request: Any, response: Any) -> None:
+        session = self._session
+        if not (self._deferred or session._has_changes()):
+            pending = getattr(request, "response_callbacks", None)
+            if pending and self._others_pending(pending):
+                # Nothing to write yet, and callbacks registered after ours still to
+                # run: one of them may make the session's first change, which Pyramid
+                # saves (it registers its callback at the first change).  Answer after
+                # them, once (so no two callbacks that wait can wait for each other).
+                self._deferred = True
+                request.add_response_callback(self)
+                return
+        session.add_response_headers(response.headerlist, getattr(request, "exception", None) is not None)
+
+    def _others_pending(self, pending: Iterable[Any]) -> bool:
+        """Whether ``pending`` (the request's queue of response callbacks) holds other
+        callbacks but not this one: so this one was taken off the queue to be
+        called, as Pyramid's router does (a test that calls it while it is still
+        queued gets the answer at once), and something may still change the session."""
+        others = False
+        for callback in pending:
+            if callback is self:
+                return False
+            others = True
+        return others
