@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from cookiesession import EncryptedCookieSessionFactory, SessionNotSerializable, SignedCookieSessionFactory
 from cookiesession._json import MAX_DEPTH
-from cookiesession._reuse import times_json
+from cookiesession._reuse import state_json, times_json
 from cookiesession.codec import SessionCodec
 from cookiesession.loading import Loaded, load
 from cookiesession.session import CookieSession
@@ -565,3 +565,8 @@ def test_a_created_time_from_the_future_is_stored_as_now_not_as_it_came(clock: F
     assert (session["a"], session.created) == (1, clock.now)
     header = session.set_cookie_header()
     assert _token(header) == signed([int(clock.now), clock.now, {"a": 1}])
+
+
+@pytest.mark.parametrize("text", ['[1, 2, {"a": 1}] ', '[1, 2, {"a": 1}, 3]', "[1, 2, []]"])
+def test_a_payload_that_does_not_end_with_its_state_is_not_spliced(text: str) -> None:
+    assert state_json(text, {"a": 2}, ["a"], {"a"}) is None

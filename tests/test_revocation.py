@@ -33,7 +33,7 @@ from cookiesession.revocation import (
 from cookiesession.revocation import SKEW_ALLOWANCE as SKEW
 from cookiesession.session import CookieSession
 from tests.conftest import require
-from tests.session_harness import SECRET, FakeClock, cookie_value, stored_state
+from tests.session_harness import SECRET, FakeClock, cookie_value, signed_state, stored_state
 
 
 def _factory(
@@ -688,3 +688,15 @@ def test_pyramid_settings_encrypted_with_revocation() -> None:
         }
     )
     assert type(factory._revocation) is MemoryRevocationStore
+
+
+def test_a_factory_without_revocation_ends_a_session_that_carries_an_id(clock: FakeClock) -> None:
+    # A cookie written by a server with revocation=, read by one without: logout
+    # still empties the session and deletes the cookie, with nothing to record.
+    factory = SignedCookieSessionFactory(SECRET, clock=clock)
+    session = factory.from_cookie_value(signed_state({"_sid_": "abc", "user": "alice"}, accessed=clock()))
+    assert session["user"] == "alice"
+    session.invalidate()
+    header = session.set_cookie_header()
+    assert header is not None
+    assert header.startswith("session=; Max-Age=0")

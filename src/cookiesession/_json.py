@@ -66,6 +66,8 @@ def _make_c_encoder() -> Callable[[Any, int], Any] | None:
 
 
 _c_encoder = _make_c_encoder()
+# The C scanner json.loads ends up in: scan_once(text, index) -> (value, end).
+_scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def dumps(obj: Any) -> str:
@@ -114,7 +116,17 @@ def loads(data: bytes) -> Any:
             return fast(data)
         except ValueError:  # orjson.JSONDecodeError: json.loads gives the answer
             pass
-    return _stdlib_loads(data.decode("utf-8"))
+    text = data.decode("utf-8")
+    # json.loads(text) ends in this C scanner after three Python calls and two
+    # whitespace matches (about a microsecond): call it directly, and leave
+    # anything but one value filling the whole text to json.loads itself.
+    try:
+        value, end = _scan_once(text, 0)
+    except StopIteration:  # no value at the start (leading whitespace, or none at all)
+        end = -1
+    if end == len(text):
+        return value
+    return _stdlib_loads(text)
 
 
 _raw_decode = json.JSONDecoder().raw_decode

@@ -19,7 +19,7 @@ from .cookies import find_cookie
 if TYPE_CHECKING:
     from .session import CookieSession
 
-__all__ = ["bind", "incoming_cookie"]
+__all__ = ["bind", "incoming_cookie", "respond"]
 
 _NO_ATTRIBUTES: dict[str, Any] = {}  # the __dict__ of an object that has none
 
@@ -51,7 +51,7 @@ def bind(session: CookieSession, request: Any) -> Callable[[], Any]:
         ref = _StrongRef(request)
     register = getattr(request, "add_response_callback", None)
     if register is not None:
-        register(_ResponseCallback(session))
+        register(session._on_response)  # which calls respond() below
     return ref
 
 
@@ -65,38 +65,30 @@ class _StrongRef:
         return self._obj
 
 
-class _ResponseCallback:
-    """Adds ``Vary`` and ``Set-Cookie`` to the response, after the callbacks that
-    may still change the session."""
+def respond(session: CookieSession, request: Any, response: Any) -> None:
+    """The response callback: add ``Vary`` and ``Set-Cookie`` to the response, after
+    the callbacks that may still change the session."""
+    if not (session._deferred or session._has_changes()):
+        pending = getattr(request, "response_callbacks", None)
+        if pending and _others_pending(session, pending):
+            # Nothing to write yet, and callbacks registered after ours still to
+            # run: one of them may make the session's first change, which Pyramid
+            # saves (it registers its callback at the first change).  Answer after
+            # them, once (so no two callbacks that wait can wait for each other).
+            session._deferred = True
+            request.add_response_callback(session._on_response)
+            return
+    session.add_response_headers(response.headerlist, getattr(request, "exception", None) is not None)
 
-    __slots__ = ("_deferred", "_session")
 
-    def __init__(self, session: CookieSession) -> None:
-        self._session = session
-        self._deferred = False
-
-    def __call__(self, request: Any, response: Any) -> None:
-        session = self._session
-        if not (self._deferred or session._has_changes()):
-            pending = getattr(request, "response_callbacks", None)
-            if pending and self._others_pending(pending):
-                # Nothing to write yet, and callbacks registered after ours still to
-                # run: one of them may make the session's first change, which Pyramid
-                # saves (it registers its callback at the first change).  Answer after
-                # them, once (so no two callbacks that wait can wait for each other).
-                self._deferred = True
-                request.add_response_callback(self)
-                return
-        session.add_response_headers(response.headerlist, getattr(request, "exception", None) is not None)
-
-    def _others_pending(self, pending: Iterable[Any]) -> bool:
-        """Whether ``pending`` (the request's queue of response callbacks) holds other
-        callbacks but not this one: so this one was taken off the queue to be
-        called, as Pyramid's router does (a test that calls it while it is still
-        queued gets the answer at once), and something may still change the session."""
-        others = False
-        for callback in pending:
-            if callback is self:
-                return False
-            others = True
-        return others
+def _others_pending(session: CookieSession, pending: Iterable[Any]) -> bool:
+    """Whether ``pending`` (the request's queue of response callbacks) holds other
+    callbacks but not the session's: so the session's was taken off the queue to be
+    called, as Pyramid's router does (a test that calls it while it is still queued
+    gets the answer at once), and something may still change the session."""
+    others = False
+    for callback in pending:
+        if getattr(callback, "__self__", None) is session:
+            return False
+        others = True
+    return others

@@ -9,6 +9,7 @@ incoming payload under a new head, splicing assigned values into its text (see
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from . import _json, _reuse
@@ -57,7 +58,10 @@ class Incoming(Protocol):
 class SessionCodec:
     """State triple ``[accessed, created, state]`` <-> payload bytes <-> token."""
 
-    __slots__ = ("_resign", "json_payload", "protector", "serializer")
+    __slots__ = ("_resign", "json_payload", "loads", "protector", "serializer")
+
+    #: The object a verified payload holds; ``ValueError`` if it holds none.
+    loads: Callable[[bytes], Any]
 
     def __init__(self, serializer: Any, protector: Protector) -> None:
         self.serializer = serializer
@@ -68,17 +72,10 @@ class SessionCodec:
         # on the way out; any other serializer gets a plain dict, as Pyramid gives
         # it, and its bytes are opaque.
         self.json_payload = type(serializer) is JSONSerializer
+        self.loads = _json.loads if self.json_payload else serializer.loads
 
     def __repr__(self) -> str:
         return f"<SessionCodec {self.serializer!r} {self.protector!r}>"
-
-    # -- reading -----------------------------------------------------------------------
-
-    def loads(self, payload: bytes) -> Any:
-        """The object a verified payload holds; ``ValueError`` if it holds none."""
-        if self.json_payload:
-            return _json.loads(payload)
-        return self.serializer.loads(payload)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -161,11 +158,13 @@ class SessionCodec:
 
     @staticmethod
     def _assigned_within_depth(state: dict[str, Any], assigned: list[Any]) -> bool:
-        # The state's other values came in a payload, which nested no deeper than a
-        # payload holds; only the assigned ones are new (see _check_depth).
-        return not any(
-            _json.deeper_than(dict.__getitem__(state, key), _json.MAX_DEPTH - 1) for key in set(assigned)
-        )
+        # The state's other values came in a payload; only the assigned ones are new
+        # (see _check_depth), and only a container can nest.
+        for key in assigned:
+            value = dict.__getitem__(state, key)
+            if isinstance(value, (dict, list, tuple)) and _json.deeper_than(value, _json.MAX_DEPTH - 1):
+                return False
+        return True
 
     def _payload(self, accessed: float, created: float, state: dict[str, Any]) -> bytes:
         try:
@@ -207,4 +206,4 @@ def _describe_unstorable(serializer: Any, state: dict[str, Any], exc: BaseExcept
             serializer.dumps({key: value})
         except (TypeError, ValueError, RecursionError) as inner:
             return f"session[{key!r}] cannot be stored in a cookie: {inner}"
-    return f"the session cannot be stored in a cookie: {exc}"
+    return f"the session cannot be stored in a cookie: {exc}"  # pragma: no cover - one key always fails alone

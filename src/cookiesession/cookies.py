@@ -12,7 +12,7 @@ import re
 import string
 import time
 from collections.abc import Callable, MutableSequence
-from typing import Any, AnyStr
+from typing import Any
 
 from .exceptions import ConfigurationError, ConfigurationTypeError
 
@@ -123,37 +123,30 @@ def _last_pair_value(header: str, key: str) -> str | None:
     return value.strip(" \t")
 
 
-def merge_vary(headers: MutableSequence[tuple[AnyStr, AnyStr]], *, binary: bool = False) -> None:
+def merge_vary(headers: MutableSequence[tuple[Any, Any]], *, binary: bool = False) -> None:
     """Make the response's ``Vary`` name ``Cookie``: merged into an existing
     ``Vary``, never listed twice.
 
     ``headers`` is a list of ``(name, value)`` pairs, all ``str`` (WSGI, Pyramid)
-    or, with ``binary=True``, all ``bytes`` (ASGI, latin-1 by its spec).
+    or, with ``binary=True``, all ``bytes`` (ASGI: latin-1, lower-case names).
     """
+    vary, cookie, comma = (b"vary", b"Cookie", b", ") if binary else ("vary", "Cookie", ", ")
     first = -1
     # A response may carry several Vary headers (RFC 9110 5.3: they form one list),
     # so every one is looked at before anything is added.
     for i, (name, value) in enumerate(headers):
-        if _text(name).lower() == "vary":
-            tokens = [token.strip().lower() for token in _text(value).split(",")]
+        if name.lower() == vary:
+            text = value.decode("latin-1") if binary else value
+            tokens = [token.strip().lower() for token in text.split(",")]
             if "cookie" in tokens or "*" in tokens:
                 return
             if first < 0:
                 first = i
     if first < 0:  # the usual case, on every response that used the session
-        headers.append(_pair(binary, "vary" if binary else "Vary", "Cookie"))  # ASGI's names are lower-case
+        headers.append((vary if binary else "Vary", cookie))
         return
     name, value = headers[first]
-    text = _text(value)
-    headers[first] = _pair(binary, _text(name), f"{text}, Cookie" if text.strip() else "Cookie")
-
-
-def _text(value: str | bytes) -> str:
-    return value if isinstance(value, str) else value.decode("latin-1")
-
-
-def _pair(binary: bool, name: str, value: str) -> tuple[Any, Any]:
-    return (name.encode("latin-1"), value.encode("latin-1")) if binary else (name, value)
+    headers[first] = (name, value + comma + cookie if value.strip() else cookie)
 
 
 def _check_chars(option: str, value: str, allowed: frozenset[str]) -> None:

@@ -16,42 +16,26 @@ and :attr:`~CookieSession.varies`) for the response, and
 
 from __future__ import annotations
 
-import logging
-import secrets
 from collections.abc import Callable, Iterator, MutableSequence
 from math import trunc
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from . import _request
-from ._flash_csrf import FlashAndCsrf
+from ._revocable import SID_KEY, Revocable, new_session_id
 from .codec import Incoming, SessionCodec
 from .cookies import CookieSpec, find_cookie, merge_vary
 from .exceptions import SessionTooLarge
 from .loading import Limits, Loaded, load
-from .revocation import revocation_ttl
 from .signing import MAX_TOKEN_LENGTH
-
-if TYPE_CHECKING:
-    from .revocation import RevocationStore
 
 __all__ = ["CookieSession"]
 
-# The session id that revocation records (only with `revocation=`): a reserved key
-# in the state, in the style of Pyramid's own (see _flash_csrf), so Pyramid still
-# reads the cookie.
-SID_KEY = "_sid_"
 # Values of these types cannot be changed in place, so handing one out of the
 # session cannot hide a change from the response.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 
-_log = logging.getLogger("cookiesession.revocation")
 
-
-def _new_session_id() -> str:
-    return secrets.token_urlsafe(16)  # 128 random bits, 22 characters
-
-
-class CookieSession(FlashAndCsrf):
+class CookieSession(Revocable):
     """A dict whose contents live in a signed (or encrypted) cookie.
 
     Attributes, as in Pyramid: ``new`` (no valid cookie came in), ``created``
@@ -67,13 +51,11 @@ class CookieSession(FlashAndCsrf):
     _set_on_exception: ClassVar[bool]
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
-    _revocation: ClassVar[RevocationStore | None] = None
     _clock: Callable[[], float]  # a staticmethod on the class
+    # (and _revocation: see _revocable.Revocable)
 
-    # Revocation bookkeeping: class defaults, so a session that never uses them
-    # pays nothing; set on the instance (its __dict__) only when needed.
-    _io_async: bool = False  # made by from_cookie_header_async: do no blocking I/O
-    _pending_revocations: tuple[tuple[str, float | None], ...] = ()
+    # Set when the response callback let later callbacks run first (see _request.respond).
+    _deferred: bool = False
 
     _request_ref: Callable[[], Any] | None
     _written: list[Any] | None
@@ -141,18 +123,15 @@ class CookieSession(FlashAndCsrf):
         self._used = False
         self._io_async = True
         now = cls._clock()
-        loaded = self._load(now, find_cookie(header, cls._cookie.name) if header else None)
+        loaded = load(cls._codec, cls._limits, find_cookie(header, cls._cookie.name) if header else None, now)
         session_id = loaded.state.get(SID_KEY) if loaded is not None else None
         if type(session_id) is str and await store.is_revoked_async(session_id):
             loaded = None  # logged out: refused each time
         self._take(now, loaded)
         return self
 
-    def _load(self, now: float, value: str | None) -> Loaded | None:
-        return load(self._codec, self._limits, value, now)
-
     def _start(self, now: float, value: str | None) -> None:
-        loaded = self._load(now, value)
+        loaded = load(self._codec, self._limits, value, now)
         store = self._revocation
         if loaded is not None and store is not None:
             session_id = loaded.state.get(SID_KEY)
@@ -190,6 +169,10 @@ class CookieSession(FlashAndCsrf):
     def varies(self) -> bool:
         """Whether the response should carry ``Vary: Cookie``."""
         return self._used and self._vary
+
+    def _on_response(self, request: Any, response: Any) -> None:
+        # The callback a Pyramid request calls with its response: see _request.respond.
+        _request.respond(self, request, response)
 
     def _has_changes(self) -> bool:
         # Whether the response will write (or delete) the cookie whatever else happens.
@@ -327,57 +310,13 @@ class CookieSession(FlashAndCsrf):
         it, :class:`~cookiesession.exceptions.RevocationUnavailable` is raised
         (after the session was emptied).
         """
-        store = self._revocation
-        session_id = dict.get(self, SID_KEY) if store is not None else None
+        ended_id = dict.get(self, SID_KEY)
         ended_created = self.created
         self.clear()
         self._invalidated = True
         self.created = self._clock()
-        if store is not None and type(session_id) is str:
-            ttl = self._revocation_ttl(ended_created, self.created)
-            if self._io_async:
-                self._pending_revocations = (*self._pending_revocations, (session_id, ttl))
-            else:
-                store.revoke(session_id, ttl)
-
-    async def invalidate_async(self) -> None:
-        """:meth:`invalidate`, recording the revocation without blocking the event loop."""
-        self._io_async = True
-        self.invalidate()
-        await self.revoke_pending_async()
-
-    async def revoke_pending_async(self) -> None:
-        """Record the revocations that ``invalidate()`` left for an asyncio adapter
-        (none: nothing to do).  Raises ``RevocationUnavailable`` as ``invalidate()`` does."""
-        pending = self._pending_revocations
-        if pending:
-            self._pending_revocations = ()
-            store: RevocationStore = self._revocation  # type: ignore[assignment]  # only invalidate() adds them
-            for session_id, ttl in pending:
-                await store.revoke_async(session_id, ttl)
-
-    @property
-    def session_id(self) -> str | None:
-        """The id that revocation records for this session; None without ``revocation=``.
-
-        A session gets its id when it is first stored; asking for it earlier (to
-        list a user's sessions for "sign out everywhere") assigns it now, and the
-        session is then stored with this response.
-        """
-        if self._revocation is None:
-            return None
-        session_id = dict.get(self, SID_KEY)
-        if type(session_id) is not str:
-            session_id = _new_session_id()
-            dict.__setitem__(self, SID_KEY, session_id)
-            self.changed()
-        return session_id
-
-    @classmethod
-    def _revocation_ttl(cls, created: float | None, now: float) -> float | None:
-        """How long a revocation must last: until the session would have expired
-        anyway (None: it never expires on the server; the store decides)."""
-        return revocation_ttl(cls._limits.timeout, cls._limits.absolute_timeout, created, now)
+        if type(ended_id) is str:
+            self._record_revocation(ended_id, ended_created)
 
     # -- the response ------------------------------------------------------------------
 
@@ -421,7 +360,7 @@ class CookieSession(FlashAndCsrf):
     def _encode(self) -> str:
         if self._revocation is not None and not dict.__contains__(self, SID_KEY):
             # Assigned when first stored, so anonymous visitors write no cookie.
-            dict.__setitem__(self, SID_KEY, _new_session_id())
+            dict.__setitem__(self, SID_KEY, new_session_id())
             self._incoming = None
         # The incoming text is reused only while no mutable value was handed out (one
         # may have been changed in place).  The encoder reads the session through
@@ -436,11 +375,3 @@ class CookieSession(FlashAndCsrf):
         if not (self._exposed and self._detect_nested_changes) or incoming is None:
             return False
         return self._codec.differs(incoming, dict(dict.items(self)))  # a plain dict: no access counted
-
-    def _revoke_pending_blocking(self) -> None:
-        # An asyncio adapter that did not await revoke_pending_async(): record the
-        # logout anyway (blocking) rather than lose it.
-        _log.warning("recording a revocation with a blocking call; await revoke_pending_async() first")
-        pending, self._pending_revocations = self._pending_revocations, ()
-        for session_id, ttl in pending:
-            self._revocation.revoke(session_id, ttl)  # type: ignore[union-attr]

@@ -1,0 +1,216 @@
+"""What the ``cookiesession`` command reads, and the codec it reads it with.
+
+The secrets (from a file, the environment or an option), the cookie value (bare, or
+taken out of a pasted ``Cookie:`` / ``Set-Cookie:`` line or a name=value pair), the
+times and durations given as options, the :class:`~cookiesession.codec.SessionCodec`
+built from the options, and the check that a decoded payload is a session.  Every
+mistake in this input is a :class:`UsageError` or a :class:`~cookiesession.exceptions.BadCookie`,
+whose messages never quote an unverified cookie.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from .codec import SessionCodec
+from .cookies import find_cookie
+from .exceptions import BadCookie, BadPayload, ConfigurationError
+from .factory import seconds_option
+from .serializers import JSONSerializer
+from .signing import Signer
+
+__all__ = [
+    "DEFAULT_SALT",
+    "SECRET_ENV",
+    "UsageError",
+    "build_codec",
+    "extract_token",
+    "parse_payload",
+    "read_secret_file",
+    "read_text_argument",
+    "timestamp",
+    "whole_seconds",
+]
+
+SECRET_ENV = "COOKIESESSION_SECRET"  # noqa: S105 - the name of a variable, not a secret
+DEFAULT_SALT = "pyramid.session."
+
+
+class UsageError(Exception):
+    """The command line or its input is wrong (exit code 2)."""
+
+
+# -- secrets and text arguments --------------------------------------------------------
+
+
+def read_secret_file(path: str, what: str) -> str | bytes:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} file {path!r}: {exc.strerror or exc}") from None
+    # `keygen > file` leaves a newline; a secret never ends with one.
+    raw = raw.rstrip(b"\r\n")
+    if not raw:
+        raise UsageError(f"the {what} file {path!r} is empty")
+    return _text_or_bytes(raw)
+
+
+def _text_or_bytes(raw: bytes) -> str | bytes:
+    try:
+        # Text, as an application would pass it from its settings: the HMAC key is
+        # then encoded exactly as for a str secret (latin-1, or UTF-8 if it must).
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+
+
+def _from_environment_or_argv(value: str) -> str | bytes:
+    # Python hands over bytes that are not UTF-8 as lone surrogates, which nothing
+    # can encode: take the bytes themselves, as from a file.
+    return _text_or_bytes(os.fsencode(value))
+
+
+def _primary_secret(args: argparse.Namespace) -> str | bytes:
+    if args.secret_file is not None:
+        return read_secret_file(args.secret_file, "secret")
+    secret = os.environ.get(SECRET_ENV)
+    if not secret:
+        raise UsageError(f"no secret: pass --secret-file FILE or set the {SECRET_ENV} environment variable")
+    return _from_environment_or_argv(secret)
+
+
+def read_text_argument(value: str, what: str) -> str:
+    if value != "-":
+        return value
+    try:
+        return sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the {what} from standard input: {exc}") from None
+
+
+# -- the cookie value ------------------------------------------------------------------
+
+# Text that holds a cookie pair (name=value) rather than a bare token: base64 has no
+# '=' except trailing padding, and no ';'.
+_HEADER_PREFIX = re.compile(r"\A(set-cookie|cookie)\s*:\s*", re.IGNORECASE)
+
+
+def extract_token(text: str, cookie_name: str) -> str:
+    """The cookie value from a bare token, a ``Cookie:`` / ``Set-Cookie:`` line or a pair."""
+    text = text.strip()
+    match = _HEADER_PREFIX.match(text)
+    header: str | None = None
+    if match is not None:
+        header = text[match.end() :]
+        if match.group(1).lower() == "set-cookie":
+            header = header.split(";", 1)[0]  # the pair; the rest are attributes
+    elif ";" in text or "=" in text.rstrip("="):
+        header = text
+    if header is None:
+        token = text
+    else:
+        found = find_cookie(header, cookie_name)
+        if found is None:
+            raise BadCookie(f"no cookie named {cookie_name!r} in the input (see --cookie-name)")
+        token = found
+    if not token:
+        raise BadCookie("the cookie value is empty")
+    return token
+
+
+# -- times and durations (argparse types) ----------------------------------------------
+
+
+def timestamp(value: str) -> float:
+    """An argparse type: POSIX seconds, or an ISO-8601 time (UTC unless it says otherwise)."""
+    try:
+        number = float(value)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(number):
+            raise argparse.ArgumentTypeError(f"{value!r} is not a finite time")
+        return number
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is neither POSIX seconds nor an ISO-8601 time such as 2024-05-01T12:00:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def whole_seconds(value: str) -> int:
+    """An argparse type: a whole, non-negative number of seconds."""
+    try:
+        seconds = seconds_option("the duration", value)
+    except ConfigurationError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert seconds is not None
+    return seconds
+
+
+# -- the codec -------------------------------------------------------------------------
+
+
+def build_codec(args: argparse.Namespace, fallback_secrets: Sequence[str | bytes] = ()) -> SessionCodec:
+    """The codec the options describe: signed, or encrypted with ``--encrypted``."""
+    secret = _primary_secret(args)
+    if args.encrypted:
+        return _encrypted_codec(args, secret, fallback_secrets)
+    salt = DEFAULT_SALT if args.salt is None else _from_environment_or_argv(args.salt)
+    # The secret is whatever the application uses; a short one is its choice, not ours to warn about.
+    signer = Signer(secret, salt, args.hashalg, fallback_secrets, warn_short=False)
+    return SessionCodec(JSONSerializer(), signer)
+
+
+def _encrypted_codec(
+    args: argparse.Namespace, secret: str | bytes, fallback_secrets: Sequence[str | bytes]
+) -> SessionCodec:
+    # cookiesession.encryption imports cryptography only when an Encryptor is built.
+    from .encryption import DEFAULT_SALT as ENCRYPTED_DEFAULT_SALT
+    from .encryption import Encryptor
+
+    salt = ENCRYPTED_DEFAULT_SALT if args.salt is None else _from_environment_or_argv(args.salt)
+    if not args.cookie_name.isascii():  # a cookie name is an ASCII token
+        raise UsageError("--cookie-name must be ASCII")
+    try:
+        encryptor = Encryptor(secret, args.cookie_name, salt, fallback_secrets, warn_short=False)
+    except ImportError as exc:  # MissingDependency: its message says what to install
+        raise UsageError(str(exc)) from None
+    return SessionCodec(JSONSerializer(), encryptor)
+
+
+# -- the payload -----------------------------------------------------------------------
+
+
+def parse_payload(payload: bytes) -> tuple[float, float, dict[str, Any]]:
+    """``(accessed, created, state)`` from a decoded payload, or :class:`BadPayload`."""
+    try:
+        triple = JSONSerializer().loads(payload)
+    except (ValueError, RecursionError):
+        raise BadPayload("the payload is not JSON (a pickled session? this tool never unpickles)") from None
+    if type(triple) is not list or len(triple) != 3:
+        raise BadPayload("the payload is not a session: expected [accessed, created, state]")
+    accessed, created, state = triple
+    for name, value in (("accessed", accessed), ("created", created)):
+        try:
+            finite = type(value) in (int, float) and math.isfinite(value)
+        except OverflowError:  # an int beyond a float's range
+            finite = False
+        if not finite:
+            raise BadPayload(f"the payload is not a session: {name} is not a finite number")
+    if not isinstance(state, dict):
+        raise BadPayload("the payload is not a session: its state is not a JSON object")
+    return accessed, created, state

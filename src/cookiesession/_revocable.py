@@ -1,0 +1,112 @@
+"""Revocation bookkeeping for a session: its id, and the logouts it records.
+
+With ``revocation=`` on a factory, each stored session carries a random id under
+a reserved key (``_sid_``, in the style of Pyramid's own keys, so Pyramid still
+reads the cookie); ``invalidate()`` records that id in the factory's store
+(:mod:`cookiesession.revocation`), and a session whose id is recorded is refused
+when it comes back.  Under asyncio the record waits for
+:meth:`Revocable.revoke_pending_async`, so the event loop never blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from typing import ClassVar
+
+from ._flash_csrf import FlashAndCsrf
+from .loading import Limits
+from .revocation import RevocationStore, revocation_ttl
+
+__all__ = ["SID_KEY", "Revocable", "new_session_id"]
+
+SID_KEY = "_sid_"
+
+_log = logging.getLogger("cookiesession.revocation")
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(16)  # 128 random bits, 22 characters
+
+
+class Revocable(FlashAndCsrf):
+    """The revocation side of a session; :class:`~cookiesession.CookieSession` is one."""
+
+    __slots__ = ()
+
+    # Set on the class that each factory builds.
+    _revocation: ClassVar[RevocationStore | None] = None
+    _limits: ClassVar[Limits]
+    _clock: Callable[[], float]
+
+    # Class defaults, so a session that never uses them pays nothing; set on the
+    # instance (its __dict__) only when needed.
+    _io_async: bool = False  # made by from_cookie_header_async: do no blocking I/O
+    _pending_revocations: tuple[tuple[str, float | None], ...] = ()
+
+    # The session's own (see CookieSession).
+    def changed(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def invalidate(self) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def session_id(self) -> str | None:
+        """The id that revocation records for this session; None without ``revocation=``.
+
+        A session gets its id when it is first stored; asking for it earlier (to
+        list a user's sessions for "sign out everywhere") assigns it now, and the
+        session is then stored with this response.
+        """
+        if self._revocation is None:
+            return None
+        session_id = dict.get(self, SID_KEY)
+        if type(session_id) is not str:
+            session_id = new_session_id()
+            dict.__setitem__(self, SID_KEY, session_id)
+            self.changed()
+        return session_id
+
+    def _record_revocation(self, session_id: str, created: float) -> None:
+        # The logout of session `session_id`, which started at `created`: now, or,
+        # under asyncio, when revoke_pending_async() is awaited.
+        store = self._revocation
+        if store is None:
+            return
+        ttl = self._revocation_ttl(created, self._clock())
+        if self._io_async:
+            self._pending_revocations = (*self._pending_revocations, (session_id, ttl))
+        else:
+            store.revoke(session_id, ttl)
+
+    async def invalidate_async(self) -> None:
+        """:meth:`invalidate`, recording the revocation without blocking the event loop."""
+        self._io_async = True
+        self.invalidate()
+        await self.revoke_pending_async()
+
+    async def revoke_pending_async(self) -> None:
+        """Record the revocations that ``invalidate()`` left for an asyncio adapter
+        (none: nothing to do).  Raises ``RevocationUnavailable`` as ``invalidate()`` does."""
+        pending = self._pending_revocations
+        if pending:
+            self._pending_revocations = ()
+            store: RevocationStore = self._revocation  # type: ignore[assignment]  # only invalidate() adds them
+            for session_id, ttl in pending:
+                await store.revoke_async(session_id, ttl)
+
+    @classmethod
+    def _revocation_ttl(cls, created: float | None, now: float) -> float | None:
+        """How long a revocation must last: until the session would have expired
+        anyway (None: it never expires on the server; the store decides)."""
+        return revocation_ttl(cls._limits.timeout, cls._limits.absolute_timeout, created, now)
+
+    def _revoke_pending_blocking(self) -> None:
+        # An asyncio adapter that did not await revoke_pending_async(): record the
+        # logout anyway (blocking) rather than lose it.
+        _log.warning("recording a revocation with a blocking call; await revoke_pending_async() first")
+        pending, self._pending_revocations = self._pending_revocations, ()
+        for session_id, ttl in pending:
+            self._revocation.revoke(session_id, ttl)  # type: ignore[union-attr]
