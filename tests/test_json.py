@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,16 +17,17 @@ from cookiesession import _json
 from tests.conftest import require
 from tests.strategies import json_values
 
+Loads = Callable[[bytes], Any]
 
-@pytest.fixture(params=["orjson", "stdlib"])
-def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test through orjson (installed with the test dependencies) and through the
-    standard library alone."""
-    if request.param == "orjson":
+
+@pytest.fixture(params=["installed", "stdlib"])
+def loads(request: pytest.FixtureRequest) -> Loads:
+    """The parser sessions use (through orjson: it is installed with the test
+    dependencies) and the standard library's alone."""
+    if request.param == "installed":
         require(_json.using_orjson(), "orjson (the 'fast' extra)")
-    else:
-        monkeypatch.setattr(_json, "_orjson_loads", None)
-    return str(request.param)
+        return _json.loads
+    return _json.loads_stdlib
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -77,9 +79,9 @@ _EDGE_TEXTS = [
 
 
 @pytest.mark.parametrize("text", _EDGE_TEXTS)
-def test_edge_texts_read_as_json_loads_reads_them(parser: str, text: str) -> None:
+def test_edge_texts_read_as_json_loads_reads_them(loads: Loads, text: str) -> None:
     data = text.encode("utf-8")
-    got, expected = _outcome(_json.loads, data), _outcome(_stdlib, data)
+    got, expected = _outcome(loads, data), _outcome(_stdlib, data)
     assert got[0] == expected[0]
     assert _same(got[1], expected[1])
 
@@ -94,18 +96,13 @@ _NUMBERS = st.one_of(
 
 @given(st.lists(_NUMBERS, max_size=6))
 def test_numbers_read_as_json_loads_reads_them(numbers: list[Any]) -> None:
+    require(_json.using_orjson(), "orjson (the 'fast' extra)")
     # Every number orjson and the standard library might read apart: big integers,
     # long mantissas, exponents at and past float's range, NaN and the infinities.
     text = "[" + ", ".join(n if isinstance(n, str) else json.dumps(n) for n in numbers) + "]"
-    for use_orjson in (True, False):
-        saved = _json._orjson_loads
-        if not use_orjson:
-            _json._orjson_loads = None
-        try:
-            got = _outcome(_json.loads, text.encode())
-        finally:
-            _json._orjson_loads = saved
-        expected = _outcome(_stdlib, text.encode())
+    expected = _outcome(_stdlib, text.encode())
+    for loads in (_json.loads, _json.loads_stdlib):
+        got = _outcome(loads, text.encode())
         assert got[0] == expected[0]
         assert _same(got[1], expected[1])
 
@@ -121,25 +118,25 @@ _VALUES = st.recursive(
 )
 
 
-# The `parser` fixture chooses the parser for the whole test, every example alike.
+# The `loads` fixture chooses the parser for the whole test, every example alike.
 _ONE_PARSER_PER_TEST = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_ONE_PARSER_PER_TEST
 @given(value=_VALUES)
-def test_any_value_written_by_json_dumps_reads_back_as_json_loads_reads_it(parser: str, value: Any) -> None:
+def test_any_value_written_by_json_dumps_reads_back_as_json_loads_reads_it(loads: Loads, value: Any) -> None:
     data = json.dumps(value).encode("utf-8")
-    assert _same(_json.loads(data), _stdlib(data))
+    assert _same(loads(data), _stdlib(data))
 
 
 @_ONE_PARSER_PER_TEST
 @given(value=json_values, cut=st.integers(min_value=0, max_value=200), junk=st.binary(max_size=3))
 def test_damaged_text_is_refused_or_read_exactly_as_json_loads_does(
-    parser: str, value: Any, cut: int, junk: bytes
+    loads: Loads, value: Any, cut: int, junk: bytes
 ) -> None:
     data = json.dumps(value).encode("utf-8")
     damaged = data[:cut] + junk + data[cut:]
-    got, expected = _outcome(_json.loads, damaged), _outcome(_stdlib, damaged)
+    got, expected = _outcome(loads, damaged), _outcome(_stdlib, damaged)
     assert got[0] == expected[0]
     assert _same(got[1], expected[1])
 

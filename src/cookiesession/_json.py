@@ -24,7 +24,16 @@ from collections.abc import Callable
 from json import encoder as _encoder
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "deeper_than", "dumps", "loads", "text_deeper_than", "using_orjson", "value_end"]
+__all__ = [
+    "MAX_DEPTH",
+    "deeper_than",
+    "dumps",
+    "loads",
+    "loads_stdlib",
+    "text_deeper_than",
+    "using_orjson",
+    "value_end",
+]
 
 #: How deeply a session's values may nest (a list in a dict in a list ... counts
 #: one level each): a state nested more deeply is refused when it is written.
@@ -100,22 +109,17 @@ _LONG_DIGIT_RUN = b"0" * 19
 
 def using_orjson() -> bool:
     """Whether :func:`loads` parses through orjson (the ``cookiesession[fast]`` extra)."""
-    return _orjson_loads is not None
+    return loads is not loads_stdlib
 
 
-def loads(data: bytes) -> Any:
-    """Return exactly ``json.loads(data.decode('utf-8'))``; raise its ``ValueError`` on bad input.
+def loads_stdlib(data: bytes) -> Any:
+    """Return exactly ``json.loads(data.decode('utf-8'))``, by the standard library
+    alone; raise its ``ValueError`` on bad input.
 
     A ``RecursionError`` (a value nested about as deeply as the interpreter's
     recursion limit allows, from where it was called) is not a ``ValueError``,
     and is raised as it is.
     """
-    fast = _orjson_loads
-    if fast is not None and _LONG_DIGIT_RUN not in data.translate(_DIGITS_AS_ZEROS):
-        try:
-            return fast(data)
-        except ValueError:  # orjson.JSONDecodeError: json.loads gives the answer
-            pass
     text = data.decode("utf-8")
     # json.loads(text) ends in this C scanner after three Python calls and two
     # whitespace matches (about a microsecond): call it directly, and leave
@@ -127,6 +131,20 @@ def loads(data: bytes) -> Any:
     if end == len(text):
         return value
     return _stdlib_loads(text)
+
+
+def _loads_orjson_first(data: bytes) -> Any:
+    """:func:`loads_stdlib`'s result, through orjson where that gives the same."""
+    if _LONG_DIGIT_RUN not in data.translate(_DIGITS_AS_ZEROS):
+        try:
+            return _orjson_loads(data)  # type: ignore[misc]
+        except ValueError:  # orjson.JSONDecodeError: the standard library gives the answer
+            pass
+    return loads_stdlib(data)
+
+
+#: ``json.loads(data.decode('utf-8'))``, exactly: through orjson when it is installed.
+loads: Callable[[bytes], Any] = loads_stdlib if _orjson_loads is None else _loads_orjson_first
 
 
 _raw_decode = json.JSONDecoder().raw_decode

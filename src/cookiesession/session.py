@@ -35,6 +35,13 @@ __all__ = ["CookieSession"]
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 
 
+def _recorded_id(loaded: Loaded | None) -> str | None:
+    # The id a revocation store may hold for the session `loaded` brought (none for
+    # a state written without revocation=).
+    session_id = loaded.state.get(SID_KEY) if loaded is not None else None
+    return session_id if type(session_id) is str else None
+
+
 class CookieSession(Revocable):
     """A dict whose contents live in a signed (or encrypted) cookie.
 
@@ -99,16 +106,14 @@ class CookieSession(Revocable):
         :meth:`set_cookie_header` what to send.  The session counts as unused
         (no ``Vary``, no cookie) until the application reads or writes it.
         """
-        self = cls.__new__(cls)
-        self._request_ref = None
-        self._used = False
+        self = cls._unbound()
         self._start(cls._clock(), value)
         return self
 
     @classmethod
     def from_cookie_header(cls, header: str | None) -> CookieSession:
         """:meth:`from_cookie_value` for a request whose ``Cookie`` header is ``header``."""
-        return cls.from_cookie_value(find_cookie(header, cls._cookie.name) if header else None)
+        return cls.from_cookie_value(cls._cookie_in(header))
 
     @classmethod
     async def from_cookie_header_async(cls, header: str | None) -> CookieSession:
@@ -118,24 +123,34 @@ class CookieSession(Revocable):
         store = cls._revocation
         if store is None:
             return cls.from_cookie_header(header)
-        self = cls.__new__(cls)
-        self._request_ref = None
-        self._used = False
+        self = cls._unbound()
         self._io_async = True
         now = cls._clock()
-        loaded = load(cls._codec, cls._limits, find_cookie(header, cls._cookie.name) if header else None, now)
-        session_id = loaded.state.get(SID_KEY) if loaded is not None else None
-        if type(session_id) is str and await store.is_revoked_async(session_id):
+        loaded = load(cls._codec, cls._limits, cls._cookie_in(header), now)
+        session_id = _recorded_id(loaded)
+        if session_id is not None and await store.is_revoked_async(session_id):
             loaded = None  # logged out: refused each time
         self._take(now, loaded)
         return self
 
+    @classmethod
+    def _unbound(cls) -> CookieSession:
+        # A session that no request holds, unused until the application reads or writes it.
+        self = cls.__new__(cls)
+        self._request_ref = None
+        self._used = False
+        return self
+
+    @classmethod
+    def _cookie_in(cls, header: str | None) -> str | None:
+        return find_cookie(header, cls._cookie.name) if header else None
+
     def _start(self, now: float, value: str | None) -> None:
         loaded = load(self._codec, self._limits, value, now)
         store = self._revocation
-        if loaded is not None and store is not None:
-            session_id = loaded.state.get(SID_KEY)
-            if type(session_id) is str and store.is_revoked(session_id):
+        if store is not None:
+            session_id = _recorded_id(loaded)
+            if session_id is not None and store.is_revoked(session_id):
                 loaded = None  # logged out: refused each time
         self._take(now, loaded)
 

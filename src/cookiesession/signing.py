@@ -165,8 +165,11 @@ class Signer:
         # A token too short to hold a signature fails every comparison below.
         signature = raw[:n]
         payload = raw[n:]
-        for index, key in enumerate(self._keys):
-            if hmac.compare_digest(hmac_digest(key, payload), signature):
+        keys = self._keys
+        if hmac.compare_digest(hmac_digest(keys[0], payload), signature):
+            return payload, 0  # the primary secret: the usual case, without a loop
+        for index in range(1, len(keys)):
+            if hmac.compare_digest(hmac_digest(keys[index], payload), signature):
                 return payload, index
         raise BadSignature("signature does not verify")
 
