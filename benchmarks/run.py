@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = _main_table(peers, cases, payload_names, net, log)
     speedups(cases, payload_names, net, log)
-    targets = check_targets(payload_names, net, net_rounds, log)
+    bounds = check_bounds(payload_names, net, net_rounds, log)
     size_table = report_sizes(size_rows, log)
     log(f"\ntiming took {elapsed:.0f} s; loadavg at end {os.getloadavg()[0]:.2f}")
     if args.json:
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
                     "rounds": rounds,
                     "results": results,
                     "sizes": size_table,
-                    "targets": targets,
+                    "bounds": bounds,
                 },
                 fh,
                 indent=1,
@@ -400,7 +400,7 @@ def speedups(
 _Cell = tuple[str, str, str]  # peer, payload, op
 
 
-def check_targets(
+def check_bounds(
     payload_names: list[str],
     net: Callable[[str, str, str], float | None],
     net_rounds: Callable[[str, str, str], list[float] | None],
@@ -484,7 +484,7 @@ def check_targets(
         noise = "  within noise" if low <= bound < high else ""
         out.append(
             {
-                "target": label,
+                "check": label,
                 "ratio": ratio,
                 "bound": bound,
                 "met": met,
