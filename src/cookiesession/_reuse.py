@@ -11,9 +11,7 @@ library write), so on such text the result is byte for byte the full encode.  On
 any other JSON text that verifies (a foreign writer holding the secret) the result
 is still the same data: correctness never rests on the canonical layout, only
 identical bytes do.  Where a step cannot be proven, :func:`state_json` returns
-None and the caller encodes the state in full.  The text may also be one whose
-state was never parsed (see ``CookieSession._peek``): it is then trusted to be
-JSON, as README's "The state is parsed when first needed" describes.
+None and the caller encodes the state in full.
 """
 
 from __future__ import annotations
@@ -58,14 +56,11 @@ def state_json(
 ) -> str | None:
     """The JSON of ``current``, made from ``text``; None where that cannot be done safely.
 
-    ``text`` is a payload that parses (or, not parsed yet, is trusted to parse:
-    see the module's docstring) into ``[accessed, created, incoming]``, two
-    numbers and a dict.  ``current`` holds the values of the keys in ``assigned``
-    (in the order they were assigned, repeats allowed), which were set with plain
-    assignment and nothing else since; the state is ``incoming`` with those.  Only
-    ``key in incoming`` is asked, for those keys, so ``incoming`` may be any
-    container that answers it as the state would (a set of the keys, for a state
-    not parsed yet).
+    ``text`` is a payload that parsed into ``[accessed, created, incoming]``,
+    two numbers and a dict.  ``current`` holds the values of the keys in
+    ``assigned`` (in the order they were assigned, repeats allowed), which were
+    set with plain assignment and nothing else since; the state is ``incoming``
+    with those.  Only ``key in incoming`` is asked, for those keys.
 
     * The state's text is ``text[text.find("{"):-1]``: nothing before the state
       (a bracket, two numbers, commas, whitespace) contains ``{``, and when the
