@@ -700,3 +700,25 @@ def test_a_factory_without_revocation_ends_a_session_that_carries_an_id(clock: F
     header = session.set_cookie_header()
     assert header is not None
     assert header.startswith("session=; Max-Age=0")
+
+
+def test_a_revoked_cookie_past_its_idle_timeout_is_refused_not_kept_as_an_empty_session(
+    clock: FakeClock,
+) -> None:
+    # Past the idle timeout a cookie keeps its `created` in an empty session (as in
+    # Pyramid); a revoked one is refused outright: a new session, with a new `created`.
+    store = MemoryRevocationStore(clock=clock)
+    factory = _factory(store, clock, timeout=600)
+    _, token = _logged_in(factory)
+    clock.advance(10)
+    ended = factory.from_cookie_value(token)
+    ended.invalidate()
+    clock.advance(630)  # past the idle timeout, within the record's life
+    replayed = factory.from_cookie_value(token)
+    assert (replayed.new, replayed.created, dict(replayed)) == (True, clock.now, {})
+    # The same cookie, never revoked, past the same timeout: empty, but its `created` stays.
+    clock.advance(-630)
+    _, kept_token = _logged_in(factory)
+    clock.advance(630)
+    idle = factory.from_cookie_value(kept_token)
+    assert (idle.new, idle.created, dict(idle)) == (False, clock.now - 630, {})

@@ -47,8 +47,8 @@ class Loaded(NamedTuple):
     created: float
     #: 0 for the primary secret, 1.. for the fallback secret that verified it.
     key_index: int
-    #: The idle timeout ran out: the session keeps ``created`` but none of its
-    #: data (as in Pyramid), and ``state`` is empty.
+    #: The idle timeout ran out: the session keeps ``created`` but none of the
+    #: state (as in Pyramid).
     expired: bool
 
 
@@ -98,8 +98,6 @@ def load(codec: SessionCodec, limits: Limits, token: str | None, now: float) -> 
     if limits.absolute_timeout is not None and now - created > limits.absolute_timeout:
         return None
     expired = limits.timeout is not None and now - renewed > limits.timeout
-    if expired:
-        state = {}
     # The tuple made directly: a NamedTuple's own __new__ is a Python function, a call
     # more on every load (0.2 µs, a sixtieth of a medium one).
     return _make_tuple(

@@ -168,8 +168,11 @@ class CookieSession(Revocable):
         self.created = loaded.created
         self.renewed = self.accessed = loaded.renewed
         self._dirty = loaded.key_index != 0  # verified under a fallback secret: re-issue
-        self._incoming = None if loaded.expired else loaded
-        dict.update(self, loaded.state)
+        if loaded.expired:
+            self._incoming = None
+        else:
+            self._incoming = loaded
+            dict.update(self, loaded.state)
 
     # -- what adapters ask -------------------------------------------------------------
 
