@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import tracemalloc
 from collections.abc import Callable
 from functools import partial
@@ -475,10 +476,15 @@ def test_deeply_nested_signed_state_gives_a_fresh_session_in_bounded_memory() ->
     while len(SIGNER.sign(_nested(depth + 1))) <= MAX_TOKEN_LENGTH:
         depth += 1
     payload = _nested(depth)
+    # Whether the parser follows it depends on the interpreter and on how deep the
+    # caller's stack already is (CPython 3.11 gives up here, 3.12 follows it from a
+    # shallow stack only): the whole state, or a fresh session, never an error.
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 2 * depth)
     try:
-        expected: Any = {"deep": json.loads(payload)[2]["deep"]}
-    except RecursionError:
-        expected = {}
+        whole: Any = {"deep": json.loads(payload)[2]["deep"]}
+    finally:
+        sys.setrecursionlimit(limit)
     fits = SIGNER.sign(payload)
     # ...and 100000 levels deep, validly signed: refused by length before any parsing.
     huge = SIGNER.sign(_nested(100_000))
@@ -487,7 +493,8 @@ def test_deeply_nested_signed_state_gives_a_fresh_session_in_bounded_memory() ->
         header = f"session={token}"
         result, peak = _peak_bytes(partial(_read_through_pyramid, header))
         results[name] = (result["state"], peak < PEAK_LIMIT)
-    assert results == {"fits": (expected, True), "huge": ({}, True)}
+    assert results["fits"] in ((whole, True), ({}, True))
+    assert results["huge"] == ({}, True)
     assert len(fits) <= MAX_TOKEN_LENGTH < len(huge)
 
 
