@@ -465,22 +465,15 @@ def test_difference_configuration_mistakes_raise_naming_the_option(
     assert (message in str(raised.value), str(raised.value)) == (True, str(raised.value))
 
 
-@pytest.mark.parametrize(
-    ("name", "hint"),
-    [
-        ("timeout", "use max_age"),
-        ("cookie_name", "use session_cookie"),
-        ("secure", "use https_only"),
-        ("httponly", "always HttpOnly"),
-        ("fallback_secret", "unknown option 'fallback_secret'"),
-    ],
-)
-def test_difference_an_unknown_option_raises_naming_it(name: str, hint: str) -> None:
+@pytest.mark.parametrize("name", ["timeout", "cookie_name", "secure", "httponly", "fallback_secret"])
+def test_an_option_it_does_not_have_raises_naming_it(name: str) -> None:
+    # Pyramid's names for Starlette's parameters (timeout, cookie_name, secure) are
+    # not aliases: one meaning, one name.
     from cookiesession.starlette import SessionMiddleware
 
     with pytest.raises(TypeError) as raised:
         SessionMiddleware(None, SECRET, **{name: 1})  # type: ignore[arg-type]
-    assert (hint in str(raised.value), repr(name) in str(raised.value)) == (True, True)
+    assert repr(name) in str(raised.value)
 
 
 def test_difference_a_short_secret_warns() -> None:

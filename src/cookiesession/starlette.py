@@ -29,7 +29,7 @@ from typing import Any, Literal
 from starlette.datastructures import Secret
 
 from . import asgi
-from .exceptions import ConfigurationError, ConfigurationTypeError
+from .exceptions import ConfigurationError
 from .factory import EncryptedCookieSessionFactory, SignedCookieSessionFactory, seconds_option
 from .session import CookieSession
 
@@ -38,15 +38,6 @@ __all__ = ["SessionMiddleware", "StarletteSession"]
 # The factories' option names, in their messages, and Starlette's names for them.
 _STARLETTE_NAMES = {"secret": "secret_key", "cookie_name": "session_cookie", "samesite": "same_site"}
 _FACTORY_NAME = re.compile(r"\b(secret|cookie_name|samesite)\b|\bsecure=True\b")
-# Pyramid's names for what Starlette's parameters do, which a user may reach for.
-_PYRAMID_NAMES = {
-    "cookie_name": "session_cookie",
-    "samesite": "same_site",
-    "secure": "https_only",
-    "timeout": "max_age",
-    "httponly": "nothing: the cookie is always HttpOnly, as in Starlette",
-    "reissue_time": "nothing: the cookie is written when the session changes, as in Starlette",
-}
 
 
 class StarletteSession(CookieSession):
@@ -116,14 +107,6 @@ def _in_starlette_terms(exc: ConfigurationError) -> ConfigurationError:
     return type(exc)(message)
 
 
-def _refuse_unknown(options: dict[str, object]) -> None:
-    for name in options:
-        hint = _PYRAMID_NAMES.get(name)
-        if hint is not None:
-            raise ConfigurationTypeError(f"SessionMiddleware has no option {name!r}; use {hint}")
-        raise ConfigurationTypeError(f"SessionMiddleware got an unknown option {name!r}")
-
-
 class SessionMiddleware(asgi.SessionMiddleware):
     """Starlette's ``SessionMiddleware`` (same parameters), on a cookiesession cookie.
 
@@ -132,7 +115,8 @@ class SessionMiddleware(asgi.SessionMiddleware):
     is shared with apps that use the factory's defaults), ``hashalg`` (signed
     cookies), ``fallback_secrets``, ``absolute_timeout``, ``revocation``,
     ``detect_nested_changes`` and ``clock``, as on the factories.  Every option is
-    checked here, and a mistake raises :class:`ConfigurationError` naming it.
+    checked here, and a mistake raises :class:`ConfigurationError` naming it (an
+    option it does not have raises ``TypeError``, as any call does).
     The factory built is ``self.session_factory``.
     """
 
@@ -158,9 +142,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
         revocation: object = None,
         detect_nested_changes: bool = True,
         clock: Callable[[], float] = time.time,
-        **unknown: object,
     ) -> None:
-        _refuse_unknown(unknown)
         cookie_max_age, self.refuses_every_cookie = _max_age(max_age)
         options: dict[str, Any] = {
             "cookie_name": session_cookie,
