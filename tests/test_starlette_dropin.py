@@ -13,6 +13,7 @@ import importlib.util
 import json
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -540,3 +541,16 @@ def test_salt_must_match_to_share_the_cookie() -> None:
     shared = SignedCookieSessionFactory(SECRET, salt="shared.").from_cookie_value(cookie)
     default = SignedCookieSessionFactory(SECRET).from_cookie_value(cookie)
     assert (dict(shared), dict(default)) == ({"user": "ann"}, {})
+
+
+def test_the_readme_example_runs_as_pasted() -> None:
+    require(_has("fastapi") and _has("httpx"), "FastAPI and httpx")
+    from starlette.testclient import TestClient
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Starlette and FastAPI\n", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {"secret": SECRET}
+    exec(compile(example, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
+    client = TestClient(namespace["app"])
+    assert [client.get("/").json() for _ in range(2)] == [{"visits": 1}, {"visits": 2}]
