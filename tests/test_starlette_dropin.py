@@ -554,3 +554,53 @@ def test_the_readme_example_runs_as_pasted() -> None:
     exec(compile(example, "README.md", "exec"), namespace)  # noqa: S102 - the README's own code
     client = TestClient(namespace["app"])
     assert [client.get("/").json() for _ in range(2)] == [{"visits": 1}, {"visits": 2}]
+
+
+def test_secret_key_may_be_starlettes_secret() -> None:
+    # Starlette's Config gives secrets wrapped in its Secret, which hides them from repr.
+    require(_has("starlette"), "Starlette")
+    from starlette.datastructures import Secret
+
+    client = _client("starlette", "cookiesession", secret_key=Secret(SECRET))
+    cookie = cookie_value(client.get("/login/ann").headers["set-cookie"])
+    assert dict(SignedCookieSessionFactory(SECRET).from_cookie_value(cookie)) == {"user": "ann"}
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda s: s.setdefault("user", "bob"),
+        lambda s: s.setdefault("theme", "dark"),
+        lambda s: s.pop("theme", None),
+        lambda s: s.pop("user"),
+        lambda s: s.popitem(),
+        lambda s: s.get("user"),
+        lambda s: s.mark_accessed(),
+        lambda s: s.mark_modified(),
+        lambda s: s.update(theme="dark"),
+    ],
+)
+def test_what_counts_as_a_change_is_starlettes(operation: Any) -> None:
+    # Starlette's Session.modified, and whether ours writes (or deletes) the cookie.
+    require(_has("starlette"), "Starlette")
+    from starlette.middleware.sessions import Session
+
+    from cookiesession.starlette import SessionMiddleware
+
+    theirs = Session({"user": "ann"})
+    operation(theirs)
+    factory = SessionMiddleware(None, SECRET).session_factory  # type: ignore[arg-type]
+    ours = factory.from_cookie_value(mint(factory, {"user": "ann"}))
+    operation(ours)
+    assert (ours.set_cookie_header() is not None, dict(ours)) == (theirs.modified, dict(theirs))
+
+
+def test_popitem_of_an_empty_session_raises_and_changes_nothing() -> None:
+    require(_has("starlette"), "Starlette")
+    from cookiesession.starlette import SessionMiddleware
+
+    factory = SessionMiddleware(None, SECRET).session_factory  # type: ignore[arg-type]
+    session = factory.from_cookie_value(None)
+    with pytest.raises(KeyError):
+        session.popitem()
+    assert (session.used, session.set_cookie_header()) == (True, None)
