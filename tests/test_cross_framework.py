@@ -1,6 +1,7 @@
 """One cookie for every framework: a cookie issued by each of Pyramid, bare WSGI,
-Starlette, FastAPI and Flask is read, changed and re-issued by each of the others,
-and the first one then reads the change."""
+Starlette, FastAPI, Flask and the Starlette drop-in (``cookiesession.starlette``) is
+read, changed and re-issued by each of the others, and the first one then reads the
+change."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.session_harness import SECRET, cookie_value
 
 # Not the default salt: every framework must be told the same one.
 SHARED_SALT = "cross.framework."
-FRAMEWORKS = ("pyramid", "wsgi", "starlette", "fastapi", "flask")
+FRAMEWORKS = ("pyramid", "wsgi", "starlette", "fastapi", "flask", "starlette-dropin")
 
 # A client takes (who, incoming cookie value or None) and returns (trail, outgoing cookie value).
 Client = Callable[[str, "str | None"], tuple[list[str], str]]
@@ -126,6 +127,29 @@ def _fastapi() -> Client:
     return _asgi_client(make_app(SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)))
 
 
+def _starlette_dropin() -> Client:
+    require(_has("starlette") and _has("httpx"), "Starlette and httpx")
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from cookiesession.starlette import SessionMiddleware
+
+    async def touch(request: Request) -> JSONResponse:
+        trail = [*request.session.get("trail", []), request.path_params["who"]]
+        request.session["trail"] = trail
+        return JSONResponse(trail)
+
+    # Starlette's own parameters, and the salt the other apps are given.
+    app = Starlette(
+        routes=[Route("/touch/{who}", touch)],
+        middleware=[Middleware(SessionMiddleware, secret_key=SECRET, salt=SHARED_SALT)],
+    )
+    return _asgi_client(app)
+
+
 def _flask() -> Client:
     require(_has("flask"), "Flask")
     from flask import Flask, jsonify, session
@@ -159,6 +183,7 @@ _MAKERS: dict[str, Callable[[], Client]] = {
     "starlette": _starlette,
     "fastapi": _fastapi,
     "flask": _flask,
+    "starlette-dropin": _starlette_dropin,
 }
 _CLIENTS: dict[str, Client] = {}
 
@@ -183,3 +208,35 @@ def test_a_cookie_issued_by_one_framework_is_read_changed_and_reissued_by_anothe
     assert trail == [issuer, reader]
     trail, _ = issue(issuer, cookie)
     assert trail == [issuer, reader, issuer]
+
+
+def test_with_default_salts_the_starlette_dropin_shares_the_factories_cookie() -> None:
+    # The drop-in's default salt is the factories' ('pyramid.session.', Pyramid's), so
+    # an app given only the secret shares its users with one that uses the defaults.
+    require(_has("starlette") and _has("httpx"), "Starlette and httpx")
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from cookiesession.starlette import SessionMiddleware
+
+    async def sign_in(request: Request) -> JSONResponse:
+        request.session["user"] = "ann"
+        return JSONResponse(request.session)
+
+    async def read(request: Request) -> JSONResponse:
+        return JSONResponse(request.session)
+
+    app = Starlette(routes=[Route("/sign-in", sign_in), Route("/read", read)])
+    client = TestClient(SessionMiddleware(app, secret_key=SECRET))
+    factory = SignedCookieSessionFactory(SECRET)
+    theirs = cookie_value(client.get("/sign-in").headers["set-cookie"])
+    ours = factory.from_cookie_value(None)
+    ours["user"] = "bob"
+    header = ours.set_cookie_header()
+    assert header is not None
+    client.cookies.clear()
+    read_back = client.get("/read", headers={"Cookie": f"session={cookie_value(header)}"}).json()
+    assert (dict(factory.from_cookie_value(theirs)), read_back) == ({"user": "ann"}, {"user": "bob"})

@@ -74,11 +74,15 @@ class SessionMiddleware:
         self.app = app
         self.session_factory = check_session_factory(session_factory)
 
+    async def open_session(self, scope: Scope) -> CookieSession:
+        """The session of the connection ``scope``, from the cookie its request carries."""
+        return await self.session_factory.from_cookie_header_async(_cookie_header(scope))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)  # lifespan and any other extension
             return
-        session = await self.session_factory.from_cookie_header_async(_cookie_header(scope))
+        session = await self.open_session(scope)
         # In place, as Starlette's own SessionMiddleware does, so an outer error
         # handler that builds a Request from this scope sees the session too.
         scope["session"] = session

@@ -139,6 +139,7 @@ def make_session_factory(
     partitioned: bool = False,
     vary: bool = True,
     detect_nested_changes: bool = True,
+    empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
 ) -> SessionFactory:
@@ -173,6 +174,7 @@ def make_session_factory(
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
         "_detect_nested_changes": bool(detect_nested_changes),
+        "_empty_deletes_cookie": bool(empty_deletes_cookie),
         "_revocation": check_revocation_option(revocation),
         "_clock": staticmethod(clock),
     }
@@ -201,6 +203,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     partitioned: bool = False,
     vary: bool = True,
     detect_nested_changes: bool = True,
+    empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
 ) -> SessionFactory:
@@ -211,6 +214,8 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     re-issued under ``secret``), ``absolute_timeout`` (seconds since ``created``),
     ``partitioned`` (CHIPS), ``vary`` (add ``Vary: Cookie``),
     ``detect_nested_changes`` (save in-place changes to nested values),
+    ``empty_deletes_cookie`` (a session that is empty when its cookie would be
+    written deletes the cookie instead of storing ``{}``, as Starlette and Flask do),
     ``clock`` (a ``time.time`` stand-in for tests) and ``revocation`` (a store
     that makes ``invalidate()`` hold for copies of the cookie, see
     :mod:`cookiesession.revocation`).
@@ -237,6 +242,7 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     partitioned: bool = False,
     vary: bool = True,
     detect_nested_changes: bool = True,
+    empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
 ) -> SessionFactory:
@@ -275,6 +281,7 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     partitioned: bool = False,
     vary: bool = True,
     detect_nested_changes: bool = True,
+    empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
 ) -> SessionFactory:

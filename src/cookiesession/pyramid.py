@@ -17,7 +17,8 @@ Every setting is optional except ``cookiesession.secret``.  Values are the
 keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
 
 * booleans (``secure``, ``httponly``, ``set_on_exception``, ``partitioned``,
-  ``vary``, ``detect_nested_changes``, ``encrypt``) take ``true/false/yes/no/on/off/1/0``;
+  ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``, ``encrypt``) take
+  ``true/false/yes/no/on/off/1/0``;
 * durations in seconds (``max_age``, ``timeout``, ``reissue_time``,
   ``absolute_timeout``) take a whole number, or ``none`` for None;
 * ``path`` and ``domain`` take ``none`` (or an empty value) for None;
@@ -63,7 +64,15 @@ __all__ = ["PREFIX", "includeme", "session_factory_from_settings"]
 
 PREFIX = "cookiesession."
 
-_BOOLEANS = ("secure", "httponly", "set_on_exception", "partitioned", "vary", "detect_nested_changes")
+_BOOLEANS = (
+    "secure",
+    "httponly",
+    "set_on_exception",
+    "partitioned",
+    "vary",
+    "detect_nested_changes",
+    "empty_deletes_cookie",
+)
 _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout")
 _NULLABLE_TEXT = ("path", "domain")
 _TEXT = ("cookie_name", "hashalg", "salt")

@@ -58,6 +58,7 @@ class CookieSession(Revocable):
     _set_on_exception: ClassVar[bool]
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
+    _empty_deletes_cookie: ClassVar[bool]
     _clock: Callable[[], float]  # a staticmethod on the class
     # (and _revocation: see _revocable.Revocable)
 
@@ -330,7 +331,9 @@ class CookieSession(Revocable):
         """
         ended_id = dict.get(self, SID_KEY)
         ended_created = self.created
-        self.clear()
+        # The base class's clear(): a subclass may make its own clear() end the
+        # session by calling this method.
+        CookieSession.clear(self)
         self._invalidated = True
         self.created = self._clock()
         if type(ended_id) is str:
@@ -367,6 +370,10 @@ class CookieSession(Revocable):
                 return self._cookie.delete_cookie()
         if not self._dirty and not self._nested_change():
             return None
+        if self._empty_deletes_cookie and not dict.__len__(self):
+            # An empty state is never stored (Starlette's and Flask's way): the
+            # cookie the request brought is deleted, and without one nothing is sent.
+            return None if self.new else self._cookie.delete_cookie()
         token = self._encode()
         if len(token) > MAX_TOKEN_LENGTH:
             raise SessionTooLarge(
