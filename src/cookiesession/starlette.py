@@ -48,7 +48,7 @@ class StarletteSession(CookieSession):
 
     def mark_accessed(self) -> None:
         """Starlette's ``request.session`` calls this: the response depends on the cookie."""
-        len(self)  # any read counts as a use (Vary: Cookie)
+        self._touch()  # counted as a read: Vary: Cookie
 
     def mark_modified(self) -> None:
         """Starlette's name for :meth:`changed`."""
