@@ -63,8 +63,12 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
     def _adopt(self, session: CookieSession) -> CookieSession:
         if session.new or not session:
             # Refused (bad signature, timed out, revoked) or empty: no session key, so
-            # the middleware deletes the cookie unless the request stores something.
+            # the middleware deletes the cookie unless the request stores something,
+            # which then starts a new session (one past its idle timeout keeps its
+            # old `created` in Pyramid's semantics; Django starts afresh).
             self._session_key = None
+            if not session.new:
+                return self._factory.from_cookie_value(None)
         return session
 
     def _core(self) -> CookieSession:
@@ -99,11 +103,13 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
     async def asave(self, must_create: bool = False) -> None:
         self.save(must_create)  # no I/O: one HMAC and one JSON dump
 
-    def clear(self) -> None:
-        # Loads the session first (Django's own clear() does not), so that a
-        # following flush() still knows which session to revoke.
-        self._session.clear()
-        self.modified = True
+    def flush(self) -> None:
+        # Django's flush() empties the data before delete(), which needs the
+        # session's revocation id: delete() empties it too (invalidate()).
+        self.delete()
+
+    async def aflush(self) -> None:
+        await self.adelete()
 
     def delete(self, session_key: str | None = None) -> None:
         if session_key is not None and session_key != self.session_key:
@@ -124,7 +130,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
 
     def _ended(self) -> None:
         self._session_key = None
-        self.modified = True
+        self.accessed = self.modified = True
 
     def cycle_key(self) -> None:
         session = self._core()
