@@ -248,7 +248,7 @@ def test_the_factory_is_built_once_per_settings_value(project: Any) -> None:
 def test_importing_cookiesession_does_not_import_django() -> None:
     probe = (
         "import sys; sys.modules['django'] = None; "
-        "import cookiesession, cookiesession.wsgi, cookiesession.asgi; print(sorted(sys.modules)[:1] and 'ok')"
+        "import cookiesession, cookiesession.wsgi, cookiesession.asgi; print('ok')"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert (result.returncode, result.stdout.strip()) == (0, "ok")
