@@ -71,6 +71,8 @@ def test_salt_fallback_secrets_and_encryption_come_from_cookiesession(project: A
     client.cookies["sessionid"] = signed_state({"n": 1}, secret=OTHER_SECRET)
     with using(COOKIESESSION=_options(fallback_secrets=[OTHER_SECRET], clock=FakeClock())):
         assert client.get("/count").content == b"2"
+    resigned = client.cookies["sessionid"].value
+    assert dict(SignedCookieSessionFactory(SECRET, clock=FakeClock()).from_cookie_value(resigned)) == {"n": 2}
     with using(COOKIESESSION=_options(encrypt=True, salt="another.salt")):
         value = _client().get("/count").cookies["sessionid"].value
     factory = EncryptedCookieSessionFactory(SECRET, cookie_name="sessionid", salt="another.salt")
