@@ -283,3 +283,18 @@ def test_a_hostile_cookie_never_makes_django_answer_500(project: Any, value: str
 def test_any_cookie_text_gives_a_working_session(project: Any, value: str) -> None:
     response = _client(raise_request_exception=False).get("/count", HTTP_COOKIE=f"sessionid={value}")
     assert (response.status_code, response.content) == (200, b"1")
+
+
+def test_the_engine_stores_nothing_on_the_server(project: Any) -> None:
+    from cookiesession.django import SessionStore
+
+    session = SessionStore()
+    session.create()
+    asyncio.run(session.acreate())
+    SessionStore.clear_expired()
+    asyncio.run(SessionStore.aclear_expired())
+    assert (session.exists("any"), asyncio.run(session.aexists("any")), session.modified) == (
+        False,
+        False,
+        True,
+    )
