@@ -41,7 +41,13 @@ def test_build_and_install_into_a_fresh_venv(tmp_path: Path) -> None:
     (wheel,) = dist.glob("cookiesession-*.whl")
     (sdist,) = dist.glob("cookiesession-*.tar.gz")
     wheel_files = set(zipfile.ZipFile(wheel).namelist())
-    assert {"cookiesession/__init__.py", "cookiesession/py.typed", "cookiesession/session.py"} <= wheel_files
+    assert {
+        "cookiesession/__init__.py",
+        "cookiesession/py.typed",
+        "cookiesession/session.py",
+        "cookiesession/django/__init__.py",
+        "cookiesession/django/apps.py",
+    } <= wheel_files
     assert [f for f in wheel_files if f.startswith("tests/")] == []
     with tarfile.open(sdist) as archive:
         sdist_files = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
@@ -56,7 +62,7 @@ def test_build_and_install_into_a_fresh_venv(tmp_path: Path) -> None:
         "import importlib.metadata, json, sys, cookiesession; "
         "print(json.dumps([cookiesession.__file__, cookiesession.__version__, "
         "sorted(d.metadata['Name'] for d in importlib.metadata.distributions()), "
-        "sorted(m for m in ('pyramid', 'webob', 'flask', 'starlette') if m in sys.modules)]))"
+        "sorted(m for m in ('pyramid', 'webob', 'flask', 'starlette', 'django') if m in sys.modules)]))"
     )
     out = _run(python, "-I", "-c", probe, cwd=tmp_path)
     module_file, version, installed, frameworks = json.loads(out)

@@ -103,10 +103,16 @@ class Revocable(FlashAndCsrf):
         anyway (None: it never expires on the server; the store decides)."""
         return revocation_ttl(cls._limits.timeout, cls._limits.absolute_timeout, created, now)
 
+    def revoke_pending(self) -> None:
+        """:meth:`revoke_pending_async` for blocking code: for an adapter that made the
+        session for asyncio and ends it from a synchronous call (Django's ``flush()``
+        after ``aget()``)."""
+        pending, self._pending_revocations = self._pending_revocations, ()
+        for session_id, ttl in pending:
+            self._revocation.revoke(session_id, ttl)  # type: ignore[union-attr]
+
     def _revoke_pending_blocking(self) -> None:
         # An asyncio adapter that did not await revoke_pending_async(): record the
         # logout anyway (blocking) rather than lose it.
         _log.warning("recording a revocation with a blocking call; await revoke_pending_async() first")
-        pending, self._pending_revocations = self._pending_revocations, ()
-        for session_id, ttl in pending:
-            self._revocation.revoke(session_id, ttl)  # type: ignore[union-attr]
+        self.revoke_pending()

@@ -8,10 +8,12 @@ dict's methods track use as Pyramid's do: reads stamp ``accessed`` (and may
 schedule a re-issue), writes mark the session changed.
 
 Framework adapters talk to a session through a small public interface:
-:meth:`CookieSession.from_cookie_header` (and its ``_async`` twin) to make one,
-:meth:`CookieSession.add_response_headers` (or :meth:`~CookieSession.set_cookie_header`
-and :attr:`~CookieSession.varies`) for the response, and
-:meth:`CookieSession.revoke_pending_async` under asyncio.
+:meth:`CookieSession.from_cookie_header` or :meth:`~CookieSession.from_cookie_value` (and
+their ``_async`` twins) to make one, :meth:`CookieSession.add_response_headers` (or
+:meth:`~CookieSession.set_cookie_header` and :attr:`~CookieSession.varies`) for the
+response, or :meth:`CookieSession.token` where the framework writes the cookie itself,
+and :meth:`CookieSession.revoke_pending_async` under asyncio (:meth:`~CookieSession.revoke_pending`
+from blocking code).
 """
 
 from __future__ import annotations
@@ -121,13 +123,18 @@ class CookieSession(Revocable):
         """:meth:`from_cookie_header` for asyncio adapters: the revocation check
         (with ``revocation=``) is awaited instead of blocking the event loop, and
         ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
+        return await cls.from_cookie_value_async(cls._cookie_in(header))
+
+    @classmethod
+    async def from_cookie_value_async(cls, value: str | None) -> CookieSession:
+        """:meth:`from_cookie_value` for asyncio adapters, as :meth:`from_cookie_header_async`."""
         store = cls._revocation
         if store is None:
-            return cls.from_cookie_header(header)
+            return cls.from_cookie_value(value)
         self = cls._unbound()
         self._io_async = True
         now = cls._clock()
-        loaded = load(cls._codec, cls._limits, cls._cookie_in(header), now)
+        loaded = load(cls._codec, cls._limits, value, now)
         session_id = _recorded_id(loaded)
         if session_id is not None and await store.is_revoked_async(session_id):
             loaded = None  # logged out: refused each time
@@ -374,13 +381,27 @@ class CookieSession(Revocable):
             # An empty state is never stored (Starlette's and Flask's way): the
             # cookie the request brought is deleted, and without one nothing is sent.
             return None if self.new else self._cookie.delete_cookie()
+        return self._cookie.set_cookie(self._checked_token(), self._clock)
+
+    def token(self) -> str:
+        """The cookie value that stores this session as it is, issued now.
+
+        For adapters whose framework writes the cookie itself (Django keeps it as
+        its session key): ``accessed`` becomes the current time, so the idle timeout
+        counts from this issue.  Raises what :meth:`set_cookie_header` raises.
+        """
+        self.accessed = trunc(self._clock())
+        self._used = True
+        return self._checked_token()
+
+    def _checked_token(self) -> str:
         token = self._encode()
         if len(token) > MAX_TOKEN_LENGTH:
             raise SessionTooLarge(
                 f"Cookie value is too long to store ({len(token)} bytes): a cookie value "
                 f"holds at most {MAX_TOKEN_LENGTH} characters; store less in the session"
             )
-        return self._cookie.set_cookie(token, self._clock)
+        return token
 
     def _encode(self) -> str:
         if self._revocation is not None and not dict.__contains__(self, SID_KEY):

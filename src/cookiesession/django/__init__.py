@@ -1,0 +1,169 @@
+"""A Django session engine whose cookie is a cookiesession cookie.
+
+::
+
+    # settings.py
+    INSTALLED_APPS = [..., "cookiesession.django"]     # checks COOKIESESSION at start-up
+    SESSION_ENGINE = "cookiesession.django"
+    COOKIESESSION = {"secret": env("SESSION_SECRET")}  # + fallback_secrets, salt, encrypt, ...
+
+Django's ``SessionMiddleware`` drives :class:`SessionStore` as it drives its
+``signed_cookies`` engine: the session key *is* the cookie value, here a token
+``[accessed, created, state]`` signed as Pyramid signs it (or encrypted), which
+the Pyramid, WSGI, ASGI and Flask adapters read and write too.  Django sets the
+cookie with its own ``SESSION_COOKIE_*`` settings (see :mod:`._config`).
+
+Differences from ``signed_cookies``, each on purpose: ending a session
+(``flush()``, so ``logout()``) or cycling its key (``login()``) records the old
+one as revoked when ``COOKIESESSION`` has ``revocation``, so copies of the old
+cookie are refused on every server; a cookie that is refused (bad signature,
+timed out, revoked) is deleted rather than re-issued empty; and a session too
+large for a cookie raises ``SessionTooLarge`` instead of sending a cookie the
+browser would drop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.sessions.backends.base import SessionBase
+
+from .._revocable import SID_KEY
+from ..session import CookieSession
+from ._config import session_factory
+
+__all__ = ["SessionStore"]
+
+
+class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hints
+    """Django's session API over a :class:`~cookiesession.CookieSession`.
+
+    Once loaded, Django's session data (``_session_cache``) is the
+    ``CookieSession`` itself, which knows the cookie it came from (its
+    ``created`` time, its revocation id).
+    """
+
+    # Django's property (a valid key, or None); annotated only, for the type checker.
+    _session_key: str | None
+
+    def __init__(self, session_key: str | None = None) -> None:
+        super().__init__(session_key)
+        # Validates COOKIESESSION on first use, and looks it up once per request.
+        self._factory = session_factory()
+
+    # -- loading -------------------------------------------------------------------
+
+    def load(self) -> CookieSession:
+        return self._adopt(self._factory.from_cookie_value(self.session_key))
+
+    async def aload(self) -> CookieSession:
+        # The revocation check, if any, is awaited instead of blocking the event loop.
+        return self._adopt(await self._factory.from_cookie_value_async(self.session_key))
+
+    def _adopt(self, session: CookieSession) -> CookieSession:
+        if session.new or not session:
+            # Refused (bad signature, timed out, revoked) or empty: no session key, so
+            # the middleware deletes the cookie unless the request stores something,
+            # which then starts a new session (one past its idle timeout keeps its
+            # old `created` in Pyramid's semantics; Django starts afresh).
+            self._session_key = None
+            if not session.new:
+                return self._factory.from_cookie_value(None)
+        return session
+
+    def _core(self) -> CookieSession:
+        """The ``CookieSession`` holding the data (made now for a new session,
+        whose data Django keeps in a plain dict until then)."""
+        data = self._session
+        if isinstance(data, CookieSession):
+            return data
+        session = self._factory.from_cookie_value(None)
+        session.update(data)
+        self._session_cache = session
+        return session
+
+    # -- what SessionBase asks of an engine ------------------------------------------
+
+    def exists(self, session_key: str | None = None) -> bool:
+        return False  # keys are cookie values, never stored here, so none is taken
+
+    async def aexists(self, session_key: str | None = None) -> bool:
+        return False
+
+    def create(self) -> None:
+        self.modified = True
+
+    async def acreate(self) -> None:
+        self.modified = True
+
+    def save(self, must_create: bool = False) -> None:
+        self._session_key = self._core().token()
+        self.modified = True
+
+    async def asave(self, must_create: bool = False) -> None:
+        self.save(must_create)  # no I/O: one HMAC and one JSON dump
+
+    def flush(self) -> None:
+        # Django's flush() empties the data before delete(), which needs the
+        # session's revocation id: delete() empties it too (invalidate()).
+        self.delete()
+
+    async def aflush(self) -> None:
+        await self.adelete()
+
+    def delete(self, session_key: str | None = None) -> None:
+        if session_key is not None and session_key != self.session_key:
+            self._factory.from_cookie_value(session_key).invalidate()
+            return
+        session = self._core()
+        session.invalidate()
+        session.revoke_pending()  # left by a session that aload() made
+        self._ended()
+
+    async def adelete(self, session_key: str | None = None) -> None:
+        if session_key is not None and session_key != self.session_key:
+            other = await self._factory.from_cookie_value_async(session_key)
+            await other.invalidate_async()
+            return
+        await (await self._acore()).invalidate_async()
+        self._ended()
+
+    def _ended(self) -> None:
+        self._session_key = None
+        self.accessed = self.modified = True
+
+    def cycle_key(self) -> None:
+        session = self._core()
+        data = _without_session_id(session)
+        session.invalidate()
+        session.revoke_pending()
+        self._renewed(session, data)
+
+    async def acycle_key(self) -> None:
+        session = await self._acore()
+        data = _without_session_id(session)
+        await session.invalidate_async()
+        self._renewed(session, data)
+
+    def _renewed(self, session: CookieSession, data: dict[str, Any]) -> None:
+        # The same data in a new session (a new created time and revocation id); the
+        # old key stops working, as with Django's database-backed engines.
+        session.update(data)
+        self._session_key = None
+        self.modified = True
+
+    async def _acore(self) -> CookieSession:
+        await self._aget_session()
+        return self._core()
+
+    @classmethod
+    def clear_expired(cls) -> None:
+        pass  # nothing is stored on the server
+
+    @classmethod
+    async def aclear_expired(cls) -> None:
+        pass
+
+
+def _without_session_id(session: CookieSession) -> dict[str, Any]:
+    return {key: value for key, value in session.items() if key != SID_KEY}

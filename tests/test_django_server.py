@@ -1,0 +1,89 @@
+"""The Django engine behind a real server: Django's ASGI app under uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from cookiesession import SignedCookieSessionFactory
+from cookiesession.revocation import MemoryRevocationStore
+from tests.conftest import require
+from tests.django_support import project, using
+from tests.session_harness import SECRET
+
+__all__ = ["project"]  # fixture
+
+STORE = MemoryRevocationStore()
+
+
+class _Served:
+    """uvicorn serving ``app`` in a thread, stopped when the block ends."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def django_url() -> Iterator[str]:
+    require(importlib.util.find_spec("uvicorn") is not None, "uvicorn")
+    require(importlib.util.find_spec("django") is not None, "Django")
+    from tests import django_project
+
+    django_project.setup()
+    from django.core.handlers.asgi import ASGIHandler
+
+    with using(COOKIESESSION={"secret": SECRET, "revocation": STORE}), _Served(ASGIHandler()) as url:
+        yield url
+
+
+def test_a_session_login_and_logout_over_real_http(project: Any, django_url: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=django_url, timeout=10) as client:
+        assert [client.get("/count").text for _ in range(2)] == ["1", "2"]
+        assert client.get("/acount").text == "3"
+        assert client.get("/login", params={"user": "alice", "password": project.PASSWORD}).text == "alice"
+        assert client.get("/whoami").text == "alice"
+        copy = client.cookies["sessionid"]
+        factory = SignedCookieSessionFactory(SECRET, cookie_name="sessionid", revocation=STORE)
+        assert factory.from_cookie_value(copy).get("_auth_user_id") is not None
+        bye = client.get("/logout")
+        assert bye.headers["set-cookie"].startswith('sessionid=""; expires=Thu, 01 Jan 1970') is True
+        assert client.get("/whoami").text == ""
+    with httpx.Client(base_url=django_url, timeout=10) as thief:
+        thief.cookies["sessionid"] = copy
+        assert thief.get("/whoami").text == ""
+        assert thief.get("/read").json() == {}
+    assert dict(factory.from_cookie_value(copy)) == {}
+
+
+def test_a_hostile_cookie_over_real_http(django_url: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=django_url, timeout=10) as client:
+        for value in ("garbage", "x" * 5000, "%00%ff", '"a\\"b"'):
+            response = client.get("/count", headers={"Cookie": f"sessionid={value}"})
+            assert (response.status_code, response.text) == (200, "1")
