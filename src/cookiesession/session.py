@@ -1,19 +1,13 @@
 """The session: a dict holding the whole state, with ``pyramid.session``'s API.
 
-One class per factory (as in Pyramid, ``factory(request)`` constructs a
-session); the factory's options live on that class.  The state is loaded when the
+One class per factory (``factory(request)`` constructs a session, as in Pyramid);
+the factory's options live on that class.  The whole state is loaded when the
 session is made (:func:`cookiesession.loading.load`), so every way of reading the
-dict, C code that reads its entries directly included, sees all of it.  The
-dict's methods track use as Pyramid's do: reads stamp ``accessed`` (and may
-schedule a re-issue), writes mark the session changed.
-
-Framework adapters talk to a session through a small public interface:
-:meth:`CookieSession.from_cookie_header` or :meth:`~CookieSession.from_cookie_value` (and
-their ``_async`` twins) to make one, :meth:`CookieSession.add_response_headers` (or
-:meth:`~CookieSession.set_cookie_header` and :attr:`~CookieSession.varies`) for the
-response, or :meth:`CookieSession.token` where the framework writes the cookie itself,
-and :meth:`CookieSession.revoke_pending_async` under asyncio (:meth:`~CookieSession.revoke_pending`
-from blocking code).
+dict sees all of it; the dict's methods track use as Pyramid's do.  Adapters use
+the public interface only: ``from_cookie_value`` / ``from_cookie_header`` (and
+their ``_async`` twins), ``add_response_headers`` (or ``set_cookie_header`` and
+``varies``), ``token`` where the framework writes the cookie itself, and
+``revoke_pending_async`` (``revoke_pending``) after a logout.
 """
 
 from __future__ import annotations
@@ -32,14 +26,12 @@ from .signing import MAX_TOKEN_LENGTH
 
 __all__ = ["CookieSession"]
 
-# Values of these types cannot be changed in place, so handing one out of the
-# session cannot hide a change from the response.
+# Values that cannot change in place: handing one out cannot hide a change.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def _recorded_id(loaded: Loaded | None) -> str | None:
-    # The id a revocation store may hold for the session `loaded` brought (none for
-    # a state written without revocation=).
+    # The id a revocation store may hold for `loaded` (none without revocation=).
     session_id = loaded.state.get(SID_KEY) if loaded is not None else None
     return session_id if type(session_id) is str else None
 
@@ -61,8 +53,7 @@ class CookieSession(Revocable):
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
     _empty_deletes_cookie: ClassVar[bool]
-    _clock: Callable[[], float]  # a staticmethod on the class
-    # (and _revocation: see _revocable.Revocable)
+    _clock: Callable[[], float]  # a staticmethod on the class (and _revocation: see Revocable)
 
     # Set when the response callback let later callbacks run first (see _request.respond).
     _deferred: bool = False
@@ -88,12 +79,9 @@ class CookieSession(Revocable):
         "renewed",
     )
 
-    # _dirty: the cookie is written with the response.
-    # _exposed: a mutable value was handed out, so a change inside it may be unseen.
-    # _incoming: the cookie the state came from, while the state differs from it by
-    #   no more than the assignments listed in _written (None: no change); None once
-    #   anything else changed it, or when nothing came in.
-    # _used: the application read or wrote the session (see `used`).
+    # _dirty: the cookie is written with the response.  _exposed: a mutable value was
+    # handed out (a change inside it may be unseen).  _incoming: the cookie the state
+    # came from, while only the assignments in _written changed it.  _used: see `used`.
 
     def __init__(self, request: Any) -> None:
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
@@ -103,12 +91,8 @@ class CookieSession(Revocable):
 
     @classmethod
     def from_cookie_value(cls, value: str | None) -> CookieSession:
-        """A session for the incoming cookie ``value``, outside any request.
-
-        For adapters that read the cookie themselves and later ask
-        :meth:`set_cookie_header` what to send.  The session counts as unused
-        (no ``Vary``, no cookie) until the application reads or writes it.
-        """
+        """A session for the incoming cookie ``value``, outside any request: unused
+        (no ``Vary``, no cookie) until the application reads or writes it."""
         self = cls._unbound()
         self._start(cls._clock(), value)
         return self
@@ -381,27 +365,15 @@ class CookieSession(Revocable):
             # An empty state is never stored (Starlette's and Flask's way): the
             # cookie the request brought is deleted, and without one nothing is sent.
             return None if self.new else self._cookie.delete_cookie()
-        return self._cookie.set_cookie(self._checked_token(), self._clock)
+        return self._cookie.set_cookie(self._encode(), self._clock)
 
     def token(self) -> str:
-        """The cookie value that stores this session as it is, issued now.
-
-        For adapters whose framework writes the cookie itself (Django keeps it as
-        its session key): ``accessed`` becomes the current time, so the idle timeout
-        counts from this issue.  Raises what :meth:`set_cookie_header` raises.
-        """
+        """The cookie value storing this session, issued now (``accessed`` becomes the
+        time), for a framework that writes the cookie itself (Django keeps it as its
+        session key).  Raises what :meth:`set_cookie_header` raises."""
         self.accessed = trunc(self._clock())
         self._used = True
-        return self._checked_token()
-
-    def _checked_token(self) -> str:
-        token = self._encode()
-        if len(token) > MAX_TOKEN_LENGTH:
-            raise SessionTooLarge(
-                f"Cookie value is too long to store ({len(token)} bytes): a cookie value "
-                f"holds at most {MAX_TOKEN_LENGTH} characters; store less in the session"
-            )
-        return token
+        return self._encode()
 
     def _encode(self) -> str:
         if self._revocation is not None and not dict.__contains__(self, SID_KEY):
@@ -412,7 +384,13 @@ class CookieSession(Revocable):
         # may have been changed in place).  The encoder reads the session through
         # items(), which counts as a use: harmless, the response is being made.
         incoming = None if self._exposed else self._incoming
-        return self._codec.encode(self.accessed, self.created, self, incoming, self._written)
+        token = self._codec.encode(self.accessed, self.created, self, incoming, self._written)
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise SessionTooLarge(
+                f"Cookie value is too long to store ({len(token)} bytes): a cookie value "
+                f"holds at most {MAX_TOKEN_LENGTH} characters; store less in the session"
+            )
+        return token
 
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed
