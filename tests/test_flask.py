@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from cookiesession import ConfigurationError, SignedCookieSessionFactory
 from cookiesession.session import CookieSession
 from tests.conftest import require
-from tests.session_harness import OTHER_SECRET, SECRET, FakeClock, cookie_value, mint
+from tests.session_harness import OTHER_SECRET, SECRET, FakeClock, cookie_value, mint, payload_of
 
 
 def make_app(session_factory: type[CookieSession] | None = None, **config: Any) -> Any:
@@ -166,7 +165,8 @@ def test_the_lifetime_is_the_idle_timeout() -> None:
     interface = app.session_interface
     cls = interface.session_class(app)
     assert cls is not None
-    assert (cls._limits.timeout, cls._reissue_after) == (60, 0)
+    # Reads never re-issue: Flask's own rules decide when the cookie is re-sent.
+    assert (cls._limits.timeout, cls._reissue_after) == (60, float("inf"))
     factory = SignedCookieSessionFactory(SECRET, timeout=60, clock=clock)
     cookie = {"Cookie": f"session={mint(factory, {'n': 5})}"}
     client = make_app(factory).test_client(use_cookies=False)
@@ -299,22 +299,22 @@ def test_an_unhandled_exception_is_a_failed_response(set_on_exception: bool, exp
     assert len(response.headers.get_all("Set-Cookie")) == expected
 
 
-def test_modified_and_accessed_keep_their_meanings() -> None:
+def test_accessed_is_flask_s_flag_and_the_cookie_keeps_pyramid_s_timestamp() -> None:
     from cookiesession.flask import CookieSessionInterface
 
-    interface = CookieSessionInterface(SignedCookieSessionFactory(SECRET, clock=FakeClock(1_700_000_000)))
-    app = make_app()
-    cls = interface.session_class(app)
+    clock = FakeClock(1_700_000_000)
+    interface = CookieSessionInterface(SignedCookieSessionFactory(SECRET, clock=clock))
+    cls = interface.session_class(make_app())
     assert cls is not None
-    # As open_session() makes it: from the request (Flask's has no response callbacks).
-    session = cls(SimpleNamespace(environ={}))
-    assert (session.modified, session.accessed, session._flask_accessed) == (False, 1_700_000_000, False)
-    session.accessed = True  # what Flask does when flask.session is touched
-    assert (session.accessed, session._flask_accessed) == (1_700_000_000, True)
-    session.modified = True
-    assert session.set_cookie_header() is not None
+    session = cast(Any, cls.from_cookie_value(None))
+    assert (session.modified, session.accessed) == (False, False)
+    clock.advance(30)
+    session["n"] = 1
+    assert (session.modified, session.accessed) == (True, True)
+    header = session.set_cookie_header()
+    assert payload_of(cookie_value(header))[0] == 1_700_000_030  # Pyramid's accessed, in the cookie
     session.modified = False
-    assert session.set_cookie_header() is None
+    assert (session.modified, session.set_cookie_header()) == (False, None)
 
 
 @pytest.mark.parametrize(
@@ -340,9 +340,9 @@ def test_every_read_counts_as_flask_access(read: Callable[[Any], object]) -> Non
     assert cls is not None
     session = cast(FlaskCookieSession, cls.from_cookie_value(None))
     dict.__setitem__(session, "n", 1)
-    assert session._flask_accessed is False
+    assert session.accessed is False
     read(session)
-    assert session._flask_accessed is True
+    assert session.accessed is True
 
 
 @settings(max_examples=100, deadline=None)
