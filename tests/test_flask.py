@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
@@ -368,3 +370,73 @@ def test_a_session_of_another_interface_is_left_alone() -> None:
     response = app.response_class("body")
     app.session_interface.save_session(app, SecureCookieSession({"a": 1}), response)
     assert response.headers.get_all("Set-Cookie") == []
+
+
+def test_session_classes_are_kept_per_config_and_built_again_when_it_changes() -> None:
+    app = make_app()
+    interface = app.session_interface
+    first = interface.session_class(app)
+    assert interface.session_class(app) is first
+    app.config["SESSION_COOKIE_NAME"] = "renamed"
+    renamed = interface.session_class(app)
+    assert (renamed is first, renamed.cookie_name) == (False, "renamed")
+    app.config["SESSION_COOKIE_NAME"] = "session"
+    assert interface.session_class(app) is first
+    for n in range(16):  # so many other configs that the first one is dropped
+        app.config["SESSION_COOKIE_NAME"] = f"name{n}"
+        interface.session_class(app)
+    app.config["SESSION_COOKIE_NAME"] = "session"
+    rebuilt = interface.session_class(app)
+    assert (rebuilt is first, rebuilt.cookie_name) == (False, "session")
+
+
+def test_tagged_values_are_plain_json_in_the_state_of_a_pyramid_style_cookie() -> None:
+    from flask import session
+
+    app = make_app()
+
+    def store() -> str:
+        session["pair"] = (1, b"\xff")
+        session[" t"] = ["a key that looks like a tag"]
+        session["text"] = "é"
+        return "ok"
+
+    app.add_url_rule("/store", view_func=store)
+    app.add_url_rule("/load", view_func=lambda: repr(dict(session)))
+    header = app.test_client(use_cookies=False).get("/store").headers["Set-Cookie"]
+    token = cookie_value(header)
+    accessed, created, state = payload = payload_of(token)
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))[64:]
+    assert (type(accessed), type(created), state) == (
+        int,
+        float,
+        {"pair": {" t": [1, {" b": "/w=="}]}, " t": ["a key that looks like a tag"], "text": "é"},
+    )
+    assert raw == json.dumps(payload).encode("ascii")  # as json.dumps writes it
+    client = app.test_client(use_cookies=False)
+    response = client.get("/load", headers={"Cookie": f"session={token}"})
+    assert response.text == repr({"pair": (1, b"\xff"), " t": ["a key that looks like a tag"], "text": "é"})
+
+
+def test_an_explicit_factory_gets_flask_s_values_with_the_tagged_serializer() -> None:
+    from flask import session
+
+    from cookiesession.flask import TaggedStateSerializer
+
+    seen: list[object] = []
+    app = make_app(SignedCookieSessionFactory(SECRET, serializer=TaggedStateSerializer()))
+
+    def store() -> str:
+        session["pair"] = ("a", 1)
+        return "ok"
+
+    def load() -> str:
+        seen.append(session["pair"])
+        return "ok"
+
+    app.add_url_rule("/store", view_func=store)
+    app.add_url_rule("/load", view_func=load)
+    client = app.test_client()
+    client.get("/store")
+    client.get("/load")
+    assert seen == [("a", 1)]

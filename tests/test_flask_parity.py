@@ -2,135 +2,19 @@
 ``SecureCookieSessionInterface`` and against ours, both driven by Flask's test client.
 
 Every test here passes with both interfaces; what differs on purpose is in
-``test_flask_differences.py``.
+``test_flask_differences.py``, and the apps are in ``flask_app.py``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from tests.conftest import require
-from tests.session_harness import OTHER_SECRET, SECRET, cookie_value
-
-KINDS = ("flask", "ours")
-
-
-def make_app(kind: str, **config: Any) -> Any:
-    """A Flask app on Flask's session interface (``kind="flask"``) or ours (``"ours"``)."""
-    require(importlib.util.find_spec("flask") is not None, "Flask")
-    from flask import Flask, flash, get_flashed_messages, jsonify, request, session
-    from flask.sessions import SecureCookieSessionInterface
-
-    from cookiesession.flask import CookieSessionInterface
-
-    app = Flask(__name__)
-    app.config.update({"SECRET_KEY": SECRET, **config})
-    app.session_interface = CookieSessionInterface() if kind == "ours" else SecureCookieSessionInterface()
-
-    @app.get("/write")
-    def write() -> str:
-        session["n"] = session.get("n", 0) + 1
-        return str(session["n"])
-
-    @app.get("/read")
-    def read() -> str:
-        return str(session.get("n"))
-
-    @app.get("/nothing")
-    def nothing() -> str:
-        return "untouched"
-
-    @app.get("/permanent/<int:on>")
-    def permanent(on: int) -> str:
-        session.permanent = bool(on)
-        session["n"] = session.get("n", 0) + 1
-        return str(session["n"])
-
-    @app.get("/clear")
-    def clear() -> str:
-        session.clear()
-        return "cleared"
-
-    @app.get("/flags/<op>")
-    def flags(op: str) -> Any:
-        # The flags as the view sees them after one operation (reading them through
-        # flask.session is itself an access, as Flask documents).
-        if op == "read":
-            session.get("n")
-        elif op == "write":
-            session["n"] = 1
-        elif op == "pop-missing":
-            session.pop("missing", None)
-        elif op == "pop":
-            session.pop("n", None)
-        elif op == "permanent":
-            session.permanent = True
-        elif op == "mark":
-            session.modified = True
-        return jsonify({"modified": session.modified, "accessed": session.accessed})
-
-    @app.get("/flash")
-    def do_flash() -> str:
-        flash("saved", "info")
-        flash("careful", "warning")
-        return "flashed"
-
-    @app.get("/messages")
-    def messages() -> str:
-        return repr(get_flashed_messages(with_categories=True))
-
-    @app.get("/cart")
-    def cart() -> str:
-        # An in-place change, which Flask's session cannot see: documented as needing
-        # `modified = True`.
-        session.setdefault("cart", []).append(request.args["item"])
-        if request.args.get("mark"):
-            session.modified = True
-        return repr(session["cart"])
-
-    @app.get("/vary-merged")
-    def vary_merged() -> Any:
-        response = app.make_response(str(session.get("n")))
-        response.vary.add("Accept-Encoding")
-        return response
-
-    @app.get("/boom")
-    def boom() -> str:
-        session["n"] = 99
-        raise RuntimeError("boom")
-
-    return app
-
-
-def attributes(set_cookie: str) -> dict[str, str]:
-    """A ``Set-Cookie`` header's attributes, names and values in lower case; ``Expires``
-    and ``Max-Age`` are folded into ``lifetime``: ``deleted``, ``persistent`` or
-    ``browser-session`` (Werkzeug and WebOb spell the same cookie differently)."""
-    found: dict[str, str] = {}
-    for part in set_cookie.split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        found[name.lower()] = value.lower()
-    max_age, expires = found.pop("max-age", None), found.pop("expires", None)
-    if max_age == "0":
-        found["lifetime"] = "deleted"
-    elif max_age is not None or expires is not None:
-        found["lifetime"] = "persistent"
-    else:
-        found["lifetime"] = "browser-session"
-    return found
-
-
-def sent(response: Any) -> list[str]:
-    return response.headers.get_all("Set-Cookie")  # type: ignore[no-any-return]
-
-
-def varies(response: Any) -> list[str]:
-    return response.headers.get_all("Vary")  # type: ignore[no-any-return]
+from tests.flask_app import KINDS, attributes, make_app, sent, varies
+from tests.session_harness import OTHER_SECRET, cookie_value
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -223,7 +107,7 @@ def test_modified_and_accessed_flags(kind: str, op: str, modified: bool, cookie_
     )
 
 
-COOKIE_CONFIGS = {
+COOKIE_CONFIGS: dict[str, tuple[dict[str, Any], str, dict[str, str]]] = {
     "everything": (
         {
             "SESSION_COOKIE_NAME": "sid",
@@ -338,16 +222,17 @@ def test_flask_tagged_values_round_trip(kind: str) -> None:
     app = make_app(kind)
     seen: list[dict[str, Any]] = []
 
-    @app.get("/store")
     def store() -> str:
         session.update(TAGGED)
         session["markup"] = Markup("<b>bold</b>")
         return "stored"
 
-    @app.get("/load")
     def load() -> str:
         seen.append(dict(session))
         return "loaded"
+
+    app.add_url_rule("/store", view_func=store)
+    app.add_url_rule("/load", view_func=load)
 
     client = app.test_client()
     client.get("/store")
@@ -373,7 +258,10 @@ def test_secret_key_fallbacks_read_cookies_of_an_older_key(kind: str) -> None:
     cookie = {"Cookie": f"session={cookie_value(sent(old.get('/write'))[0])}"}
     rotated = make_app(kind, SECRET_KEY_FALLBACKS=[OTHER_SECRET]).test_client(use_cookies=False)
     without = make_app(kind).test_client(use_cookies=False)
-    assert [rotated.get("/read", headers=cookie).text, without.get("/read", headers=cookie).text] == ["1", "None"]
+    assert [rotated.get("/read", headers=cookie).text, without.get("/read", headers=cookie).text] == [
+        "1",
+        "None",
+    ]
     assert rotated.get("/write", headers=cookie).text == "2"
 
 
@@ -425,3 +313,40 @@ def test_a_bad_cookie_is_a_fresh_session(kind: str, cookie: str) -> None:
     client = make_app(kind).test_client(use_cookies=False)
     response = client.get("/write", headers={"Cookie": f"session={cookie}"})
     assert (response.status_code, response.text) == (200, "1")
+
+
+class _OwnCookieAttributes:
+    """A subclass hook Flask documents: the cookie's attributes from methods."""
+
+    def get_cookie_name(self, app: Any) -> str:
+        return "chosen"
+
+    def get_cookie_domain(self, app: Any) -> str:
+        return "example.org"
+
+    def get_cookie_samesite(self, app: Any) -> str:
+        return "Strict"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_subclass_s_get_cookie_methods_are_honoured(kind: str) -> None:
+    from flask.sessions import SecureCookieSessionInterface
+
+    from cookiesession.flask import CookieSessionInterface
+
+    base = CookieSessionInterface if kind == "ours" else SecureCookieSessionInterface
+    interface = type("Chosen", (_OwnCookieAttributes, base), {})()
+    client = make_app(kind, interface).test_client(use_cookies=False)
+    header = sent(client.get("/write"))[0]
+    again = client.get("/write", headers={"Cookie": f"chosen={cookie_value(header)}"})
+    assert (header.split("=", 1)[0], attributes(header), again.text) == (
+        "chosen",
+        {
+            "domain": "example.org",
+            "path": "/",
+            "httponly": "",
+            "samesite": "strict",
+            "lifetime": "browser-session",
+        },
+        "2",
+    )

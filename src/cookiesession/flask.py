@@ -48,6 +48,7 @@ Given an explicit factory, its options and serializer are used as they are, the
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any, ClassVar, NamedTuple, cast
 
@@ -135,7 +136,7 @@ class FlaskCookieSession(CookieSession, SessionMixin):
     #: Flask's flag: the request looked at the session, so the response carries
     #: ``Vary: Cookie``.  Flask (3.1.3+) sets it whenever ``flask.session`` is used;
     #: every read or write sets it too (for earlier versions).
-    accessed = False  # type: ignore[assignment]  # Pyramid's timestamp stays with the core
+    accessed = False  # (Pyramid's timestamp stays with the core, under another name)
     _flask_modified = False
 
     @property
@@ -273,10 +274,8 @@ class CookieSessionInterface(SessionInterface):
             return self._build(config)
         cls = self._build(config)
         if len(classes) >= _CLASSES_KEPT:
-            try:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread got there first
                 del classes[next(iter(classes))]
-            except (KeyError, RuntimeError, StopIteration):  # another thread got there first
-                pass
         classes[config] = cls
         return cls
 
@@ -302,7 +301,7 @@ class CookieSessionInterface(SessionInterface):
 
     def _build(self, config: _FlaskConfig) -> type[FlaskCookieSession]:
         lifetime = int(config.lifetime.total_seconds())  # whole seconds, as Flask checks it
-        cookie = {
+        cookie: dict[str, Any] = {
             "path": config.path,
             "domain": config.domain,
             # Werkzeug makes a partitioned cookie Secure; CHIPS requires it.
