@@ -9,32 +9,28 @@
     app.config["SECRET_KEY"] = secret
     app.session_interface = CookieSessionInterface()   # or CookieSessionInterface(factory)
 
-With no factory, the session follows Flask's ``SecureCookieSessionInterface``:
-the settings are read from the app's config on every request, as Flask reads
-them (a session class is built once per distinct configuration and kept):
+With no factory, the session follows Flask's ``SecureCookieSessionInterface``,
+reading the app's config on every request as Flask does (a session class is
+built once per distinct configuration and kept, the last 16):
 
-==================================  ==========================================================
-Flask config                        cookiesession
-==================================  ==========================================================
-``SECRET_KEY``                      ``secret`` (none set: Flask's null session, as Flask does)
-``SECRET_KEY_FALLBACKS``            ``fallback_secrets``
-``SESSION_COOKIE_NAME``, ``_DOMAIN``,  the cookie's name and attributes (through the interface's
-``_PATH``, ``_SECURE``, ``_HTTPONLY``,  ``get_cookie_*`` methods, so a subclass may override
-``_SAMESITE``, ``_PARTITIONED``      them); ``Partitioned`` implies ``Secure``, as in Werkzeug
-``PERMANENT_SESSION_LIFETIME``      ``timeout`` (idle timeout, for every session), and the
-                                    cookie's ``Max-Age`` when ``session.permanent`` is true
-``SESSION_REFRESH_EACH_REQUEST``    a permanent session's cookie is re-sent on every request
-``COOKIESESSION_SALT``              ``salt`` (default ``'pyramid.session.'``, as in Pyramid)
-``COOKIESESSION_REVOCATION``        ``revocation``: ``'memory'``, a Redis URL or a store (end
-                                    sessions with ``session.invalidate()`` for logout that holds)
-==================================  ==========================================================
+* ``SECRET_KEY`` signs (none set: Flask's null session), ``SECRET_KEY_FALLBACKS``
+  still verify (a cookie only they verify is re-signed with ``SECRET_KEY``);
+* the cookie's name and attributes come from the ``get_cookie_*`` methods, so from
+  ``SESSION_COOKIE_NAME``, ``_DOMAIN``, ``_PATH`` (or ``APPLICATION_ROOT``),
+  ``_SECURE``, ``_HTTPONLY``, ``_SAMESITE`` and ``_PARTITIONED`` (which implies
+  ``Secure``, as in Werkzeug), unless a subclass overrides them;
+* ``PERMANENT_SESSION_LIFETIME`` is every session's idle timeout and a permanent
+  session's ``Max-Age``;
+* the cookie is written when the session was modified, or when it is permanent and
+  ``SESSION_REFRESH_EACH_REQUEST`` is on (``should_set_cookie``); a session modified
+  to empty deletes it; ``Vary: Cookie`` goes with every response that accessed it;
+* ``COOKIESESSION_SALT`` sets the salt (default ``'pyramid.session.'``, Pyramid's) and
+  ``COOKIESESSION_REVOCATION`` a revocation store (``'memory'``, a Redis URL or a
+  store; end sessions with ``session.invalidate()`` for logout that holds).
 
-The cookie is written as Flask writes its own: when the session was modified,
-or when it is permanent and ``SESSION_REFRESH_EACH_REQUEST`` is on; a session
-modified to empty deletes it; ``Vary: Cookie`` goes with every response that
-accessed the session.  Values are tagged as Flask's session tags them (tuples,
-bytes, datetimes, UUIDs, ``Markup``), inside the state of a cookie that every
-cookiesession adapter reads, where they are plain JSON (a tuple is
+Values are tagged as Flask's session tags them (tuples, bytes, datetimes, UUIDs,
+``Markup``; :class:`TaggedStateSerializer`) inside the state of a cookie that
+every cookiesession adapter reads, where they are plain JSON (a tuple is
 ``{" t": [...]}``).
 
 Given an explicit factory, its options and serializer are used as they are, the
