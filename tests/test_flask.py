@@ -440,3 +440,27 @@ def test_an_explicit_factory_gets_flask_s_values_with_the_tagged_serializer() ->
     client.get("/store")
     client.get("/load")
     assert seen == [("a", 1)]
+
+
+def test_a_config_value_that_cannot_be_a_key_builds_its_class_each_time() -> None:
+    from cookiesession.revocation import MemoryRevocationStore
+
+    class UnhashableStore(MemoryRevocationStore):
+        __hash__ = None  # type: ignore[assignment]
+
+    app = make_app(COOKIESESSION_REVOCATION=UnhashableStore())
+    interface = app.session_interface
+    assert (interface.session_class(app) is interface.session_class(app)) is False
+    client = app.test_client()
+    assert [client.get("/count").text, client.get("/count").text] == ["1", "2"]
+
+
+def test_the_tagged_serializer_leaves_a_payload_that_is_not_a_session_to_the_loader() -> None:
+    from cookiesession.flask import TaggedStateSerializer
+
+    serializer = TaggedStateSerializer()
+    assert (serializer.loads(b'{" t": [1]}'), serializer.loads(b"[1, 2]"), repr(serializer)) == (
+        {" t": [1]},
+        [1, 2],
+        "TaggedStateSerializer()",
+    )
