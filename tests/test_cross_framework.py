@@ -1,14 +1,16 @@
 """One cookie for every framework: a cookie issued by each of Pyramid, bare WSGI,
 Starlette, FastAPI, Flask and the Starlette drop-in (``cookiesession.starlette``) is
 read, changed and re-issued by each of the others, and the first one then reads the
-change."""
+change; the values Flask tags (tuples, bytes, ...) are plain JSON to the others."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -20,8 +22,10 @@ from tests.session_harness import SECRET, cookie_value
 SHARED_SALT = "cross.framework."
 FRAMEWORKS = ("pyramid", "wsgi", "starlette", "fastapi", "flask", "starlette-dropin")
 
-# A client takes (who, incoming cookie value or None) and returns (trail, outgoing cookie value).
-Client = Callable[[str, "str | None"], tuple[list[str], str]]
+# A client takes (path, incoming cookie value or None) and returns (the JSON answer, the
+# outgoing cookie value or None).  Each app answers /touch/<who> (add `who` to the
+# session's trail) and /read (the whole session).
+Client = Callable[[str, "str | None"], tuple[Any, "str | None"]]
 
 
 def _has(module: str) -> bool:
@@ -44,20 +48,31 @@ def _pyramid() -> Client:
         request.session["trail"] = trail
         return Response(json=trail)
 
+    def read(request: Request) -> Response:
+        return Response(json=dict(request.session))
+
     settings = {"cookiesession.secret": SECRET, "cookiesession.salt": SHARED_SALT}
     with Configurator(settings=settings) as config:
         config.include("cookiesession.pyramid")
         config.add_route("touch", "/touch/{who}")
         config.add_view(touch, route_name="touch")
+        config.add_route("read", "/read")
+        config.add_view(read, route_name="read")
         client = webtest.TestApp(config.make_wsgi_app())
+    return _webtest_client(client)
 
-    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
+
+def _webtest_client(client: Any) -> Client:
+    def call(path: str, cookie: str | None) -> tuple[Any, str | None]:
         client.reset()
-        response = client.get(f"/touch/{who}", headers=_headers(cookie))
-        trail: list[str] = response.json
-        return trail, cookie_value(response.headers["Set-Cookie"])
+        response = client.get(path, headers=_headers(cookie))
+        return response.json, _sent_cookie(response.headers.get("Set-Cookie"))
 
     return call
+
+
+def _sent_cookie(header: str | None) -> str | None:
+    return cookie_value(header) if header is not None else None
 
 
 def _wsgi() -> Client:
@@ -68,20 +83,15 @@ def _wsgi() -> Client:
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         session = get_session(environ)
-        trail = [*session.get("trail", []), environ["PATH_INFO"].rsplit("/", 1)[1]]
-        session["trail"] = trail
+        if environ["PATH_INFO"] == "/read":
+            answer: Any = dict(session)
+        else:
+            answer = session["trail"] = [*session.get("trail", []), environ["PATH_INFO"].rsplit("/", 1)[1]]
         start_response("200 OK", [("Content-Type", "application/json")])
-        return [json.dumps(trail).encode()]
+        return [json.dumps(answer).encode()]
 
-    client = webtest.TestApp(SessionMiddleware(app, SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)))
-
-    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
-        client.reset()
-        response = client.get(f"/touch/{who}", headers=_headers(cookie))
-        trail: list[str] = response.json
-        return trail, cookie_value(response.headers["Set-Cookie"])
-
-    return call
+    factory = SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)
+    return _webtest_client(webtest.TestApp(SessionMiddleware(app, factory)))
 
 
 def _asgi_client(app: Any) -> Client:
@@ -89,10 +99,10 @@ def _asgi_client(app: Any) -> Client:
 
     client = TestClient(app)
 
-    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
+    def call(path: str, cookie: str | None) -> tuple[Any, str | None]:
         client.cookies.clear()
-        response = client.get(f"/touch/{who}", headers=_headers(cookie))
-        return response.json(), cookie_value(response.headers["set-cookie"])
+        response = client.get(path, headers=_headers(cookie))
+        return response.json(), _sent_cookie(response.headers.get("set-cookie"))
 
     return call
 
@@ -112,19 +122,15 @@ def _starlette() -> Client:
         request.session["trail"] = trail
         return JSONResponse(trail)
 
+    async def read(request: Request) -> JSONResponse:
+        return JSONResponse(dict(request.session))
+
     factory = SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)
     app = Starlette(
-        routes=[Route("/touch/{who}", touch)],
+        routes=[Route("/touch/{who}", touch), Route("/read", read)],
         middleware=[Middleware(SessionMiddleware, session_factory=factory)],
     )
     return _asgi_client(app)
-
-
-def _fastapi() -> Client:
-    require(_has("fastapi") and _has("httpx"), "FastAPI and httpx")
-    from tests.fastapi_app import make_app
-
-    return _asgi_client(make_app(SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)))
 
 
 def _starlette_dropin() -> Client:
@@ -142,17 +148,28 @@ def _starlette_dropin() -> Client:
         request.session["trail"] = trail
         return JSONResponse(trail)
 
+    async def read(request: Request) -> JSONResponse:
+        return JSONResponse(dict(request.session))
+
     # Starlette's own parameters, and the salt the other apps are given.
     app = Starlette(
-        routes=[Route("/touch/{who}", touch)],
+        routes=[Route("/touch/{who}", touch), Route("/read", read)],
         middleware=[Middleware(SessionMiddleware, secret_key=SECRET, salt=SHARED_SALT)],
     )
     return _asgi_client(app)
 
 
+def _fastapi() -> Client:
+    require(_has("fastapi") and _has("httpx"), "FastAPI and httpx")
+    from tests.fastapi_app import make_app
+
+    return _asgi_client(make_app(SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)))
+
+
 def _flask() -> Client:
     require(_has("flask"), "Flask")
     from flask import Flask, jsonify, session
+    from markupsafe import Markup
 
     from cookiesession.flask import CookieSessionInterface
 
@@ -167,12 +184,21 @@ def _flask() -> Client:
         session["trail"] = trail
         return jsonify(trail)
 
+    @app.get("/read")
+    def read() -> Any:
+        return jsonify({key: repr(value) for key, value in session.items()})
+
+    @app.get("/tagged")
+    def tagged() -> Any:
+        session.update(FLASK_TAGGED)
+        session["markup"] = Markup("<b>x</b>")
+        return jsonify("stored")
+
     client = app.test_client(use_cookies=False)
 
-    def call(who: str, cookie: str | None) -> tuple[list[str], str]:
-        response = client.get(f"/touch/{who}", headers=_headers(cookie))
-        trail: list[str] = response.get_json()
-        return trail, cookie_value(response.headers["Set-Cookie"])
+    def call(path: str, cookie: str | None) -> tuple[Any, str | None]:
+        response = client.get(path, headers=_headers(cookie))
+        return response.get_json(), _sent_cookie(response.headers.get("Set-Cookie"))
 
     return call
 
@@ -202,12 +228,48 @@ def test_a_cookie_issued_by_one_framework_is_read_changed_and_reissued_by_anothe
     issuer: str, reader: str
 ) -> None:
     issue, read = _client(issuer), _client(reader)
-    trail, cookie = issue(issuer, None)
+    trail, cookie = issue(f"/touch/{issuer}", None)
     assert trail == [issuer]
-    trail, cookie = read(reader, cookie)
+    trail, cookie = read(f"/touch/{reader}", cookie)
     assert trail == [issuer, reader]
-    trail, _ = issue(issuer, cookie)
+    trail, _ = issue(f"/touch/{issuer}", cookie)
     assert trail == [issuer, reader, issuer]
+
+
+# Values Flask's session keeps with their types, and how they are spelled in the
+# cookie's state (Flask's tagged JSON), which is what the other frameworks read.
+FLASK_TAGGED: dict[str, Any] = {
+    "pair": ("a", 1),
+    "raw": b"\x00\xff",
+    "when": datetime(2024, 2, 29, 12, 30, 5, tzinfo=timezone.utc),
+    "id": UUID("12345678-1234-5678-1234-567812345678"),
+    "lookalike": {" t": "text"},
+    "flashes": [("info", "saved")],
+}
+AS_PLAIN_JSON = {
+    "pair": {" t": ["a", 1]},
+    "raw": {" b": "AP8="},
+    "when": {" d": "Thu, 29 Feb 2024 12:30:05 GMT"},
+    "id": {" u": "12345678123456781234567812345678"},
+    "lookalike": {" di": {" t__": "text"}},
+    "flashes": [{" t": ["info", "saved"]}],
+    "markup": {" m": "<b>x</b>"},
+}
+
+
+@pytest.mark.parametrize("reader", [f for f in FRAMEWORKS if f != "flask"])
+def test_flask_s_tagged_values_are_plain_json_to_the_other_frameworks(reader: str) -> None:
+    require(_has("markupsafe"), "MarkupSafe")
+    from markupsafe import Markup
+
+    flask, other = _client("flask"), _client(reader)
+    _, cookie = flask("/tagged", None)
+    state, _ = other("/read", cookie)
+    assert state == AS_PLAIN_JSON
+    # A value the other framework writes next to them leaves them as Flask wrote them.
+    _, changed = other(f"/touch/{reader}", cookie)
+    expected = {**FLASK_TAGGED, "markup": Markup("<b>x</b>"), "trail": [reader]}
+    assert flask("/read", changed)[0] == {key: repr(value) for key, value in expected.items()}
 
 
 def test_with_default_salts_the_starlette_dropin_shares_the_factories_cookie() -> None:

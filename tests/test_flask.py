@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import json
 from collections.abc import Callable
 from datetime import timedelta
-from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from cookiesession import ConfigurationError, SignedCookieSessionFactory
 from cookiesession.session import CookieSession
 from tests.conftest import require
-from tests.session_harness import OTHER_SECRET, SECRET, FakeClock, cookie_value, mint
+from tests.session_harness import OTHER_SECRET, SECRET, FakeClock, cookie_value, mint, payload_of
 
 
 def make_app(session_factory: type[CookieSession] | None = None, **config: Any) -> Any:
@@ -166,7 +167,8 @@ def test_the_lifetime_is_the_idle_timeout() -> None:
     interface = app.session_interface
     cls = interface.session_class(app)
     assert cls is not None
-    assert (cls._limits.timeout, cls._reissue_after) == (60, 0)
+    # Reads never re-issue: Flask's own rules decide when the cookie is re-sent.
+    assert (cls._limits.timeout, cls._reissue_after) == (60, float("inf"))
     factory = SignedCookieSessionFactory(SECRET, timeout=60, clock=clock)
     cookie = {"Cookie": f"session={mint(factory, {'n': 5})}"}
     client = make_app(factory).test_client(use_cookies=False)
@@ -299,22 +301,22 @@ def test_an_unhandled_exception_is_a_failed_response(set_on_exception: bool, exp
     assert len(response.headers.get_all("Set-Cookie")) == expected
 
 
-def test_modified_and_accessed_keep_their_meanings() -> None:
+def test_accessed_is_flask_s_flag_and_the_cookie_keeps_pyramid_s_timestamp() -> None:
     from cookiesession.flask import CookieSessionInterface
 
-    interface = CookieSessionInterface(SignedCookieSessionFactory(SECRET, clock=FakeClock(1_700_000_000)))
-    app = make_app()
-    cls = interface.session_class(app)
+    clock = FakeClock(1_700_000_000)
+    interface = CookieSessionInterface(SignedCookieSessionFactory(SECRET, clock=clock))
+    cls = interface.session_class(make_app())
     assert cls is not None
-    # As open_session() makes it: from the request (Flask's has no response callbacks).
-    session = cls(SimpleNamespace(environ={}))
-    assert (session.modified, session.accessed, session._flask_accessed) == (False, 1_700_000_000, False)
-    session.accessed = True  # what Flask does when flask.session is touched
-    assert (session.accessed, session._flask_accessed) == (1_700_000_000, True)
-    session.modified = True
-    assert session.set_cookie_header() is not None
+    session = cast(Any, cls.from_cookie_value(None))
+    assert (session.modified, session.accessed) == (False, False)
+    clock.advance(30)
+    session["n"] = 1
+    assert (session.modified, session.accessed) == (True, True)
+    header = session.set_cookie_header()
+    assert payload_of(cookie_value(header))[0] == 1_700_000_030  # Pyramid's accessed, in the cookie
     session.modified = False
-    assert session.set_cookie_header() is None
+    assert (session.modified, session.set_cookie_header()) == (False, None)
 
 
 @pytest.mark.parametrize(
@@ -340,9 +342,9 @@ def test_every_read_counts_as_flask_access(read: Callable[[Any], object]) -> Non
     assert cls is not None
     session = cast(FlaskCookieSession, cls.from_cookie_value(None))
     dict.__setitem__(session, "n", 1)
-    assert session._flask_accessed is False
+    assert session.accessed is False
     read(session)
-    assert session._flask_accessed is True
+    assert session.accessed is True
 
 
 @settings(max_examples=100, deadline=None)
@@ -368,3 +370,97 @@ def test_a_session_of_another_interface_is_left_alone() -> None:
     response = app.response_class("body")
     app.session_interface.save_session(app, SecureCookieSession({"a": 1}), response)
     assert response.headers.get_all("Set-Cookie") == []
+
+
+def test_session_classes_are_kept_per_config_and_built_again_when_it_changes() -> None:
+    app = make_app()
+    interface = app.session_interface
+    first = interface.session_class(app)
+    assert interface.session_class(app) is first
+    app.config["SESSION_COOKIE_NAME"] = "renamed"
+    renamed = interface.session_class(app)
+    assert (renamed is first, renamed.cookie_name) == (False, "renamed")
+    app.config["SESSION_COOKIE_NAME"] = "session"
+    assert interface.session_class(app) is first
+    for n in range(16):  # so many other configs that the first one is dropped
+        app.config["SESSION_COOKIE_NAME"] = f"name{n}"
+        interface.session_class(app)
+    app.config["SESSION_COOKIE_NAME"] = "session"
+    rebuilt = interface.session_class(app)
+    assert (rebuilt is first, rebuilt.cookie_name) == (False, "session")
+
+
+def test_tagged_values_are_plain_json_in_the_state_of_a_pyramid_style_cookie() -> None:
+    from flask import session
+
+    app = make_app()
+
+    def store() -> str:
+        session["pair"] = (1, b"\xff")
+        session[" t"] = ["a key that looks like a tag"]
+        session["text"] = "é"
+        return "ok"
+
+    app.add_url_rule("/store", view_func=store)
+    app.add_url_rule("/load", view_func=lambda: repr(dict(session)))
+    header = app.test_client(use_cookies=False).get("/store").headers["Set-Cookie"]
+    token = cookie_value(header)
+    accessed, created, state = payload = payload_of(token)
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))[64:]
+    assert (type(accessed), type(created), state) == (
+        int,
+        float,
+        {"pair": {" t": [1, {" b": "/w=="}]}, " t": ["a key that looks like a tag"], "text": "é"},
+    )
+    assert raw == json.dumps(payload).encode("ascii")  # as json.dumps writes it
+    client = app.test_client(use_cookies=False)
+    response = client.get("/load", headers={"Cookie": f"session={token}"})
+    assert response.text == repr({"pair": (1, b"\xff"), " t": ["a key that looks like a tag"], "text": "é"})
+
+
+def test_an_explicit_factory_gets_flask_s_values_with_the_tagged_serializer() -> None:
+    from flask import session
+
+    from cookiesession.flask import TaggedStateSerializer
+
+    seen: list[object] = []
+    app = make_app(SignedCookieSessionFactory(SECRET, serializer=TaggedStateSerializer()))
+
+    def store() -> str:
+        session["pair"] = ("a", 1)
+        return "ok"
+
+    def load() -> str:
+        seen.append(session["pair"])
+        return "ok"
+
+    app.add_url_rule("/store", view_func=store)
+    app.add_url_rule("/load", view_func=load)
+    client = app.test_client()
+    client.get("/store")
+    client.get("/load")
+    assert seen == [("a", 1)]
+
+
+def test_a_config_value_that_cannot_be_a_key_builds_its_class_each_time() -> None:
+    from cookiesession.revocation import MemoryRevocationStore
+
+    class UnhashableStore(MemoryRevocationStore):
+        __hash__ = None  # type: ignore[assignment]
+
+    app = make_app(COOKIESESSION_REVOCATION=UnhashableStore())
+    interface = app.session_interface
+    assert (interface.session_class(app) is interface.session_class(app)) is False
+    client = app.test_client()
+    assert [client.get("/count").text, client.get("/count").text] == ["1", "2"]
+
+
+def test_the_tagged_serializer_leaves_a_payload_that_is_not_a_session_to_the_loader() -> None:
+    from cookiesession.flask import TaggedStateSerializer
+
+    serializer = TaggedStateSerializer()
+    assert (serializer.loads(b'{" t": [1]}'), serializer.loads(b"[1, 2]"), repr(serializer)) == (
+        {" t": [1]},
+        [1, 2],
+        "TaggedStateSerializer()",
+    )

@@ -9,77 +9,130 @@
     app.config["SECRET_KEY"] = secret
     app.session_interface = CookieSessionInterface()   # or CookieSessionInterface(factory)
 
-With no factory, one is built from the app's config on the first request:
+With no factory, the session follows Flask's ``SecureCookieSessionInterface``,
+reading the app's config on every request as Flask does (a session class is
+built once per distinct configuration and kept, the last 16):
 
-=============================  ===============================================================
-Flask config                   cookiesession
-=============================  ===============================================================
-``SECRET_KEY``                 ``secret`` (none set: Flask's null session, as Flask does)
-``SECRET_KEY_FALLBACKS``       ``fallback_secrets``
-``SESSION_COOKIE_NAME``        ``cookie_name``
-``SESSION_COOKIE_DOMAIN``      ``domain``
-``SESSION_COOKIE_PATH``        ``path`` (unset: ``APPLICATION_ROOT``, as Flask does)
-``SESSION_COOKIE_SECURE``      ``secure``
-``SESSION_COOKIE_HTTPONLY``    ``httponly``
-``SESSION_COOKIE_SAMESITE``    ``samesite``
-``SESSION_COOKIE_PARTITIONED`` ``partitioned``
-``PERMANENT_SESSION_LIFETIME`` ``timeout`` (idle timeout, for every session), and the cookie's
-                               ``Max-Age`` when ``session.permanent`` is true (otherwise the
-                               cookie lasts as long as the browser session, as in Flask)
-``SESSION_REFRESH_EACH_REQUEST`` true: ``reissue_time=0`` (a used session is re-sent, so the
-                               idle timeout slides); false: ``reissue_time=None``
-``COOKIESESSION_SALT``         ``salt`` (default ``'pyramid.session.'``, as in Pyramid)
-``COOKIESESSION_REVOCATION``   ``revocation``: ``'memory'``, a Redis URL or a store (logout that
-                               holds: end sessions with ``session.invalidate()``, which
-                               records the revocation; ``session.clear()`` does not)
-=============================  ===============================================================
+* ``SECRET_KEY`` signs (none set: Flask's null session), ``SECRET_KEY_FALLBACKS``
+  still verify (a cookie only they verify is re-signed with ``SECRET_KEY``);
+* the cookie's name and attributes come from the ``get_cookie_*`` methods, so from
+  ``SESSION_COOKIE_NAME``, ``_DOMAIN``, ``_PATH`` (or ``APPLICATION_ROOT``),
+  ``_SECURE``, ``_HTTPONLY``, ``_SAMESITE`` and ``_PARTITIONED`` (which implies
+  ``Secure``, as in Werkzeug), unless a subclass overrides them;
+* ``PERMANENT_SESSION_LIFETIME`` is every session's idle timeout and a permanent
+  session's ``Max-Age``;
+* the cookie is written when the session was modified, or when it is permanent and
+  ``SESSION_REFRESH_EACH_REQUEST`` is on (``should_set_cookie``); a session modified
+  to empty deletes it; ``Vary: Cookie`` goes with every response that accessed it;
+* ``COOKIESESSION_SALT`` sets the salt (default ``'pyramid.session.'``, Pyramid's) and
+  ``COOKIESESSION_REVOCATION`` a revocation store (``'memory'``, a Redis URL or a
+  store; end sessions with ``session.invalidate()`` for logout that holds).
 
-Given an explicit factory, its options are used as they are, and ``permanent`` is
-only the ``'_permanent'`` key Flask keeps in the session.
+Values are tagged as Flask's session tags them (tuples, bytes, datetimes, UUIDs,
+``Markup``; :class:`TaggedStateSerializer`) inside the state of a cookie that
+every cookiesession adapter reads, where they are plain JSON (a tuple is
+``{" t": [...]}``).
 
-``flask.session`` is then a :class:`FlaskCookieSession`: a :class:`CookieSession`
-(with ``flash``, ``get_csrf_token``, ``invalidate``, ``new``, ``created``) that is
-also Flask's ``SessionMixin``.  Two attribute names mean different things in the
-two worlds: ``modified`` is Flask's (it reads and sets the "write the cookie"
-flag, like ``changed()``), while ``accessed`` keeps Pyramid's meaning, the time
-of last use; Flask's "was accessed" flag, which Flask sets by assigning
-``session.accessed = True``, is recorded separately and decides ``Vary: Cookie``.
-Flashed messages live under Flask's ``'_flashes'`` key; being JSON, the
-``(category, message)`` pairs come back as two-item lists.
+Given an explicit factory, its options and serializer are used as they are, the
+``SESSION_*`` settings are not read, and ``permanent`` is only the
+``'_permanent'`` key Flask keeps in the session.
+
+``flask.session`` is then a :class:`FlaskCookieSession`: Flask's ``SessionMixin``
+(``permanent``, ``modified``, ``accessed`` and ``new``), and a
+:class:`CookieSession` (``flash``, ``get_csrf_token``, ``invalidate``, ``created``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
-import weakref
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple, cast
 
 from flask import Flask
-from flask.sessions import SessionInterface, SessionMixin
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 
 from .cookies import CookieSpec
-from .factory import SignedCookieSessionFactory, check_session_factory, seconds_option
+from .factory import SignedCookieSessionFactory, check_session_factory
+from .serializers import JSONSerializer
 from .session import CookieSession
 
-__all__ = ["CookieSessionInterface", "FlaskCookieSession"]
+__all__ = ["CookieSessionInterface", "FlaskCookieSession", "TaggedStateSerializer"]
 
-# The slot that holds Pyramid's `accessed` timestamp, reached past the property below.
-_ACCESSED_SLOT: Any = CookieSession.__dict__["accessed"]
+_PLAIN_JSON = JSONSerializer()
+# Session classes kept per interface; a config that keeps changing builds new ones,
+# and the oldest are dropped past this many.
+_CLASSES_KEPT = 16
+
+
+class TaggedStateSerializer:
+    """Pyramid's payload, ``[accessed, created, state]`` in JSON as ``json.dumps``
+    writes it, with each of the state's values tagged as Flask's session tags it.
+
+    ``tagger``: a ``flask.json.tag.TaggedJSONSerializer`` (default: the one
+    Flask's own session uses, with any tags the app registered on it).  Pass one
+    to a factory (``serializer=TaggedStateSerializer()``) to get Flask's values
+    from an explicit factory too.
+    """
+
+    __slots__ = ("tagger",)
+
+    def __init__(self, tagger: TaggedJSONSerializer | None = None) -> None:
+        self.tagger = SecureCookieSessionInterface.serializer if tagger is None else tagger
+
+    def __repr__(self) -> str:
+        return "TaggedStateSerializer()"
+
+    def dumps(self, appstruct: Any) -> bytes:
+        tag = self.tagger.tag
+        if type(appstruct) is tuple and len(appstruct) == 3 and isinstance(appstruct[2], dict):
+            # The state's keys stay as they are: only values are tagged, so the state
+            # is a plain object for every other reader, whatever its keys look like.
+            accessed, created, state = appstruct
+            return _PLAIN_JSON.dumps([accessed, created, {key: tag(value) for key, value in state.items()}])
+        return _PLAIN_JSON.dumps(tag(appstruct))  # a single value (to name one that cannot be stored)
+
+    def loads(self, bstruct: bytes) -> Any:
+        # A value whose tag does not parse (written by some other program holding the
+        # secret) raises here, and the session loader then starts a fresh session.
+        triple = _PLAIN_JSON.loads(bstruct)
+        if type(triple) is list and len(triple) == 3 and type(triple[2]) is dict:
+            untagged = self._untagged
+            triple[2] = {key: untagged(value) for key, value in triple[2].items()}
+        return triple
+
+    def _untagged(self, value: Any) -> Any:
+        # Inner values first, then the object itself, as Flask reads its tags.
+        if type(value) is dict:
+            untagged = self._untagged
+            return self.tagger.untag({key: untagged(item) for key, item in value.items()})
+        if type(value) is list:
+            return [self._untagged(item) for item in value]
+        return value
 
 
 class FlaskCookieSession(CookieSession, SessionMixin):
-    """A :class:`CookieSession` that Flask can use as its ``session``."""
+    """A :class:`CookieSession` that is Flask's ``session``.
+
+    ``accessed`` and ``modified`` are Flask's flags, ``permanent`` Flask's
+    ``'_permanent'`` key; ``new`` keeps Pyramid's meaning (no valid cookie came
+    in), which Flask's own session cannot tell and leaves False.
+    """
 
     __slots__ = ()
 
-    # Set per factory (see _flask_session_class): the cookie for a session that
-    # is not permanent, and, for config-built factories, the one for a permanent one.
+    # Set per class (see _flask_session_class): the cookie's name, the cookie for a
+    # session that is not permanent, and, for config-built classes, the one for a
+    # permanent session.
+    cookie_name: ClassVar[str]
     _browser_cookie: ClassVar[CookieSpec]
     _permanent_cookie: ClassVar[CookieSpec | None] = None
-    # Flask's "the request looked at the session" flag, and whether the request changed
-    # its data (not only re-issued it): instance attributes once set.
-    _flask_accessed = False
+
+    #: Flask's flag: the request looked at the session, so the response carries
+    #: ``Vary: Cookie``.  Flask (3.1.3+) sets it whenever ``flask.session`` is used;
+    #: every read or write sets it too (for earlier versions).
+    accessed = False  # (Pyramid's timestamp stays with the core, under another name)
     _flask_modified = False
 
     @property
@@ -89,53 +142,72 @@ class FlaskCookieSession(CookieSession, SessionMixin):
             return permanent
         return self._browser_cookie
 
-    @property  # type: ignore[override]
-    def accessed(self) -> float:
-        """When the session was last used (Pyramid's meaning)."""
-        return _ACCESSED_SLOT.__get__(self, type(self))  # type: ignore[no-any-return]
+    @property
+    def permanent(self) -> bool:
+        """Flask's ``'_permanent'`` key (reading it is no use of the session, as in Flask)."""
+        return dict.get(self, "_permanent", False)  # type: ignore[no-any-return]
 
-    @accessed.setter
-    def accessed(self, value: float) -> None:
-        # Flask (3.1.3+) assigns True whenever `flask.session` is touched; the
-        # session core assigns timestamps.  Keep both, apart.
-        if type(value) is bool:
-            self._flask_accessed = self._flask_accessed or value
-        else:
-            _ACCESSED_SLOT.__set__(self, value)
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
 
     @property
     def modified(self) -> bool:
-        """Whether the cookie will be written (Flask's meaning); set it after changing nested data."""
-        return bool(self._dirty)
+        """Whether the request changed the session (Flask's flag); set it after
+        changing a nested value, or to False to drop this request's changes."""
+        return self._flask_modified
 
     @modified.setter
     def modified(self, value: bool) -> None:
         if value:
             self.changed()
         else:
-            self._dirty = False
-        self._flask_modified = bool(value)
+            self._flask_modified = self._dirty = False
 
-    # Older Flask versions do not assign `accessed`; any read or write counts.
+    def changed(self) -> None:
+        self._flask_modified = True
+        super().changed()
+
     def _touch(self) -> None:
-        self._flask_accessed = True
+        self.accessed = True
         super()._touch()
 
     def _modify(self) -> None:
-        self._flask_accessed = self._flask_modified = True
+        self.accessed = self._flask_modified = True
         super()._modify()
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._flask_accessed = self._flask_modified = True
+        self.accessed = self._flask_modified = True
         super().__setitem__(key, value)
 
     def pop(self, key: str, *default: Any) -> Any:
         # As with Flask's own session, popping a key that is not there changes
         # nothing (`session.pop("user", None)` to sign out an anonymous visitor).
         if not dict.__contains__(self, key):
-            self._flask_accessed = True
+            self.accessed = True
             return dict.pop(self, key, *default)
         return super().pop(key, *default)
+
+    def flask_response(self, failed: bool, refresh: bool) -> tuple[bool, str | None]:
+        """Whether the response gets ``Vary: Cookie``, and its ``Set-Cookie`` value (or None).
+
+        ``failed``: the response answers an unhandled exception; ``refresh``: re-send
+        the cookie even if nothing changed (Flask's permanent-session refresh).
+        """
+        vary = self.accessed  # read first: the checks below read the session too
+        cookie: str | None
+        if failed and not self._set_on_exception:
+            cookie = None
+        elif not dict.__len__(self):
+            # As Flask does with an empty session: delete the cookie if the request
+            # emptied it (session.clear(), the last flashed message read), else write
+            # nothing (not even "{}").
+            cookie = self._cookie.delete_cookie() if self._flask_modified else None
+        else:
+            if refresh:
+                self.reissue()
+            cookie = self.set_cookie_header(failed)
+        return self._vary and (vary or cookie is not None), cookie
 
 
 def _flask_session_class(
@@ -143,89 +215,117 @@ def _flask_session_class(
 ) -> type[FlaskCookieSession]:
     attrs = {
         "__slots__": (),
+        "cookie_name": factory._cookie.name,
         "_browser_cookie": factory._cookie,
         "_permanent_cookie": permanent_cookie,
     }
     return type("FlaskCookieSession", (FlaskCookieSession, factory), attrs)
 
 
-def _class_from_config(app: Flask) -> type[FlaskCookieSession] | None:
-    config = app.config
-    secret = config.get("SECRET_KEY")
-    if not secret:
-        return None  # Flask's own interface also falls back to the null session here
-    name = config.get("SESSION_COOKIE_NAME") or "session"
-    domain = config.get("SESSION_COOKIE_DOMAIN") or None
-    path = config.get("SESSION_COOKIE_PATH") or config.get("APPLICATION_ROOT") or "/"
-    secure = bool(config.get("SESSION_COOKIE_SECURE", False))
-    httponly = bool(config.get("SESSION_COOKIE_HTTPONLY", True))
-    samesite = config.get("SESSION_COOKIE_SAMESITE")
-    partitioned = bool(config.get("SESSION_COOKIE_PARTITIONED", False))
-    lifetime = seconds_option("PERMANENT_SESSION_LIFETIME", config.get("PERMANENT_SESSION_LIFETIME"))
-    refresh = bool(config.get("SESSION_REFRESH_EACH_REQUEST", True))
-    factory = SignedCookieSessionFactory(
-        secret,
-        cookie_name=name,
-        max_age=None,
-        path=path,
-        domain=domain,
-        secure=secure,
-        httponly=httponly,
-        samesite=samesite,
-        timeout=lifetime,
-        reissue_time=0 if refresh else None,
-        salt=config.get("COOKIESESSION_SALT", "pyramid.session."),
-        fallback_secrets=tuple(config.get("SECRET_KEY_FALLBACKS") or ()),
-        partitioned=partitioned,
-        revocation=config.get("COOKIESESSION_REVOCATION"),
-    )
-    permanent_cookie = CookieSpec(
-        name,
-        max_age=lifetime,
-        path=path,
-        domain=domain,
-        secure=secure,
-        httponly=httponly,
-        samesite=samesite,
-        partitioned=partitioned,
-    )
-    return _flask_session_class(factory, permanent_cookie)
+class _FlaskConfig(NamedTuple):
+    """What a session class is built from: the app's settings, as Flask reads them."""
+
+    secret: Any
+    fallback_secrets: tuple[Any, ...]
+    name: str
+    domain: str | None
+    path: str
+    secure: bool
+    httponly: bool
+    samesite: str | None
+    partitioned: bool
+    lifetime: Any  # a timedelta
+    salt: Any
+    revocation: Any
 
 
 class CookieSessionInterface(SessionInterface):
     """A Flask ``SessionInterface`` storing ``flask.session`` in a cookiesession cookie."""
 
     pickle_based = False
+    #: Flask's value tagger (where an app registers its own tags), as on Flask's interface.
+    serializer: TaggedJSONSerializer = SecureCookieSessionInterface.serializer
 
     def __init__(self, session_factory: type[CookieSession] | None = None) -> None:
         self._fixed: type[FlaskCookieSession] | None = None
         if session_factory is not None:
             self._fixed = _flask_session_class(check_session_factory(session_factory))
-        # Config-built classes, one per app; weak so a discarded app is not kept alive.
-        self._per_app: weakref.WeakKeyDictionary[Flask, type[FlaskCookieSession] | None] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._classes: dict[_FlaskConfig, type[FlaskCookieSession]] = {}
 
     def session_class(self, app: Flask) -> type[FlaskCookieSession] | None:
-        """The session class ``app`` uses (None: no ``SECRET_KEY``, so Flask's null session).
-
-        Built from the config on the first call and kept; call it at start-up to
-        have a bad config value raise ``ConfigurationError`` before any request.
-        """
+        """The session class for ``app``'s config now (None: no ``SECRET_KEY``, so
+        Flask's null session).  Call it at start-up to have a bad config value
+        raise ``ConfigurationError`` before any request."""
         if self._fixed is not None:
             return self._fixed
+        config = self._read_config(app)
+        if config is None:
+            return None
+        classes = self._classes
         try:
-            return self._per_app[app]
+            return classes[config]
         except KeyError:
-            cls = self._per_app[app] = _class_from_config(app)
-            return cls
+            pass
+        except TypeError:  # a setting that cannot be a key (an unhashable store): not kept
+            return self._build(config)
+        cls = self._build(config)
+        if len(classes) >= _CLASSES_KEPT:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread got there first
+                del classes[next(iter(classes))]
+        classes[config] = cls
+        return cls
+
+    def _read_config(self, app: Flask) -> _FlaskConfig | None:
+        secret = app.secret_key
+        if not secret:
+            return None  # Flask's own interface also falls back to the null session here
+        config = app.config
+        return _FlaskConfig(
+            secret,
+            tuple(config.get("SECRET_KEY_FALLBACKS") or ()),
+            self.get_cookie_name(app),
+            self.get_cookie_domain(app) or None,
+            self.get_cookie_path(app) or "/",
+            bool(self.get_cookie_secure(app)),
+            bool(self.get_cookie_httponly(app)),
+            self.get_cookie_samesite(app),
+            bool(config.get("SESSION_COOKIE_PARTITIONED", False)),  # Flask 3.0 has no getter
+            app.permanent_session_lifetime,
+            config.get("COOKIESESSION_SALT", "pyramid.session."),
+            config.get("COOKIESESSION_REVOCATION"),
+        )
+
+    def _build(self, config: _FlaskConfig) -> type[FlaskCookieSession]:
+        lifetime = int(config.lifetime.total_seconds())  # whole seconds, as Flask checks it
+        cookie: dict[str, Any] = {
+            "path": config.path,
+            "domain": config.domain,
+            # Werkzeug makes a partitioned cookie Secure; CHIPS requires it.
+            "secure": config.secure or config.partitioned,
+            "httponly": config.httponly,
+            "samesite": config.samesite,
+            "partitioned": config.partitioned,
+        }
+        factory = SignedCookieSessionFactory(
+            config.secret,
+            cookie_name=config.name,
+            max_age=None,
+            timeout=lifetime,
+            reissue_time=None,  # Flask's rules decide when to re-send (see save_session)
+            salt=config.salt,
+            serializer=TaggedStateSerializer(self.serializer),
+            fallback_secrets=config.fallback_secrets,
+            revocation=config.revocation,
+            **cookie,
+        )
+        return _flask_session_class(factory, CookieSpec(config.name, max_age=lifetime, **cookie))
 
     def open_session(self, app: Flask, request: Request) -> FlaskCookieSession | None:
         cls = self.session_class(app)
         if cls is None:
             return None
-        # Reads request.environ['HTTP_COOKIE']; a bad cookie is a fresh session, never an error.
-        return cls(request)
+        # The cookie as Flask finds it; a bad one is a fresh session, never an error.
+        return cast(FlaskCookieSession, cls.from_cookie_value(request.cookies.get(cls.cookie_name)))
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, FlaskCookieSession):
@@ -233,14 +333,9 @@ class CookieSessionInterface(SessionInterface):
         # Flask calls this while handling an unhandled exception (its 500 response)
         # inside the `except` block: that is set_on_exception's case.
         failed = sys.exc_info()[1] is not None
-        if not dict.__len__(session) and (session._set_on_exception or not failed):
-            # As Flask does with an empty session: delete the cookie if the request
-            # emptied it (session.clear(), the last flashed message read), else write
-            # nothing (not even a re-issue of "{}").
-            cookie: str | None = session._cookie.delete_cookie() if session._flask_modified else None
-        else:
-            cookie = session.set_cookie_header(failed)
-        if session._vary and (session._flask_accessed or cookie is not None):
+        refresh = self._fixed is None and self.should_set_cookie(app, session)
+        vary, cookie = session.flask_response(failed, refresh)
+        if vary:
             response.vary.add("Cookie")
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie)

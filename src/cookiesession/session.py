@@ -61,11 +61,12 @@ class CookieSession(Revocable):
     _request_ref: Callable[[], Any] | None
     _written: list[Any] | None
     _incoming: Incoming | None
-    accessed: float
+    _accessed: float
 
     __slots__ = (
         "__dict__",
         "__weakref__",
+        "_accessed",
         "_dirty",
         "_exposed",
         "_incoming",
@@ -73,7 +74,6 @@ class CookieSession(Revocable):
         "_request_ref",
         "_used",
         "_written",
-        "accessed",
         "created",
         "new",
         "renewed",
@@ -153,12 +153,12 @@ class CookieSession(Revocable):
         if loaded is None:
             self.new = True
             self._dirty = False
-            self.created = self.renewed = self.accessed = now
+            self.created = self.renewed = self._accessed = now
             self._incoming = None
             return
         self.new = False
         self.created = loaded.created
-        self.renewed = self.accessed = loaded.renewed
+        self.renewed = self._accessed = loaded.renewed
         self._dirty = loaded.key_index != 0  # verified under a fallback secret: re-issue
         if loaded.expired:
             self._incoming = None
@@ -194,11 +194,20 @@ class CookieSession(Revocable):
         ref = self._request_ref
         return ref() if ref is not None else None
 
+    @property
+    def accessed(self) -> float:
+        """Pyramid's ``accessed``: ``int(time)`` of the last use, as the cookie will carry it."""
+        return self._accessed
+
+    @accessed.setter
+    def accessed(self, value: float) -> None:
+        self._accessed = value
+
     # -- access tracking, as Pyramid's manage_accessed and manage_changed ------------
 
     def _touch(self) -> None:
         now = trunc(self._clock())
-        self.accessed = now
+        self._accessed = now
         self._used = True
         if now - self.renewed > self._reissue_after:
             self._dirty = True
@@ -209,7 +218,7 @@ class CookieSession(Revocable):
         return value
 
     def _modify(self) -> None:
-        self.accessed = trunc(self._clock())
+        self._accessed = trunc(self._clock())
         self._used = self._dirty = True
         self._incoming = None  # the state may differ from the incoming text now
 
@@ -217,6 +226,12 @@ class CookieSession(Revocable):
         """Mark the session changed: its cookie is written with the response."""
         self._used = self._dirty = True
         self._incoming = None
+
+    def reissue(self) -> None:
+        """Write the cookie with the response, dated now, though nothing changed (as a
+        read past ``reissue_time`` does), for a framework with refresh rules of its own."""
+        self._accessed = trunc(self._clock())
+        self._used = self._dirty = True
 
     # -- reading -----------------------------------------------------------------------
 
@@ -269,7 +284,7 @@ class CookieSession(Revocable):
     def __setitem__(self, key: str, value: Any) -> None:
         # Unlike other writes, an assignment keeps the incoming cookie's text usable:
         # the codec splices the new value in (see codec.SessionCodec.encode).
-        self.accessed = trunc(self._clock())
+        self._accessed = trunc(self._clock())
         self._used = self._dirty = True
         if self._incoming is not None:
             written = self._written
@@ -384,7 +399,7 @@ class CookieSession(Revocable):
         # may have been changed in place).  The encoder reads the session through
         # items(), which counts as a use: harmless, the response is being made.
         incoming = None if self._exposed else self._incoming
-        token = self._codec.encode(self.accessed, self.created, self, incoming, self._written)
+        token = self._codec.encode(self._accessed, self.created, self, incoming, self._written)
         if len(token) > MAX_TOKEN_LENGTH:
             raise SessionTooLarge(
                 f"Cookie value is too long to store ({len(token)} bytes): a cookie value "
