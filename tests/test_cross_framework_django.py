@@ -47,9 +47,10 @@ def test_a_cookie_issued_by_django_is_read_changed_and_reissued_by(other: str, d
     read = _client(other)
     trail, cookie = django_app("django", None)
     assert trail == ["django"]
-    trail, cookie = read(other, cookie)
+    trail, changed = read(f"/touch/{other}", cookie)
     assert trail == ["django", other]
-    trail, _ = django_app("django", cookie)
+    assert changed is not None
+    trail, _ = django_app("django", changed)
     assert trail == ["django", other, "django"]
 
 
@@ -58,10 +59,11 @@ def test_a_cookie_issued_by_another_framework_is_read_changed_and_reissued_by_dj
     other: str, django_app: Client
 ) -> None:
     issue = _client(other)
-    trail, cookie = issue(other, None)
-    trail, cookie = django_app("django", cookie)
+    trail, issued = issue(f"/touch/{other}", None)
+    assert issued is not None
+    trail, cookie = django_app("django", issued)
     assert trail == [other, "django"]
-    trail, _ = issue(other, cookie)
+    trail, _ = issue(f"/touch/{other}", cookie)
     assert trail == [other, "django", other]
 
 
@@ -75,8 +77,9 @@ def test_a_user_signed_in_through_django_is_signed_in_elsewhere(project: Any) ->
     # Every other app reads the same state: Django's user id under Django's key.
     session = SignedCookieSessionFactory(SECRET, salt=SHARED_SALT).from_cookie_value(cookie)
     assert session.get("_auth_user_id") == "1"
-    trail, reissued = _client("flask")("flask", cookie)
+    trail, reissued = _client("flask")("/touch/flask", cookie)
     assert trail == ["flask"]
+    assert reissued is not None
     with using(**DJANGO_SETTINGS):
         client = DjangoClient()
         client.cookies["session"] = reissued

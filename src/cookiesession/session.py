@@ -104,14 +104,14 @@ class CookieSession(Revocable):
 
     @classmethod
     async def from_cookie_header_async(cls, header: str | None) -> CookieSession:
-        """:meth:`from_cookie_header` for asyncio adapters: the revocation check
-        (with ``revocation=``) is awaited instead of blocking the event loop, and
-        ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
+        """:meth:`from_cookie_header`, as :meth:`from_cookie_value_async` does it."""
         return await cls.from_cookie_value_async(cls._cookie_in(header))
 
     @classmethod
     async def from_cookie_value_async(cls, value: str | None) -> CookieSession:
-        """:meth:`from_cookie_value` for asyncio adapters, as :meth:`from_cookie_header_async`."""
+        """:meth:`from_cookie_value` for asyncio adapters: the revocation check (with
+        ``revocation=``) is awaited instead of blocking the event loop, and
+        ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
         store = cls._revocation
         if store is None:
             return cls.from_cookie_value(value)
@@ -196,7 +196,8 @@ class CookieSession(Revocable):
 
     @property
     def accessed(self) -> float:
-        """Pyramid's ``accessed``: ``int(time)`` of the last use, as the cookie will carry it."""
+        """Pyramid's ``accessed``: ``int(time)`` of the last use, as the cookie carries it
+        (kept in a slot of its own: Flask's session gives the name Flask's meaning)."""
         return self._accessed
 
     @accessed.setter
@@ -386,7 +387,7 @@ class CookieSession(Revocable):
         """The cookie value storing this session, issued now (``accessed`` becomes the
         time), for a framework that writes the cookie itself (Django keeps it as its
         session key).  Raises what :meth:`set_cookie_header` raises."""
-        self.accessed = trunc(self._clock())
+        self._accessed = trunc(self._clock())
         self._used = True
         return self._encode()
 
