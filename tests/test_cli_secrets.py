@@ -240,6 +240,7 @@ def test_an_empty_or_binary_redis_url_file_is_a_usage_error(
         ["decode", "--secret", TYPED_SECRET],
         ["decode", "token", "--secret", TYPED_SECRET],
         ["decode", "token", f"--secret={TYPED_SECRET}"],
+        ["decode", "token", "--secret", f"-Z{TYPED_SECRET}"],  # a secret may start with '-'
         ["sign", "--state", "{}", "--fallback-secret", TYPED_SECRET],
         ["keygen", TYPED_SECRET],
         [TYPED_SECRET],

@@ -49,15 +49,20 @@ def _without_values(message: str) -> str:
     return _QUOTED.sub(hide, message)
 
 
+# What an option's name looks like (all of ours are lower-case long options); a value
+# may start with '-' too (keygen's secrets can), and is never shown as a name.
+_OPTION_NAME = re.compile(r"--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
 def _unrecognized(extras: Sequence[str]) -> str:
-    names = [arg.split("=", 1)[0] for arg in extras if arg.startswith("-") and len(arg) > 1]
-    unnamed = len(extras) - len(names)
+    names = [arg.split("=", 1)[0] for arg in extras]
+    shown = [name for name in names if len(name) <= 40 and _OPTION_NAME.fullmatch(name)]
     message = "unrecognized arguments"
-    if names:
-        message += ": " + " ".join(names)
-    if unnamed or any("=" in arg for arg in extras):
+    if shown:
+        message += ": " + " ".join(shown)
+    if len(shown) < len(extras) or any("=" in arg for arg in extras):
         message += " (values not shown)"
-    hints = [hint for name, hint in _HINTS.items() if name in names]
+    hints = [hint for name, hint in _HINTS.items() if name in shown]
     return "; ".join([message, *hints])
 
 
