@@ -39,6 +39,7 @@ demo: $(STAMP)
 	$(PY) -m demo
 
 bench: $(STAMP)
+	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/run.py
 
 # Coverage-guided fuzzing (atheris): FUZZ_SECONDS per target, crashes land in

@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -561,6 +562,7 @@ def test_cli_revokes_a_cookie(
     from cookiesession.cli import main
 
     monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    monkeypatch.setenv("COOKIESESSION_REDIS_URL", redis_server.url)
     factory = _factory(store)
     session, token = _logged_in(factory)
     sid = session.session_id
@@ -568,8 +570,6 @@ def test_cli_revokes_a_cookie(
     # A token may start with '-', so it goes after '--'.
     argv = [
         "revoke",
-        "--redis-url",
-        redis_server.url,
         "--prefix",
         store.prefix,
         "--timeout",
@@ -599,9 +599,10 @@ def test_cli_revoke_counts_a_created_time_in_the_future_as_now(
     from cookiesession.cli import main
 
     monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    monkeypatch.setenv("COOKIESESSION_REDIS_URL", redis_server.url)
     now = time.time()
     token = signed_state({"_sid_": "abc"}, accessed=int(now), created=created)
-    argv = ["revoke", "--redis-url", redis_server.url, "--prefix", store.prefix]
+    argv = ["revoke", "--prefix", store.prefix]
     assert main([*argv, "--absolute-timeout", "10", "--", token]) == 0
     assert capsys.readouterr().out.startswith("revoked session abc for 70 s (until ") is True
     client = redis_server.client()
@@ -610,7 +611,10 @@ def test_cli_revoke_counts_a_created_time_in_the_future_as_now(
 
 
 def test_cli_revoke_refuses_what_it_cannot_revoke(
-    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     from cookiesession.cli import main
 
@@ -619,7 +623,10 @@ def test_cli_revoke_refuses_what_it_cannot_revoke(
     plain = SignedCookieSessionFactory(SECRET).from_cookie_value(None)
     plain["user"] = "alice"
     without_id = _token(plain)
-    url = ["--redis-url", redis_server.url]
+    url_file = tmp_path / "redis-url"
+    url_file.write_text(redis_server.url + "\n", encoding="utf-8")
+    url_file.chmod(0o600)
+    url = ["--redis-url-file", str(url_file)]
     codes = [
         main(["revoke", *url, "--", without_id]),
         main(["revoke", *url, "--", without_id[:-2] + "AA"]),  # forged
@@ -632,8 +639,8 @@ def test_cli_revoke_refuses_what_it_cannot_revoke(
         "without revocation=, so it cannot be revoked"
     )
     assert errors[2] == (
-        "cookiesession: error: no Redis: pass --redis-url URL or set the COOKIESESSION_REDIS_URL "
-        "environment variable"
+        "cookiesession: error: no Redis: set the COOKIESESSION_REDIS_URL environment variable or "
+        "pass --redis-url-file FILE"
     )
 
 

@@ -67,19 +67,72 @@ def test_a_secret_of_the_digest_size_does_not_warn() -> None:
         warnings.simplefilter("always")
         SignedCookieSessionFactory("s" * 64)
         SignedCookieSessionFactory("s" * 32, hashalg="sha256")
-        # Length is counted in bytes: 32 two-byte characters are 64 bytes, and 63 bytes warn.
-        SignedCookieSessionFactory("\u00e9" * 32)
-        SignedCookieSessionFactory("\u00e9" * 31 + "s")
-    assert [(w.category, w.filename) for w in seen] == [(SecretTooShortWarning, __file__)]
+        SignedCookieSessionFactory(b"\xff" * 64)
+    assert seen == []
 
 
-def test_short_fallback_secrets_do_not_warn() -> None:
-    # They are old secrets kept only to read cookies during a rotation; the warning is for
-    # the secret that signs.
+def _short_secret_warnings(make: Callable[[], object]) -> list[str]:
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        factory = SignedCookieSessionFactory(PRIMARY, fallback_secrets=["old"])
-    assert (seen, repr(factory._codec.protector)) == ([], "<Signer sha512 with 1 fallback secret(s)>")
+        make()
+    assert {(w.category, w.filename) for w in seen} <= {(SecretTooShortWarning, __file__)}
+    return [str(w.message) for w in seen]
+
+
+@pytest.mark.parametrize(
+    ("secret", "salt", "encoding", "counted"),
+    [
+        # The HMAC key holds the secret in latin-1 (WebOb's rule): one byte per character.
+        ("\u00e9" * 40, SALT, "latin-1", 40),
+        ("\u00e9" * 63 + "s", SALT, "latin-1", 64),
+        # A character latin-1 cannot hold: UTF-8 for the secret (three bytes per euro sign)...
+        ("\u20ac" * 21, SALT, "utf-8", 63),
+        ("\u20ac" * 22, SALT, "utf-8", 66),
+        # ... or for the salt, which then makes the secret UTF-8 too.
+        ("\u00e9" * 32, "s\u20acl.", "utf-8", 64),
+        ("\u00e9" * 31, "s\u20acl.", "utf-8", 62),
+        (b"\xc3\xa9" * 31, SALT, "latin-1", 62),  # bytes are counted as they are
+    ],
+)
+def test_the_length_is_counted_in_the_bytes_of_the_hmac_key(
+    secret: str | bytes, salt: str, encoding: str, counted: int
+) -> None:
+    in_key = secret if isinstance(secret, bytes) else secret.encode(encoding)
+    warned = _short_secret_warnings(lambda: SignedCookieSessionFactory(secret, salt=salt))
+    assert (derive_hmac_key(secret, salt), len(in_key), len(warned)) == (
+        salt.encode(encoding) + in_key,
+        counted,
+        1 if counted < 64 else 0,
+    )
+
+
+def test_a_short_fallback_secret_warns_and_names_it() -> None:
+    # Old secrets still verify cookies: a short one lets forged cookies in as surely.
+    warned = _short_secret_warnings(
+        lambda: SignedCookieSessionFactory(PRIMARY, fallback_secrets=[FALLBACK_TEXT, "old", "\u00e9" * 40])
+    )
+    assert warned == [
+        f"fallback_secrets[{i}] is shorter than the 64-byte digest of sha512, and it verifies cookies "
+        "as the secret does: remove it once its sessions have moved to the secret (a strong one: "
+        "`python -m cookiesession keygen --hashalg sha512`)"
+        for i in (1, 2)
+    ]
+
+
+def test_the_encrypted_factory_counts_every_secret_in_utf8() -> None:
+    require(HAVE_ENCRYPTION, "cookiesession.encryption and the cryptography package")
+    from cookiesession import EncryptedCookieSessionFactory
+
+    # HKDF takes the secret's UTF-8 bytes: 16 two-byte characters are the 32 bytes of the key.
+    assert _short_secret_warnings(lambda: EncryptedCookieSessionFactory("\u00e9" * 16)) == []
+    warned = _short_secret_warnings(
+        lambda: EncryptedCookieSessionFactory(PRIMARY, fallback_secrets=["\u00e9" * 15 + "s"])
+    )
+    assert warned == [
+        "fallback_secrets[0] is shorter than the 32-byte AES-256 key it is stretched into, and it "
+        "verifies cookies as the secret does: remove it once its sessions have moved to the secret "
+        "(a strong one: `python -m cookiesession keygen`)"
+    ]
 
 
 @pytest.mark.parametrize("secret", ["", b""])

@@ -1,6 +1,7 @@
 """What the ``cookiesession`` command reads, and the codec it reads it with.
 
-The secrets (from a file, the environment or an option), the cookie value (bare, or
+The secrets (from a file or the environment, with a warning for a file other users
+can read), the Redis URL (likewise), the cookie value (bare, or
 taken out of a pasted ``Cookie:`` / ``Set-Cookie:`` line or a name=value pair), the
 times and durations given as options, the :class:`~cookiesession.codec.SessionCodec`
 built from the options, and the check that a decoded payload is a session.  Every
@@ -14,6 +15,8 @@ import argparse
 import math
 import os
 import re
+import shlex
+import stat
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -28,11 +31,13 @@ from .signing import Signer
 
 __all__ = [
     "DEFAULT_SALT",
+    "REDIS_URL_ENV",
     "SECRET_ENV",
     "UsageError",
     "build_codec",
     "extract_token",
     "parse_payload",
+    "read_redis_url",
     "read_secret_file",
     "read_text_argument",
     "timestamp",
@@ -40,6 +45,7 @@ __all__ = [
 ]
 
 SECRET_ENV = "COOKIESESSION_SECRET"  # noqa: S105 - the name of a variable, not a secret
+REDIS_URL_ENV = "COOKIESESSION_REDIS_URL"
 DEFAULT_SALT = "pyramid.session."
 
 
@@ -51,16 +57,47 @@ class UsageError(Exception):
 
 
 def read_secret_file(path: str, what: str) -> str | bytes:
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read the {what} file {path!r}: {exc.strerror or exc}") from None
-    # `keygen > file` leaves a newline; a secret never ends with one.
-    raw = raw.rstrip(b"\r\n")
+    raw = _read_private_file(path, what)
     if not raw:
         raise UsageError(f"the {what} file {path!r} is empty")
     return _text_or_bytes(raw)
+
+
+def read_redis_url(args: argparse.Namespace) -> str:
+    """The Redis URL, from ``--redis-url-file`` or the environment: never from argv."""
+    if args.redis_url_file is not None:
+        raw = _read_private_file(args.redis_url_file, "Redis URL")
+        try:
+            url = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            raise UsageError(f"the Redis URL file {args.redis_url_file!r} is not UTF-8 text") from None
+    else:
+        url = os.environ.get(REDIS_URL_ENV, "")
+    if not url:
+        raise UsageError(
+            f"no Redis: set the {REDIS_URL_ENV} environment variable or pass --redis-url-file FILE"
+        )
+    return url
+
+
+def _read_private_file(path: str, what: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            raw = f.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read the {what} file {path!r}: {exc.strerror or exc}") from None
+    # As ssh does for its keys: whoever else can read the file can forge sessions (or
+    # use the Redis password), so say so.  Pipes and devices (<(...), /dev/stdin) have
+    # modes of their own that say nothing about who can read the secret.
+    if os.name == "posix" and stat.S_ISREG(mode) and mode & 0o077:
+        print(
+            f"cookiesession: warning: the {what} file {path!r} is open to users other than its "
+            f"owner (mode {stat.S_IMODE(mode):04o}); make it private: chmod 600 {shlex.quote(path)}",
+            file=sys.stderr,
+        )
+    # `echo ... > file` leaves a newline; a secret never ends with one.
+    return raw.rstrip(b"\r\n")
 
 
 def _text_or_bytes(raw: bytes) -> str | bytes:
@@ -137,14 +174,14 @@ def timestamp(value: str) -> float:
         pass
     else:
         if not math.isfinite(number):
-            raise argparse.ArgumentTypeError(f"{value!r} is not a finite time")
+            raise argparse.ArgumentTypeError("not a finite time")
         return number
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is neither POSIX seconds nor an ISO-8601 time such as 2024-05-01T12:00:00Z"
+            "neither POSIX seconds nor an ISO-8601 time such as 2024-05-01T12:00:00Z"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
@@ -155,8 +192,9 @@ def whole_seconds(value: str) -> int:
     """An argparse type: a whole, non-negative number of seconds."""
     try:
         seconds = seconds_option("the duration", value)
-    except ConfigurationError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    except ConfigurationError:
+        # Its message repeats the value, which an error never does (see _cli_args).
+        raise argparse.ArgumentTypeError("not a whole, non-negative number of seconds") from None
     assert seconds is not None
     return seconds
 

@@ -1,20 +1,28 @@
-"""How the ``cookiesession`` command writes times, durations and decoded sessions.
+"""How the ``cookiesession`` command writes times, durations, decoded sessions and secret files.
 
 ISO-8601 times and short durations for people, the human-readable report of
 ``decode`` (or its JSON), and the escaping that keeps a cookie's content from
 driving the terminal: control, format and unpaired-surrogate characters are written
 as ``\\uXXXX``, and what the output's encoding cannot carry as backslash escapes.
+A secret file is created readable and writable by its owner only (mode 600).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import tempfile
 import unicodedata
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
-__all__ = ["duration", "iso", "print_decoded", "terminal_safe"]
+from ._cli_input import UsageError
+
+__all__ = ["duration", "iso", "print_decoded", "terminal_safe", "write_private_file"]
+
+_PRIVATE = 0o600
 
 
 def iso(epoch: float) -> str:
@@ -89,3 +97,43 @@ def print_decoded(result: dict[str, Any], args: argparse.Namespace, out: TextIO)
     encoding = getattr(out, "encoding", None) or "utf-8"
     # What the output's encoding cannot carry is written as escapes (\u00e9), not an error.
     out.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+
+def write_private_file(path: str, text: str, *, replace: bool) -> None:
+    """Write ``text`` to a new file at ``path`` that only its owner can read (mode 600).
+
+    An existing file is an error unless ``replace``; then the new file takes its
+    place in one rename, so no moment exists where the secret is in a file others
+    can read (the old file's mode is not inherited).
+    """
+    data = text.encode("utf-8")
+    try:
+        if replace:
+            _replace_with_private_file(path, data)
+        else:
+            # O_EXCL: never an existing file, nor whatever a symbolic link points at.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE)
+            _write_private(fd, data)
+    except FileExistsError:
+        raise UsageError(f"{path!r} exists: pass --force to replace it") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+
+
+def _replace_with_private_file(path: str, data: bytes) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".cookiesession-secret-")
+    try:
+        _write_private(fd, data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _write_private(fd: int, data: bytes) -> None:
+    with os.fdopen(fd, "wb") as f:
+        if hasattr(os, "fchmod"):  # exactly 600, whatever the umask; not on Windows
+            os.fchmod(f.fileno(), _PRIVATE)
+        f.write(data)

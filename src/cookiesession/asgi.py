@@ -26,6 +26,7 @@ own session object; the middleware holds only the (immutable) factory.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from itertools import islice
 from typing import Any
 
 from .factory import check_session_factory
@@ -44,14 +45,19 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _HEADER_MESSAGES = frozenset({"http.response.start", "websocket.accept", "websocket.http.response.start"})
 
 
+#: The most ``Cookie`` header lines read from one request; any after them are ignored.
+#: Browsers keep at most about 180 cookies per site, and HTTP/2 and HTTP/3 may send
+#: each in a line of its own, so no browser comes near; a client that sends more is
+#: not a browser, and only its own cookies past the limit go unread.
+MAX_COOKIE_LINES = 1000
+
+
 def _cookie_header(scope: Scope) -> str:
     # HTTP/2 and HTTP/3 may split the Cookie header; RFC 9113 section 8.2.3 says to
-    # join the pieces with "; ".  Header bytes are latin-1 by the ASGI spec.
-    cookie = None
-    for name, value in scope.get("headers", ()):
-        if name.lower() == b"cookie":
-            cookie = value if cookie is None else cookie + b"; " + value
-    return "" if cookie is None else cookie.decode("latin-1")
+    # join the pieces with "; ".  Header bytes are latin-1 by the ASGI spec.  One
+    # join, not repeated concatenation: the work stays linear in the header's size.
+    lines = (value for name, value in scope.get("headers", ()) if name.lower() == b"cookie")
+    return b"; ".join(islice(lines, MAX_COOKIE_LINES)).decode("latin-1")
 
 
 def _with_session_headers(message: Message, session: CookieSession) -> Message:

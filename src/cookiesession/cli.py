@@ -2,19 +2,21 @@
 
 ::
 
-    cookiesession keygen [--hashalg sha512]
+    cookiesession keygen [--hashalg sha512] [--output FILE [--force]]
     cookiesession decode TOKEN [--secret-file FILE] [--timeout S] [--json] [--unsafe] [--encrypted]
     cookiesession sign --state JSON [--accessed T] [--created T]
-    cookiesession revoke TOKEN --redis-url URL [--timeout S] [--absolute-timeout S]
+    cookiesession revoke TOKEN [--redis-url-file FILE] [--timeout S] [--absolute-timeout S]
 
 The secret comes from ``--secret-file`` or the ``COOKIESESSION_SECRET`` environment
-variable, never from the command line, where ``ps`` and shell histories would show it.
+variable, and the Redis URL (which may hold a password) from ``--redis-url-file`` or
+``COOKIESESSION_REDIS_URL``: never from the command line, where ``ps`` and shell
+histories would show them.  A file that other users can read draws a warning.
 
 Exit codes: 0 ok, 1 the cookie is invalid, expired or forged, 2 a usage error (bad
 arguments, an unreadable file, a missing secret, input that is not what was asked for),
 3 (``revoke``) Redis could not record the revocation.
 Every failure is one line on standard error; no traceback, and no byte of an
-unverified cookie is echoed in an error message.
+unverified cookie, nor any value given to an option, is echoed in an error message.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import secrets
 import sys
 import time
@@ -30,19 +31,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _base64
+from ._cli_args import QuietParser, add_redis_options, add_secret_options, add_token_argument, command_doc
 from ._cli_input import (
-    DEFAULT_SALT,
-    SECRET_ENV,
     UsageError,
     build_codec,
     extract_token,
     parse_payload,
+    read_redis_url,
     read_secret_file,
     read_text_argument,
     timestamp,
     whole_seconds,
 )
-from ._cli_output import iso, print_decoded
+from ._cli_output import iso, print_decoded, write_private_file
 from .exceptions import BadCookie, BadPayload, BadSignature, ConfigurationError, RevocationUnavailable
 from .signing import MAX_TOKEN_LENGTH, normalize_hashalg
 
@@ -52,7 +53,6 @@ EXIT_OK = 0
 EXIT_BAD_COOKIE = 1
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
-REDIS_URL_ENV = "COOKIESESSION_REDIS_URL"
 
 _PROG = "cookiesession"
 _DEFAULT_HASHALG = "sha512"
@@ -160,7 +160,11 @@ def _cmd_keygen(args: argparse.Namespace, now: float) -> int:
     _, digest_size = normalize_hashalg(args.hashalg)
     # As many random bytes as the digest (the strength the HMAC can use), so the
     # text (4 characters per 3 bytes) is longer than the digest, as Signer asks.
-    print(secrets.token_urlsafe(max(digest_size, 32)))
+    secret = secrets.token_urlsafe(max(digest_size, 32))
+    if args.output is None:
+        print(secret)
+    else:
+        write_private_file(args.output, secret + "\n", replace=args.force)
     return EXIT_OK
 
 
@@ -174,9 +178,7 @@ class _Unavailable(Exception):
 def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
     from .revocation import RedisRevocationStore, revocation_ttl
 
-    url = args.redis_url or os.environ.get(REDIS_URL_ENV)
-    if not url:
-        raise UsageError(f"no Redis: pass --redis-url URL or set the {REDIS_URL_ENV} environment variable")
+    url = read_redis_url(args)
     result = _decode(args, now)  # verified: only a cookie signed with the secret is revoked
     session_id = result["state"].get("_sid_")
     if not isinstance(session_id, str) or not session_id:
@@ -206,50 +208,10 @@ def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
 # -- the command line ------------------------------------------------------------------
 
 
-def _add_token_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "token",
-        metavar="TOKEN",
-        help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input "
-        "(a value that starts with '-' goes after --, as in: decode -- -AbC...)",
-    )
-
-
-def _add_secret_options(parser: argparse.ArgumentParser, *, fallbacks: bool) -> None:
-    group = parser.add_argument_group("secret and format")
-    group.add_argument(
-        "--secret-file",
-        metavar="FILE",
-        help=f"read the secret from FILE (a trailing newline is ignored); default: ${SECRET_ENV}",
-    )
-    if fallbacks:
-        group.add_argument(
-            "--fallback-secret-file",
-            metavar="FILE",
-            action="append",
-            default=[],
-            help="an older secret that still verifies (repeatable)",
-        )
-    group.add_argument(
-        "--salt",
-        help=f"the factory's salt (default: {DEFAULT_SALT}, or the encrypted factory's with --encrypted)",
-    )
-    group.add_argument(
-        "--hashalg", default=_DEFAULT_HASHALG, help="the factory's hash algorithm (default: %(default)s)"
-    )
-    group.add_argument(
-        "--cookie-name", default="session", help="the factory's cookie name (default: %(default)s)"
-    )
-    group.add_argument(
-        "--encrypted",
-        action="store_true",
-        help="an EncryptedCookieSessionFactory cookie (needs cookiesession[crypto]; --hashalg is unused)",
-    )
-
-
 def _build_parser() -> argparse.ArgumentParser:
     # argparse reports a usage error as "usage: ...", then "cookiesession: error: ...", exit code 2.
-    parser = argparse.ArgumentParser(
+    # QuietParser: its errors name options but never repeat a value given to one.
+    parser = QuietParser(
         prog=_PROG,
         # No prefixes: `--secret X` must be an error, not --secret-file X.
         allow_abbrev=False,
@@ -259,23 +221,30 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     keygen = commands.add_parser(
-        "keygen", help="print a new random secret", description=_cmd_doc("keygen"), allow_abbrev=False
+        "keygen", help="print a new random secret", description=command_doc("keygen"), allow_abbrev=False
     )
     keygen.add_argument(
         "--hashalg",
         default=_DEFAULT_HASHALG,
         help="the hash the secret will sign with; sets its strength (default: %(default)s)",
     )
+    keygen.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the secret to FILE, created readable by its owner only (mode 600), "
+        "instead of printing it",
+    )
+    keygen.add_argument("--force", action="store_true", help="with --output: replace FILE if it exists")
     keygen.set_defaults(handler=_cmd_keygen)
 
     decode = commands.add_parser(
         "decode",
         help="verify a cookie and show its session",
-        description=_cmd_doc("decode"),
+        description=command_doc("decode"),
         allow_abbrev=False,
     )
-    _add_token_argument(decode)
-    _add_secret_options(decode, fallbacks=True)
+    add_token_argument(decode)
+    add_secret_options(decode, fallbacks=True)
     decode.add_argument(
         "--timeout", type=whole_seconds, metavar="S", help="the factory's idle timeout, in seconds"
     )
@@ -294,7 +263,7 @@ def _build_parser() -> argparse.ArgumentParser:
     decode.set_defaults(handler=_cmd_decode)
 
     sign = commands.add_parser(
-        "sign", help="make a cookie from a JSON state", description=_cmd_doc("sign"), allow_abbrev=False
+        "sign", help="make a cookie from a JSON state", description=command_doc("sign"), allow_abbrev=False
     )
     sign.add_argument(
         "--state", required=True, metavar="JSON", help="the session as a JSON object, or - for stdin"
@@ -305,26 +274,24 @@ def _build_parser() -> argparse.ArgumentParser:
     sign.add_argument(
         "--created", type=timestamp, metavar="T", help="POSIX seconds or ISO-8601 (default: now)"
     )
-    _add_secret_options(sign, fallbacks=False)
+    add_secret_options(sign, fallbacks=False)
     sign.set_defaults(handler=_cmd_sign)
 
     revoke = commands.add_parser(
         "revoke",
         help="revoke a session in Redis, so every server refuses its cookie",
-        description=_cmd_doc("revoke"),
+        description=command_doc("revoke"),
         allow_abbrev=False,
     )
-    _add_token_argument(revoke)
-    revoke.add_argument(
-        "--redis-url", metavar="URL", help=f"the applications' Redis (default: ${REDIS_URL_ENV})"
-    )
+    add_token_argument(revoke)
+    add_redis_options(revoke)
     revoke.add_argument(
         "--prefix", default="cookiesession:revoked:", help="the store's key prefix (default: %(default)s)"
     )
     revoke.add_argument(
         "--redis-timeout", type=float, default=2.0, metavar="S", help="seconds (default: %(default)s)"
     )
-    _add_secret_options(revoke, fallbacks=True)
+    add_secret_options(revoke, fallbacks=True)
     revoke.add_argument(
         "--timeout", type=whole_seconds, metavar="S", help="the factory's idle timeout, in seconds"
     )
@@ -336,22 +303,6 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     revoke.set_defaults(handler=_cmd_revoke, unsafe=False)
     return parser
-
-
-def _cmd_doc(name: str) -> str:
-    return {
-        "keygen": "Print a new random secret, as URL-safe text, at least as long as the hash's digest.",
-        "decode": (
-            "Verify a session cookie and print its times, its expiry and its state. The secret comes "
-            f"from --secret-file or ${SECRET_ENV}, never from the command line."
-        ),
-        "sign": "Make a session cookie from a JSON state, for tests and debugging.",
-        "revoke": (
-            "Verify a session cookie and record its session id as revoked in Redis (as invalidate() "
-            "does), until the session would have expired: give the factory's --timeout and/or "
-            "--absolute-timeout, or the record is kept 30 days."
-        ),
-    }[name]
 
 
 def _fail(code: int, message: str) -> int:

@@ -15,8 +15,16 @@ from collections.abc import Callable, MutableSequence
 from typing import Any
 
 from .exceptions import ConfigurationError, ConfigurationTypeError
+from .signing import MAX_TOKEN_LENGTH
 
-__all__ = ["LONGEST_MAX_AGE", "CookieSpec", "find_cookie", "merge_vary", "quote_cookie_value"]
+__all__ = [
+    "LONGEST_ESCAPED_VALUE",
+    "LONGEST_MAX_AGE",
+    "CookieSpec",
+    "find_cookie",
+    "merge_vary",
+    "quote_cookie_value",
+]
 
 # RFC 6265 section 4.1.1: a cookie name is an RFC 2616 token.
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "!#$%&'*+-.^_`|~")
@@ -32,6 +40,11 @@ _ATTR_CHARS = frozenset(_COOKIE_OCTETS + " ")
 _NOT_AN_OCTET = re.compile(f"[^{re.escape(_COOKIE_OCTETS)}]")
 _QUOTING = {code: chr(code) if chr(code) in _ATTR_CHARS else f"\\{code:03o}" for code in range(256)}
 _ESCAPE = re.compile(r"\\([0-3][0-7][0-7]|.)")
+#: The longest cookie value :func:`find_cookie` unescapes.  An escape turns at most
+#: four characters (``\\ooo``) into one, so a longer value is still longer than
+#: MAX_TOKEN_LENGTH (4064, the longest value a session cookie holds) once unescaped:
+#: it is refused for its length, and undoing its escapes would only cost time.
+LONGEST_ESCAPED_VALUE = 4 * MAX_TOKEN_LENGTH
 # Names WebOb's Morsel refuses because they read as cookie attributes.
 _RESERVED_NAMES = frozenset(
     {"path", "comment", "domain", "max-age", "expires", "secure", "httponly", "samesite"}
@@ -76,7 +89,10 @@ def find_cookie(header: str, name: str) -> str | None:
     (see :func:`quote_cookie_value`).  Nothing here raises: a neighbouring cookie
     that is malformed or not UTF-8 is simply not looked at, unlike WebOb, which
     fails the whole request.  The value found is untrusted text; the signature
-    check decides what it is worth.
+    check decides what it is worth.  A value longer than
+    :data:`LONGEST_ESCAPED_VALUE` is returned with its escapes as they are: no
+    escaping makes it short enough to be a cookie, so it is refused for its length.
+    The work is linear in the header's length.
     """
     key = name + "="
     if (
@@ -97,7 +113,7 @@ def find_cookie(header: str, name: str) -> str | None:
         value = found
     if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
         value = value[1:-1]
-    if "\\" in value:
+    if "\\" in value and len(value) <= LONGEST_ESCAPED_VALUE:
         value = _ESCAPE.sub(_unescape, value)
     return value
 

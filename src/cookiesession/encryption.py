@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING
 
 from . import _base64
 from .exceptions import BadCookie, BadSignature, ConfigurationTypeError, MissingDependency
-from .signing import MAX_TOKEN_LENGTH, SecretTooShortWarning, check_secret, hmac_digest, keyed_hmac
+from .signing import (
+    MAX_TOKEN_LENGTH,
+    SecretTooShortWarning,
+    check_secret,
+    hmac_digest,
+    keyed_hmac,
+    short_secret_message,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -106,10 +113,10 @@ class Encryptor:
         for i, each in enumerate([secret, *fallback_secrets]):
             name = "secret" if i == 0 else f"fallback_secrets[{i - 1}]"
             ikm = _secret_bytes(each, name)
-            if i == 0 and warn_short and len(ikm) < _KEY_SIZE:
+            # Counted in the UTF-8 bytes HKDF takes, for every secret (fallbacks open cookies too).
+            if warn_short and len(ikm) < _KEY_SIZE:
                 warnings.warn(
-                    f"the secret is shorter than the {_KEY_SIZE}-byte AES-256 key it is stretched "
-                    f"into; generate a strong one with `python -m cookiesession keygen`",
+                    short_secret_message(name, f"{_KEY_SIZE}-byte AES-256 key it is stretched into"),
                     SecretTooShortWarning,
                     stacklevel=3,
                 )

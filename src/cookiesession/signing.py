@@ -19,7 +19,14 @@ from typing import Any
 from . import _base64
 from .exceptions import BadSignature, ConfigurationError, ConfigurationTypeError
 
-__all__ = ["MAX_TOKEN_LENGTH", "SecretTooShortWarning", "Signer", "derive_hmac_key", "normalize_hashalg"]
+__all__ = [
+    "MAX_TOKEN_LENGTH",
+    "SecretTooShortWarning",
+    "Signer",
+    "derive_hmac_key",
+    "normalize_hashalg",
+    "short_secret_message",
+]
 
 #: Pyramid refuses to store a cookie value longer than this; we refuse to read one.
 MAX_TOKEN_LENGTH = 4064
@@ -50,12 +57,12 @@ def normalize_hashalg(hashalg: object) -> tuple[str, int]:
     return h.name, h.digest_size
 
 
-def _as_bytes_pair(salt: str | bytes, secret: str | bytes) -> bytes:
+def _key_parts(salt: str | bytes, secret: str | bytes) -> tuple[bytes, bytes]:
     # WebOb's rule: latin-1 for both; if either cannot be latin-1, UTF-8 for both.
     try:
-        return _to_bytes(salt, "latin-1") + _to_bytes(secret, "latin-1")
+        return _to_bytes(salt, "latin-1"), _to_bytes(secret, "latin-1")
     except UnicodeEncodeError:
-        return _to_bytes(salt, "utf-8") + _to_bytes(secret, "utf-8")
+        return _to_bytes(salt, "utf-8"), _to_bytes(secret, "utf-8")
 
 
 def _to_bytes(value: str | bytes, encoding: str) -> bytes:
@@ -76,16 +83,29 @@ def check_secret(secret: object, name: str = "secret") -> str | bytes:
 
 def derive_hmac_key(secret: object, salt: object, *, name: str = "secret") -> bytes:
     """Return Pyramid's HMAC key for ``secret`` and ``salt`` (salt first, no separator)."""
+    salt_bytes, secret_bytes = _checked_key_parts(secret, salt, name)
+    return salt_bytes + secret_bytes
+
+
+def _checked_key_parts(secret: object, salt: object, name: str) -> tuple[bytes, bytes]:
     secret = check_secret(secret, name)
     if salt is None:
         salt = ""
     if not isinstance(salt, (str, bytes)):
         raise ConfigurationTypeError(f"salt must be a str or bytes, not {type(salt).__name__}")
-    return _as_bytes_pair(salt, secret)
+    return _key_parts(salt, secret)
 
 
-def _secret_length(secret: str | bytes) -> int:
-    return len(secret) if isinstance(secret, bytes) else len(secret.encode("utf-8"))
+def short_secret_message(name: str, what: str, hashalg: str | None = None) -> str:
+    """The :class:`SecretTooShortWarning` text for the secret called ``name``."""
+    keygen = "python -m cookiesession keygen" + (f" --hashalg {hashalg}" if hashalg else "")
+    if name == "secret":
+        return f"the secret is shorter than the {what}; generate a strong one with `{keygen}`"
+    # An old secret kept for a rotation still verifies cookies, so it is as weak a point.
+    return (
+        f"{name} is shorter than the {what}, and it verifies cookies as the secret does: "
+        f"remove it once its sessions have moved to the secret (a strong one: `{keygen}`)"
+    )
 
 
 def keyed_hmac(key: bytes, hashalg: str) -> Any:
@@ -130,15 +150,18 @@ class Signer:
         keys = []
         for i, each in enumerate([secret, *fallback_secrets]):
             name = "secret" if i == 0 else f"fallback_secrets[{i - 1}]"
-            keys.append(keyed_hmac(derive_hmac_key(each, salt, name=name), self.hashalg))
-        if warn_short and _secret_length(secret) < self.digest_size:
-            warnings.warn(
-                f"the secret is shorter than the {self.digest_size}-byte digest of "
-                f"{self.hashalg}; generate a strong one with "
-                f"`python -m cookiesession keygen --hashalg {self.hashalg}`",
-                SecretTooShortWarning,
-                stacklevel=3,
-            )
+            salt_bytes, secret_bytes = _checked_key_parts(each, salt, name)
+            # Counted in the bytes the key holds (latin-1, or UTF-8 if it must be),
+            # for every secret: a short fallback lets forged cookies in as surely.
+            if warn_short and len(secret_bytes) < self.digest_size:
+                warnings.warn(
+                    short_secret_message(
+                        name, f"{self.digest_size}-byte digest of {self.hashalg}", self.hashalg
+                    ),
+                    SecretTooShortWarning,
+                    stacklevel=3,
+                )
+            keys.append(keyed_hmac(salt_bytes + secret_bytes, self.hashalg))
         self._keys = tuple(keys)
 
     def __repr__(self) -> str:
