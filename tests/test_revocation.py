@@ -30,7 +30,7 @@ from cookiesession.revocation import (
     check_revocation_option,
     store_from_setting,
 )
-from cookiesession.revocation import SKEW_ALLOWANCE as SKEW
+from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.session import CookieSession
 from tests.conftest import require
 from tests.session_harness import SECRET, FakeClock, cookie_value, signed_state, stored_state

@@ -25,7 +25,7 @@ from cookiesession.exceptions import MissingDependency, RevocationUnavailable
 from cookiesession.factory import SessionFactory
 from cookiesession.redis_store import RedisRevocationStore
 from cookiesession.revocation import DEFAULT_TIMEOUT
-from cookiesession.revocation import SKEW_ALLOWANCE as SKEW
+from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.session import CookieSession
 from tests.conftest import require, require_executable
 from tests.session_harness import SECRET, cookie_value, signed_state, stored_state

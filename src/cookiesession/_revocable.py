@@ -101,7 +101,8 @@ class Revocable(FlashAndCsrf):
     def _revocation_ttl(cls, created: float | None, now: float) -> float | None:
         """How long a revocation must last: until the session would have expired
         anyway (None: it never expires on the server; the store decides)."""
-        return revocation_ttl(cls._limits.timeout, cls._limits.absolute_timeout, created, now)
+        limits = cls._limits
+        return revocation_ttl(limits.timeout, limits.absolute_timeout, created, now, limits.clock_skew)
 
     def revoke_pending(self) -> None:
         """:meth:`revoke_pending_async` for blocking code: for an adapter that made the

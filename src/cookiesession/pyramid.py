@@ -20,7 +20,8 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``, ``encrypt``) take
   ``true/false/yes/no/on/off/1/0``;
 * durations in seconds (``max_age``, ``timeout``, ``reissue_time``,
-  ``absolute_timeout``) take a whole number, or ``none`` for None;
+  ``absolute_timeout``, ``clock_skew``) take a whole number, or ``none`` for None
+  (not ``clock_skew``: a cookie dated further ahead than it is refused);
 * ``path`` and ``domain`` take ``none`` (or an empty value) for None;
 * ``samesite`` takes ``strict``, ``lax`` or ``none`` (the ``SameSite=None``
   attribute, which needs ``secure``), or an empty value for no attribute;
@@ -73,7 +74,7 @@ _BOOLEANS = (
     "detect_nested_changes",
     "empty_deletes_cookie",
 )
-_SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout")
+_SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_skew")
 _NULLABLE_TEXT = ("path", "domain")
 _TEXT = ("cookie_name", "hashalg", "salt")
 _REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
