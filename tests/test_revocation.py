@@ -23,6 +23,7 @@ from cookiesession import (
 )
 from cookiesession.exceptions import RevocationUnavailable
 from cookiesession.factory import SessionFactory, revoke
+from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.revocation import (
     DEFAULT_UNBOUNDED_TTL,
     MemoryRevocationStore,
@@ -30,7 +31,6 @@ from cookiesession.revocation import (
     check_revocation_option,
     store_from_setting,
 )
-from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.session import CookieSession
 from tests.conftest import require
 from tests.session_harness import SECRET, FakeClock, cookie_value, signed_state, stored_state

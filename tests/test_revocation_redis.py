@@ -23,9 +23,9 @@ import pytest
 from cookiesession import SignedCookieSessionFactory, revoke
 from cookiesession.exceptions import MissingDependency, RevocationUnavailable
 from cookiesession.factory import SessionFactory
+from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.redis_store import RedisRevocationStore
 from cookiesession.revocation import DEFAULT_TIMEOUT
-from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.session import CookieSession
 from tests.conftest import require, require_executable
 from tests.session_harness import SECRET, cookie_value, signed_state, stored_state
