@@ -400,7 +400,7 @@ def test_revocation_expires_with_the_ttl(clock: FakeClock) -> None:
     assert dict(factory.from_cookie_value(token)) == {}
 
 
-def test_session_without_id_is_not_looked_up(clock: FakeClock) -> None:
+def test_session_without_id_is_looked_up_by_its_digest(clock: FakeClock) -> None:
     class CountingStore(MemoryRevocationStore):
         lookups = 0
 
@@ -411,12 +411,13 @@ def test_session_without_id_is_not_looked_up(clock: FakeClock) -> None:
     store = CountingStore(clock=clock)
     _, old_token = _logged_in(_factory(None, clock))
     factory = _factory(store, clock)
-    assert factory.from_cookie_value(old_token)["user"] == "alice"
     assert factory.from_cookie_value(None).new is True
     assert CountingStore.lookups == 0
+    assert factory.from_cookie_value(old_token)["user"] == "alice"
+    assert CountingStore.lookups == 1
     _, token = _logged_in(factory)
     factory.from_cookie_value(token)
-    assert CountingStore.lookups == 1
+    assert CountingStore.lookups == 2
 
 
 def test_module_revoke_signs_out_a_session_by_id(clock: FakeClock) -> None:

@@ -10,16 +10,18 @@ when it comes back.  Under asyncio the record waits for
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable
 from typing import ClassVar
 
 from ._flash_csrf import FlashAndCsrf
-from .loading import Limits
+from .loading import Limits, Loaded
 from .revocation import RevocationStore, revocation_ttl
 
-__all__ = ["SID_KEY", "Revocable", "new_session_id"]
+__all__ = ["SID_KEY", "Revocable", "new_session_id", "recorded_id", "token_session_id"]
 
 SID_KEY = "_sid_"
 
@@ -28,6 +30,29 @@ _log = logging.getLogger("cookiesession.revocation")
 
 def new_session_id() -> str:
     return secrets.token_urlsafe(16)  # 128 random bits, 22 characters
+
+
+def token_session_id(token: str) -> str:
+    """The id of a session whose cookie carries none (stored before ``revocation=``
+    was turned on, or by a server without it): a digest of the cookie value itself.
+
+    Revoking it refuses that very cookie, and any copy of it, on every server; the
+    session, once written again, carries it as its ``_sid_``, so the cookies issued
+    from then on are revoked with it.  (A random id given at that point would leave
+    the old cookie, and any stolen copy of it, unrevocable.)  22 characters, as a
+    random id: 128 bits of SHA-256 over a label and the token.
+    """
+    digest = hashlib.sha256(b"cookiesession.session-id:" + token.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
+
+
+def recorded_id(loaded: Loaded | None) -> str | None:
+    """The id a revocation store may hold for the cookie ``loaded``: its ``_sid_``,
+    or, for a cookie without one, the digest of its value (None: no cookie)."""
+    if loaded is None:
+        return None
+    session_id = loaded.state.get(SID_KEY)
+    return session_id if type(session_id) is str else token_session_id(loaded.token)
 
 
 class Revocable(FlashAndCsrf):
@@ -44,6 +69,8 @@ class Revocable(FlashAndCsrf):
     # instance (its __dict__) only when needed.
     _io_async: bool = False  # made by from_cookie_header_async: do no blocking I/O
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
+    # The id of a session loaded from a cookie without one (see token_session_id).
+    _token_id: str | None = None
 
     # The session's own (see CookieSession).
     def changed(self) -> None:  # pragma: no cover
@@ -64,10 +91,27 @@ class Revocable(FlashAndCsrf):
             return None
         session_id = dict.get(self, SID_KEY)
         if type(session_id) is not str:
-            session_id = new_session_id()
-            dict.__setitem__(self, SID_KEY, session_id)
+            session_id = self._give_id()
             self.changed()
         return session_id
+
+    def _own_id(self) -> str | None:
+        # The id a logout of this session records, before it is stored (None: a
+        # session that no cookie brought and that has no id yet).
+        session_id = dict.get(self, SID_KEY)
+        return session_id if type(session_id) is str else self._token_id
+
+    def _give_id(self) -> str:
+        # The session's id, put into its state: the incoming cookie's (see
+        # token_session_id), else a new random one.
+        session_id = self._token_id or new_session_id()
+        dict.__setitem__(self, SID_KEY, session_id)
+        return session_id
+
+    def _adopt_token_id(self, loaded: Loaded, session_id: str | None) -> None:
+        # A cookie with no usable _sid_ of its own is revoked by its digest.
+        if session_id is not None and type(loaded.state.get(SID_KEY)) is not str:
+            self._token_id = session_id
 
     def _record_revocation(self, session_id: str, created: float) -> None:
         # The logout of session `session_id`, which started at `created`: now, or,
