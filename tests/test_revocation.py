@@ -438,7 +438,9 @@ def test_module_revoke_needs_a_factory_with_a_store(clock: FakeClock) -> None:
         revoke(_factory(MemoryRevocationStore(), clock), "")
 
 
-def test_failed_revocation_raises_after_emptying_the_session(clock: FakeClock) -> None:
+def test_failed_revocation_empties_the_session_deletes_the_cookie_and_keeps_the_error(
+    clock: FakeClock,
+) -> None:
     class DownStore(MemoryRevocationStore):
         def revoke(self, session_id: str, ttl: float | None = None) -> None:
             raise RevocationUnavailable("down")
@@ -446,10 +448,12 @@ def test_failed_revocation_raises_after_emptying_the_session(clock: FakeClock) -
     factory = _factory(DownStore(clock=clock), clock)
     _, token = _logged_in(factory)
     session = factory.from_cookie_value(token)
-    with pytest.raises(RevocationUnavailable):
-        session.invalidate()
-    assert dict(session) == {}
-    assert session.set_cookie_header(failed=True) == factory._cookie.delete_cookie()
+    session.invalidate()
+    assert (dict(session), type(session.revocation_error)) == ({}, RevocationUnavailable)
+    assert session.set_cookie_header() == factory._cookie.delete_cookie()
+    # A store without on_error fails closed: the adapter raises it after the response.
+    with pytest.raises(RevocationUnavailable, match="down"):
+        session.raise_revocation_error()
 
 
 # -- the asyncio path ------------------------------------------------------------------------

@@ -71,6 +71,8 @@ class Revocable(FlashAndCsrf):
     _pending_revocations: tuple[tuple[str, float | None], ...] = ()
     # The id of a session loaded from a cookie without one (see token_session_id).
     _token_id: str | None = None
+    # Why the logout could not be recorded (see revocation_error).
+    _revocation_error: Exception | None = None
 
     # The session's own (see CookieSession).
     def changed(self) -> None:  # pragma: no cover
@@ -122,24 +124,62 @@ class Revocable(FlashAndCsrf):
         ttl = self._revocation_ttl(created, self._clock())
         if self._io_async:
             self._pending_revocations = (*self._pending_revocations, (session_id, ttl))
-        else:
+            return
+        try:
             store.revoke(session_id, ttl)
+        except Exception as exc:  # noqa: BLE001 - whatever the store raises, the cookie is deleted
+            self._revocation_failed(exc)
+
+    def _revocation_failed(self, exc: Exception) -> None:
+        # Sign-out goes on (the response deletes the cookie); the failure is logged
+        # now, and raised by the adapter once the response is made (on_error='closed').
+        self._revocation_error = exc
+        _log.error(
+            "a logout could not be recorded (%s): copies of the old cookie stay valid until "
+            "they expire; the response deletes the cookie",
+            type(exc).__name__,
+        )
+
+    @property
+    def revocation_error(self) -> Exception | None:
+        """Why this session's logout could not be recorded (usually
+        :class:`~cookiesession.exceptions.RevocationUnavailable`), or None.
+
+        ``invalidate()`` does not raise it: the session is emptied and its cookie
+        deleted all the same, and the adapter raises it after the response (see
+        :meth:`raise_revocation_error`).  An application may read it to tell the
+        user that other copies of the cookie may still work.
+        """
+        return self._revocation_error
+
+    def raise_revocation_error(self) -> None:
+        """For adapters, once the response deletes the cookie: raise
+        :attr:`revocation_error`, if any, when the store fails closed
+        (``on_error='closed'``, the default, or a store without ``on_error``);
+        with ``on_error='open'`` it was only logged."""
+        error = self._revocation_error
+        if error is not None and getattr(self._revocation, "on_error", "closed") != "open":
+            raise error
 
     async def invalidate_async(self) -> None:
-        """:meth:`invalidate`, recording the revocation without blocking the event loop."""
+        """:meth:`invalidate`, recording the revocation without blocking the event loop
+        (a failure is in :attr:`revocation_error`, as with ``invalidate()``)."""
         self._io_async = True
         self.invalidate()
         await self.revoke_pending_async()
 
     async def revoke_pending_async(self) -> None:
         """Record the revocations that ``invalidate()`` left for an asyncio adapter
-        (none: nothing to do).  Raises ``RevocationUnavailable`` as ``invalidate()`` does."""
+        (none: nothing to do).  A failure goes to :attr:`revocation_error`."""
         pending = self._pending_revocations
         if pending:
             self._pending_revocations = ()
             store: RevocationStore = self._revocation  # type: ignore[assignment]  # only invalidate() adds them
             for session_id, ttl in pending:
-                await store.revoke_async(session_id, ttl)
+                try:
+                    await store.revoke_async(session_id, ttl)
+                except Exception as exc:  # noqa: BLE001 - as in _record_revocation
+                    self._revocation_failed(exc)
 
     @classmethod
     def _revocation_ttl(cls, created: float | None, now: float) -> float | None:
@@ -154,7 +194,10 @@ class Revocable(FlashAndCsrf):
         after ``aget()``)."""
         pending, self._pending_revocations = self._pending_revocations, ()
         for session_id, ttl in pending:
-            self._revocation.revoke(session_id, ttl)  # type: ignore[union-attr]
+            try:
+                self._revocation.revoke(session_id, ttl)  # type: ignore[union-attr]
+            except Exception as exc:  # noqa: BLE001 - as in _record_revocation
+                self._revocation_failed(exc)
 
     def _revoke_pending_blocking(self) -> None:
         # An asyncio adapter that did not await revoke_pending_async(): record the

@@ -30,8 +30,9 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
 * ``encrypt = true`` uses ``EncryptedCookieSessionFactory`` (``cookiesession[crypto]``);
 * ``revocation`` takes ``memory`` or a Redis URL (``redis://host:6379/0``,
   ``cookiesession[redis]``) for logout that holds across servers (see
-  :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``open``, the
-  default, or ``closed``) and ``revocation_timeout`` (seconds, default ``0.005``).
+  :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``closed``, the
+  default, or ``open``: what happens while Redis is down, see docs/security.md) and
+  ``revocation_timeout`` (seconds, default ``0.005``).
 
 A missing secret, an unknown ``cookiesession.*`` name (a typo) or a bad value
 raises :class:`~cookiesession.ConfigurationError` naming the setting, while the
@@ -203,7 +204,7 @@ def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory
 def _revocation_store(options: dict[str, Any]) -> RevocationStore | None:
     """Pop the ``revocation*`` settings and build their store (None: no revocation)."""
     url = options.pop("revocation", "")
-    on_error = options.pop("revocation_on_error", "open")
+    on_error = options.pop("revocation_on_error", "closed")
     raw_timeout = options.pop("revocation_timeout", None)
     if on_error not in ("open", "closed"):
         raise ConfigurationError(f"{_setting('revocation_on_error')}={on_error!r} must be open or closed")

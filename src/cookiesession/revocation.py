@@ -185,7 +185,7 @@ class MemoryRevocationStore:
 def store_from_setting(
     value: str,
     *,
-    on_error: OnError = "open",
+    on_error: OnError = "closed",
     timeout: float = DEFAULT_TIMEOUT,
     prefix: str = DEFAULT_PREFIX,
 ) -> RevocationStore:

@@ -330,8 +330,8 @@ class CookieSession(Revocable):
 
         With ``revocation=``, the session's id is also recorded as revoked, so
         copies of the old cookie are refused everywhere; if the store cannot record
-        it, :class:`~cookiesession.exceptions.RevocationUnavailable` is raised
-        (after the session was emptied).
+        it, the cookie is deleted all the same and the failure is kept in
+        :attr:`revocation_error`, which the adapter raises after the response.
         """
         ended_id = self._own_id()
         self._token_id = None  # what is written next is a new session, with an id of its own
