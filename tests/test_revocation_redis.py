@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import signal
 import socket
 import subprocess
 import sys
@@ -90,6 +91,15 @@ class RedisServer:
             process.wait()
         if process.stderr is not None:
             process.stderr.close()
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open, nothing answers."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self._process is not None:  # a stopped server has nothing to resume
+            self._process.send_signal(signal.SIGCONT)
 
     def client(self) -> Any:
         import redis
