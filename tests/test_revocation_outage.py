@@ -198,7 +198,8 @@ def _pyramid_app(factory: SessionFactory, server: RedisServer) -> Callable[..., 
         config.set_session_factory(factory)
         config.add_route("logout", "/logout")
         config.add_view(logout, route_name="logout")
-        return config.make_wsgi_app()
+        wsgi_app: Callable[..., Any] = config.make_wsgi_app()
+    return wsgi_app
 
 
 def _wsgi_app(factory: SessionFactory, server: RedisServer) -> Callable[..., Any]:
@@ -232,7 +233,8 @@ def _flask_app(factory: SessionFactory, server: RedisServer) -> Callable[..., An
         session.invalidate()  # type: ignore[attr-defined]
         return "bye"
 
-    return app
+    wsgi_app: Callable[..., Any] = app
+    return wsgi_app
 
 
 @pytest.mark.parametrize("on_error", ["closed", "open"])
