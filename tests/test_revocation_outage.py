@@ -23,10 +23,13 @@ from cookiesession.factory import SessionFactory
 from cookiesession.redis_store import RedisRevocationStore
 from cookiesession.revocation import store_from_setting
 from tests.conftest import require
+from tests.django_support import project
 from tests.session_harness import SECRET, cookie_value
 from tests.test_revocation_redis import RedisServer, _new_server
 
 pytestmark = pytest.mark.redis
+
+__all__ = ["project"]  # a fixture
 
 #: Short enough that a paused server fails the call quickly, long enough for a busy CI box.
 TIMEOUT = 0.2
@@ -337,3 +340,26 @@ def test_a_sign_out_under_asgi_with_redis_stopped_mid_request_still_deletes_the_
     headers, raised = asyncio.run(_call_asgi(app, cookie))
     expected_raise = RevocationUnavailable if on_error == "closed" else None
     assert (_deletes_the_cookie(headers), type(raised) if raised else None) == (True, expected_raise)
+
+
+def test_a_django_logout_whose_revocation_fails_still_deletes_the_cookie(
+    project: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Django's SessionStore never sees the response: the failure is logged, and the
+    # session middleware deletes the cookie of the ended session.
+    from django.test import Client
+
+    from cookiesession.revocation import MemoryRevocationStore
+    from tests.django_support import using
+
+    class RevokeFails(MemoryRevocationStore):
+        def revoke(self, session_id: str, ttl: float | None = None) -> None:
+            raise RevocationUnavailable("down")
+
+    with using(COOKIESESSION={"secret": SECRET, "revocation": RevokeFails()}):
+        client = Client()
+        client.get("/login", {"user": "alice", "password": project.PASSWORD})
+        with caplog.at_level(logging.ERROR, logger="cookiesession.revocation"):
+            morsel = client.get("/logout").cookies["sessionid"]
+    logged = [r.getMessage().split(" (")[0] for r in caplog.records]
+    assert (morsel.value, morsel["max-age"], logged) == ("", 0, ["a logout could not be recorded"])
