@@ -132,7 +132,10 @@ def test_hashalg_salt_and_fallback_secrets_interoperate() -> None:
         ({"cookiesession.hashalg": "md4-nope"}, "cookiesession.hashalg: unsupported hash type 'md4-nope'"),
         ({"cookiesession.cookie_name": "a b"}, "cookiesession.cookie_name='a b' contains characters"),
         ({"cookiesession.partitioned": "true"}, "cookiesession.partitioned=True needs secure=True"),
-        ({"cookiesession.fallback_secrets": [OTHER_SECRET, ""]}, "cookiesession.fallback_secrets[1] is empty"),
+        (
+            {"cookiesession.fallback_secrets": [OTHER_SECRET, ""]},
+            "cookiesession.fallback_secrets[1] is empty",
+        ),
         ({"cookiesession.max_age": "10" * 9}, "cookiesession.max_age=101010101010101010 is too long"),
         # Two bad settings: each is named for its own error, whichever the factory reports.
         (

@@ -23,6 +23,7 @@ from cookiesession import (
 )
 from cookiesession.exceptions import RevocationUnavailable
 from cookiesession.factory import SessionFactory, revoke
+from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.revocation import (
     DEFAULT_UNBOUNDED_TTL,
     MemoryRevocationStore,
@@ -30,7 +31,6 @@ from cookiesession.revocation import (
     check_revocation_option,
     store_from_setting,
 )
-from cookiesession.revocation import SKEW_ALLOWANCE as SKEW
 from cookiesession.session import CookieSession
 from tests.conftest import require
 from tests.session_harness import SECRET, FakeClock, cookie_value, signed_state, stored_state
@@ -400,7 +400,7 @@ def test_revocation_expires_with_the_ttl(clock: FakeClock) -> None:
     assert dict(factory.from_cookie_value(token)) == {}
 
 
-def test_session_without_id_is_not_looked_up(clock: FakeClock) -> None:
+def test_session_without_id_is_looked_up_by_its_digest(clock: FakeClock) -> None:
     class CountingStore(MemoryRevocationStore):
         lookups = 0
 
@@ -411,12 +411,13 @@ def test_session_without_id_is_not_looked_up(clock: FakeClock) -> None:
     store = CountingStore(clock=clock)
     _, old_token = _logged_in(_factory(None, clock))
     factory = _factory(store, clock)
-    assert factory.from_cookie_value(old_token)["user"] == "alice"
     assert factory.from_cookie_value(None).new is True
     assert CountingStore.lookups == 0
+    assert factory.from_cookie_value(old_token)["user"] == "alice"
+    assert CountingStore.lookups == 1
     _, token = _logged_in(factory)
     factory.from_cookie_value(token)
-    assert CountingStore.lookups == 1
+    assert CountingStore.lookups == 2
 
 
 def test_module_revoke_signs_out_a_session_by_id(clock: FakeClock) -> None:
@@ -437,7 +438,9 @@ def test_module_revoke_needs_a_factory_with_a_store(clock: FakeClock) -> None:
         revoke(_factory(MemoryRevocationStore(), clock), "")
 
 
-def test_failed_revocation_raises_after_emptying_the_session(clock: FakeClock) -> None:
+def test_failed_revocation_empties_the_session_deletes_the_cookie_and_keeps_the_error(
+    clock: FakeClock,
+) -> None:
     class DownStore(MemoryRevocationStore):
         def revoke(self, session_id: str, ttl: float | None = None) -> None:
             raise RevocationUnavailable("down")
@@ -445,10 +448,12 @@ def test_failed_revocation_raises_after_emptying_the_session(clock: FakeClock) -
     factory = _factory(DownStore(clock=clock), clock)
     _, token = _logged_in(factory)
     session = factory.from_cookie_value(token)
-    with pytest.raises(RevocationUnavailable):
-        session.invalidate()
-    assert dict(session) == {}
-    assert session.set_cookie_header(failed=True) == factory._cookie.delete_cookie()
+    session.invalidate()
+    assert (dict(session), type(session.revocation_error)) == ({}, RevocationUnavailable)
+    assert session.set_cookie_header() == factory._cookie.delete_cookie()
+    # A store without on_error fails closed: the adapter raises it after the response.
+    with pytest.raises(RevocationUnavailable, match="down"):
+        session.raise_revocation_error()
 
 
 # -- the asyncio path ------------------------------------------------------------------------

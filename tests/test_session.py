@@ -262,14 +262,19 @@ def test_timeout_none_never_expires(clock: FakeClock) -> None:
     assert stored_state(session) == {"a": 1}
 
 
-def test_future_timestamps_count_as_now(clock: FakeClock) -> None:
-    session = _factory(clock)(FakeRequest(_cookie({"a": 1}, NOW + 10**6, NOW + 10**6)))
+def test_future_timestamps_within_the_clock_skew_count_as_now(clock: FakeClock) -> None:
+    session = _factory(clock)(FakeRequest(_cookie({"a": 1}, NOW + 300, NOW + 300)))
     assert (session.new, session.renewed, session.created, stored_state(session)) == (
         False,
         NOW,
         NOW,
         {"a": 1},
     )
+
+
+def test_future_timestamps_beyond_the_clock_skew_are_refused(clock: FakeClock) -> None:
+    session = _factory(clock)(FakeRequest(_cookie({"a": 1}, NOW + 10**6, NOW + 10**6)))
+    assert (session.new, stored_state(session)) == (True, {})
 
 
 def test_absolute_timeout(clock: FakeClock) -> None:

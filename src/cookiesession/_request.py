@@ -11,7 +11,7 @@ request) leave the response to their adapter.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .cookies import find_cookie
@@ -19,7 +19,7 @@ from .cookies import find_cookie
 if TYPE_CHECKING:
     from .session import CookieSession
 
-__all__ = ["bind", "incoming_cookie", "respond"]
+__all__ = ["RaiseWhenClosed", "bind", "incoming_cookie", "respond"]
 
 _NO_ATTRIBUTES: dict[str, Any] = {}  # the __dict__ of an object that has none
 
@@ -79,6 +79,34 @@ def respond(session: CookieSession, request: Any, response: Any) -> None:
             request.add_response_callback(session._on_response)
             return
     session.add_response_headers(response.headerlist, getattr(request, "exception", None) is not None)
+    if session.revocation_error is not None and hasattr(response, "app_iter"):
+        # A logout that could not be recorded: raised once the server has sent the
+        # response, which deletes the cookie (raising here would lose the response).
+        response.app_iter = RaiseWhenClosed(response.app_iter, session)
+
+
+class RaiseWhenClosed:
+    """A WSGI response body that, when the server closes it (after the last byte is
+    sent), has ``session`` raise its :attr:`~CookieSession.revocation_error` (as
+    its store's ``on_error`` says): the error reaches the server's log and error
+    reporting, and the response that deleted the cookie has gone out already."""
+
+    __slots__ = ("_body", "_session")
+
+    def __init__(self, body: Iterable[bytes], session: CookieSession) -> None:
+        self._body = body
+        self._session = session
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        try:
+            if close is not None:
+                close()
+        finally:
+            self._session.raise_revocation_error()
 
 
 def _others_pending(session: CookieSession, pending: Iterable[Any]) -> bool:

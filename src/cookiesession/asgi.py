@@ -96,7 +96,8 @@ class SessionMiddleware:
         async def send_with_session(message: Message) -> None:
             # A logout is recorded before the next message leaves: before the
             # response's headers, and also after them (a streaming body, a
-            # websocket's messages after accept()).
+            # websocket's messages after accept()).  A failure to record it does
+            # not stop the headers that delete the cookie (see revocation_error).
             await session.revoke_pending_async()
             if message["type"] in _HEADER_MESSAGES and session.used:
                 message = _with_session_headers(message, session)
@@ -107,3 +108,6 @@ class SessionMiddleware:
         finally:
             # A logout after the last message, or in an endpoint that then raised.
             await session.revoke_pending_async()
+        # A logout the store could not record: the response deleted the cookie
+        # already; the failure is raised now (on_error='closed'), for the server's log.
+        session.raise_revocation_error()

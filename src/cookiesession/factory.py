@@ -23,7 +23,7 @@ from .codec import Protector, SessionCodec
 from .cookies import CookieSpec, quote_cookie_value
 from .encryption import DEFAULT_SALT, Encryptor
 from .exceptions import BadCookie, ConfigurationError, ConfigurationTypeError
-from .loading import Limits
+from .loading import DEFAULT_CLOCK_SKEW, Limits
 from .revocation import check_revocation_option
 from .serializers import JSONSerializer
 from .session import CookieSession
@@ -142,11 +142,14 @@ def make_session_factory(
     empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
+    clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
 
     ``revocation``: None (the default: nothing is stored on the server), ``'memory'``,
     a Redis URL, or a store from :mod:`cookiesession.revocation`; see there.
+    ``clock_skew``: seconds a cookie's times may lie ahead of this server's clock
+    (a writer whose clock runs fast); a cookie further ahead is refused.
     """
     if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
         raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
@@ -165,11 +168,17 @@ def make_session_factory(
     reissue_seconds = seconds_option("reissue_time", reissue_time)
     timeout_seconds = seconds_option("timeout", timeout)
     absolute_seconds = seconds_option("absolute_timeout", absolute_timeout)
+    skew_seconds = seconds_option("clock_skew", clock_skew)
+    if skew_seconds is None:
+        raise ConfigurationTypeError(
+            "clock_skew must be a number of seconds: None would let a cookie dated in the "
+            "future live until that date"
+        )
     attrs = {
         "__slots__": (),
         "_codec": SessionCodec(serializer, protector),
         "_cookie": spec,
-        "_limits": Limits(timeout_seconds, absolute_seconds),
+        "_limits": Limits(timeout_seconds, absolute_seconds, skew_seconds),
         "_reissue_after": reissue_limit(reissue_seconds),
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
@@ -206,6 +215,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
+    clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
@@ -216,9 +226,10 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     ``detect_nested_changes`` (save in-place changes to nested values),
     ``empty_deletes_cookie`` (a session that is empty when its cookie would be
     written deletes the cookie instead of storing ``{}``, as Starlette and Flask do),
-    ``clock`` (a ``time.time`` stand-in for tests) and ``revocation`` (a store
+    ``clock`` (a ``time.time`` stand-in for tests), ``revocation`` (a store
     that makes ``invalidate()`` hold for copies of the cookie, see
-    :mod:`cookiesession.revocation`).
+    :mod:`cookiesession.revocation`) and ``clock_skew`` (seconds a cookie's times
+    may lie in this server's future, default 300; further ahead, it is refused).
     """
     options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
@@ -245,6 +256,7 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
+    clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
 
@@ -284,6 +296,7 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     empty_deletes_cookie: bool = False,
     clock: Callable[[], float] = time.time,
     revocation: object = None,
+    clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
 

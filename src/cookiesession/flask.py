@@ -339,3 +339,7 @@ class CookieSessionInterface(SessionInterface):
             response.vary.add("Cookie")
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie)
+        if session.revocation_error is not None:
+            # A logout the store could not record: this response deletes the cookie;
+            # the failure is raised once it has been sent (on_error='closed').
+            response.call_on_close(session.raise_revocation_error)

@@ -16,7 +16,11 @@ from .codec import SessionCodec
 from .exceptions import BadCookie
 from .signing import MAX_TOKEN_LENGTH
 
-__all__ = ["Limits", "Loaded", "load"]
+__all__ = ["DEFAULT_CLOCK_SKEW", "Limits", "Loaded", "load"]
+
+#: Seconds a cookie's times may lie in the reader's future (the writer's clock ran
+#: ahead) and still be read, as now; further ahead, the cookie is refused.
+DEFAULT_CLOCK_SKEW = 300
 
 _make_tuple = tuple.__new__
 # What the two times of a payload may be: numbers (not bools), and finite.
@@ -25,10 +29,12 @@ _INF = float("inf")
 
 
 class Limits(NamedTuple):
-    """The timeouts a factory applies, in seconds (None: no limit)."""
+    """The timeouts a factory applies, in seconds (None: no limit), and how far
+    ahead of the reader's clock a cookie's times may be."""
 
     timeout: int | None
     absolute_timeout: int | None
+    clock_skew: int = DEFAULT_CLOCK_SKEW
 
 
 class Loaded(NamedTuple):
@@ -90,7 +96,12 @@ def load(codec: SessionCodec, limits: Limits, token: str | None, now: float) -> 
     if not (-_INF < renewed < _INF and -_INF < created < _INF):
         return None
     # A cookie from a server whose clock runs ahead must not live longer than its
-    # idle or absolute timeout allows here: future times count as now.
+    # idle or absolute timeout allows here.  Within the allowed skew its future times
+    # count as now (it lives at most that much longer); beyond it, it is refused:
+    # clamping a time a year ahead would keep the cookie alive for a year.
+    horizon = now + limits.clock_skew
+    if renewed > horizon or created > horizon:
+        return None
     if renewed > now:
         renewed = now
     if created > now:

@@ -20,7 +20,8 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``, ``encrypt``) take
   ``true/false/yes/no/on/off/1/0``;
 * durations in seconds (``max_age``, ``timeout``, ``reissue_time``,
-  ``absolute_timeout``) take a whole number, or ``none`` for None;
+  ``absolute_timeout``, ``clock_skew``) take a whole number, or ``none`` for None
+  (not ``clock_skew``: a cookie dated further ahead than it is refused);
 * ``path`` and ``domain`` take ``none`` (or an empty value) for None;
 * ``samesite`` takes ``strict``, ``lax`` or ``none`` (the ``SameSite=None``
   attribute, which needs ``secure``), or an empty value for no attribute;
@@ -29,8 +30,9 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
 * ``encrypt = true`` uses ``EncryptedCookieSessionFactory`` (``cookiesession[crypto]``);
 * ``revocation`` takes ``memory`` or a Redis URL (``redis://host:6379/0``,
   ``cookiesession[redis]``) for logout that holds across servers (see
-  :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``open``, the
-  default, or ``closed``) and ``revocation_timeout`` (seconds, default ``0.005``).
+  :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``closed``, the
+  default, or ``open``: what happens while Redis is down, see docs/security.md) and
+  ``revocation_timeout`` (seconds, default ``0.005``).
 
 A missing secret, an unknown ``cookiesession.*`` name (a typo) or a bad value
 raises :class:`~cookiesession.ConfigurationError` naming the setting, while the
@@ -73,7 +75,7 @@ _BOOLEANS = (
     "detect_nested_changes",
     "empty_deletes_cookie",
 )
-_SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout")
+_SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_skew")
 _NULLABLE_TEXT = ("path", "domain")
 _TEXT = ("cookie_name", "hashalg", "salt")
 _REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
@@ -202,7 +204,7 @@ def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory
 def _revocation_store(options: dict[str, Any]) -> RevocationStore | None:
     """Pop the ``revocation*`` settings and build their store (None: no revocation)."""
     url = options.pop("revocation", "")
-    on_error = options.pop("revocation_on_error", "open")
+    on_error = options.pop("revocation_on_error", "closed")
     raw_timeout = options.pop("revocation_timeout", None)
     if on_error not in ("open", "closed"):
         raise ConfigurationError(f"{_setting('revocation_on_error')}={on_error!r} must be open or closed")

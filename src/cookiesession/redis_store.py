@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import ConfigurationError, ConfigurationTypeError, MissingDependency, RevocationUnavailable
@@ -31,37 +30,67 @@ __all__ = ["RedisRevocationStore"]
 _log = logging.getLogger("cookiesession.revocation")
 
 
-class _RateLimitedLog:
-    """Log an outage of session checks once, then at most every ``interval``
-    seconds, not once per request."""
+class _Outage:
+    """The store's health, as a sequence of outages: the first failed call of an
+    outage is logged (with the store's address, never its password), the rest
+    only counted, and the first call that succeeds afterwards ends it (logged too).
+    Thread-safe; a call that succeeds while the store is up reads one attribute."""
 
-    def __init__(self, interval: float = 10.0) -> None:
-        self._interval = interval
-        self._next = 0.0
-        self._suppressed = 0
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.down = False
+        self.errors = 0
+        self.outages = 0
+        self._errors_at_start = 0
         self._lock = threading.Lock()
 
-    def error(self, exc: BaseException, on_error: OnError) -> None:
-        now = time.monotonic()
+    def failed(self, exc: BaseException, on_error: OnError) -> None:
         with self._lock:
-            if now < self._next:
-                self._suppressed += 1
+            self.errors += 1
+            if self.down:
                 return
-            suppressed, self._suppressed = self._suppressed, 0
-            self._next = now + self._interval
+            self.down = True
+            self.outages += 1
+            self._errors_at_start = self.errors - 1
         _log.error(
-            "revocation store unavailable while checking a session (%s); on_error=%r: %s%s",
+            "revocation store %s unavailable (%s): on_error=%r, so %s until it answers; "
+            "logouts made meanwhile are not recorded (the response still deletes the cookie)",
+            self.address,
             _describe(exc),
             on_error,
-            "treated as not revoked" if on_error == "open" else "treated as revoked",
-            f" ({suppressed} more since the last report)" if suppressed else "",
+            "sessions are accepted unchecked"
+            if on_error == "open"
+            else "every session with an id is refused",
         )
+
+    def answered(self) -> None:
+        with self._lock:
+            if not self.down:
+                return
+            self.down = False
+            failed_calls = self.errors - self._errors_at_start
+        _log.warning("revocation store %s answers again, after %d failed calls", self.address, failed_calls)
 
 
 def _describe(exc: BaseException) -> str:
-    # The exception's type only: its text may name the server's address, and a
-    # log line must never carry a session id or a credential from the URL.
+    # The exception's type only: its text may name a credential from the URL, and a
+    # log line must never carry a session id.
     return type(exc).__name__
+
+
+def _address(url: str | None, client: Any) -> str:
+    """Where the store is, for log lines: ``host:port/db`` or ``unix:path/db``,
+    never the user name or password."""
+    if url is not None:
+        from redis.connection import parse_url
+
+        where: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
+    else:
+        where = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {}) or {}
+    db = where.get("db", 0)
+    if where.get("path"):
+        return f"unix:{where['path']}/{db}"
+    return f"{where.get('host', 'localhost')}:{where.get('port', 6379)}/{db}"
 
 
 class RedisRevocationStore:
@@ -75,17 +104,23 @@ class RedisRevocationStore:
     ``timeout`` bounds connecting and each answer (default 5 ms), with no retries,
     so a slow or unreachable Redis costs a request at most about that long.
 
-    ``on_error`` decides what a session check does when Redis cannot answer:
+    ``on_error`` chooses between security and availability while Redis cannot
+    answer (see docs/security.md):
 
-    * ``'open'`` (default): log an error (without any session id) and treat the
-      session as not revoked.  Logged-out copies work again during the outage.
-    * ``'closed'``: treat every session that has an id as revoked: each request
-      gets a fresh, empty session until Redis answers again (everyone is logged out).
+    * ``'closed'`` (default): a session check treats the session as revoked, so
+      each request gets a fresh, empty session until Redis answers again (everyone
+      is signed out meanwhile; their cookies work again afterwards).  A logout that
+      could not be recorded is raised as
+      :class:`~cookiesession.exceptions.RevocationUnavailable` once the response
+      deletes the cookie.
+    * ``'open'``: a check treats the session as not revoked, so signed-out copies of
+      cookies work again during the outage; a logout that could not be recorded is
+      logged, and the response deletes the cookie.
 
-    Recording a revocation (``invalidate()``, ``revoke()``) never fails silently:
-    it raises :class:`~cookiesession.exceptions.RevocationUnavailable`, whatever
-    ``on_error`` says, so the application can tell the user that logout did not
-    complete everywhere.
+    Each outage is logged once, with the store's address (``host:port/db``, never
+    the password), and once more when Redis answers again; ``error_count``,
+    ``outage_count`` and ``available`` tell the application.  :meth:`revoke` itself
+    always raises ``RevocationUnavailable`` when it cannot record.
     """
 
     def __init__(
@@ -95,7 +130,7 @@ class RedisRevocationStore:
         client: Any = None,
         async_client: Any = None,
         prefix: str = DEFAULT_PREFIX,
-        on_error: OnError = "open",
+        on_error: OnError = "closed",
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float | None = None,
         unbounded_ttl: float = DEFAULT_UNBOUNDED_TTL,
@@ -128,11 +163,31 @@ class RedisRevocationStore:
         # redis.asyncio clients belong to one event loop; one per loop, made on use.
         self._async_clients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
         self._client_lock = threading.Lock()
-        self._log = _RateLimitedLog()
+        self._health = _Outage(_address(url, client if client is not None else async_client))
 
     def __repr__(self) -> str:
         # Not the URL: it may carry a password.
         return f"<RedisRevocationStore prefix={self.prefix!r} on_error={self.on_error!r}>"
+
+    @property
+    def address(self) -> str:
+        """Where the store is: ``host:port/db`` (or ``unix:path/db``), without credentials."""
+        return self._health.address
+
+    @property
+    def error_count(self) -> int:
+        """Calls that failed because Redis could not answer, since the store was made."""
+        return self._health.errors
+
+    @property
+    def outage_count(self) -> int:
+        """Outages seen: runs of failed calls, each ended by a call that succeeded."""
+        return self._health.outages
+
+    @property
+    def available(self) -> bool:
+        """False from a failed call until the next call that succeeds."""
+        return not self._health.down
 
     def _options(self) -> dict[str, Any]:
         from redis.backoff import NoBackoff
@@ -183,25 +238,32 @@ class RedisRevocationStore:
         return self.prefix + session_id
 
     def _unavailable_check(self, exc: BaseException) -> bool:
-        self._log.error(exc, self.on_error)
+        self._health.failed(exc, self.on_error)
         return self.on_error == "closed"
 
     def _unavailable_revoke(self, exc: BaseException) -> RevocationUnavailable:
-        # Logouts are rare and each failure matters: always logged.
-        _log.error("revocation store unavailable: a logout was not recorded (%s)", _describe(exc))
+        self._health.failed(exc, self.on_error)
         return RevocationUnavailable(_REVOKE_FAILED)
+
+    def _answered(self) -> None:
+        if self._health.down:
+            self._health.answered()
 
     def is_revoked(self, session_id: str) -> bool:
         try:
-            return bool(self.client.exists(self._key(session_id)))
+            found = self.client.exists(self._key(session_id))
         except self._errors as exc:
             return self._unavailable_check(exc)
+        self._answered()
+        return bool(found)
 
     async def is_revoked_async(self, session_id: str) -> bool:
         try:
-            return bool(await self.async_client().exists(self._key(session_id)))
+            found = await self.async_client().exists(self._key(session_id))
         except self._errors as exc:
             return self._unavailable_check(exc)
+        self._answered()
+        return bool(found)
 
     def _set_args(self, session_id: str, ttl: float | None) -> tuple[str, int]:
         milliseconds = math.ceil(check_ttl(ttl, self.unbounded_ttl) * 1000)
@@ -213,6 +275,7 @@ class RedisRevocationStore:
             self.client.set(key, b"1", px=milliseconds)
         except self._errors as exc:
             raise self._unavailable_revoke(exc) from None
+        self._answered()
 
     async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
         key, milliseconds = self._set_args(session_id, ttl)
@@ -220,6 +283,7 @@ class RedisRevocationStore:
             await self.async_client().set(key, b"1", px=milliseconds)
         except self._errors as exc:
             raise self._unavailable_revoke(exc) from None
+        self._answered()
 
     def close(self) -> None:
         """Close the blocking client's connections (async clients: :meth:`aclose`)."""
@@ -239,7 +303,7 @@ class RedisRevocationStore:
 
 _REVOKE_FAILED = (
     "the revocation store could not record the logout; the session was emptied and its "
-    "cookie will be deleted, but copies of the old cookie stay valid until they expire"
+    "cookie deleted, but copies of the old cookie stay valid until they expire"
 )
 
 

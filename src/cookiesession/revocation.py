@@ -25,18 +25,15 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .exceptions import ConfigurationError, ConfigurationTypeError
-
-if TYPE_CHECKING:
-    pass
+from .loading import DEFAULT_CLOCK_SKEW
 
 # asyncio and redis are imported only when a Redis store is used: `import
 # cookiesession` stays light.
 
 __all__ = [
-    "SKEW_ALLOWANCE",
     "DEFAULT_PREFIX",
     "DEFAULT_TIMEOUT",
     "DEFAULT_UNBOUNDED_TTL",
@@ -57,10 +54,6 @@ DEFAULT_TIMEOUT = 0.005
 
 #: Prefix of the Redis keys (``<prefix><session id>``).
 DEFAULT_PREFIX = "cookiesession:revoked:"
-
-#: Seconds a revocation is kept past the session's own end, so that a server
-#: whose clock runs behind the one that revoked still finds the record.
-SKEW_ALLOWANCE = 60
 
 OnError = Literal["open", "closed"]
 
@@ -87,11 +80,18 @@ class RevocationStore(Protocol):
 
 
 def revocation_ttl(
-    timeout: int | None, absolute_timeout: int | None, created: float | None, now: float
+    timeout: int | None,
+    absolute_timeout: int | None,
+    created: float | None,
+    now: float,
+    clock_skew: float = DEFAULT_CLOCK_SKEW,
 ) -> float | None:
     """Seconds a revocation made at ``now`` must last: until any cookie of the
-    session would have expired anyway, plus :data:`SKEW_ALLOWANCE`.
+    session would have expired anyway, plus ``clock_skew``.
 
+    A cookie whose times lie up to ``clock_skew`` seconds in a reader's future
+    (written by a server whose clock runs ahead) is read as written now, so it
+    lives that much longer than its timeout: the record must outlast it too.
     ``created`` is the session's start (None if unknown: the bound is then the
     whole absolute timeout).  None means the session never expires on the server.
     """
@@ -103,7 +103,7 @@ def revocation_ttl(
         bounds.append(absolute_timeout if created is None else created + absolute_timeout - now)
     if not bounds:
         return None
-    return max(min(bounds), 0) + SKEW_ALLOWANCE
+    return max(min(bounds), 0) + clock_skew
 
 
 def check_ttl(ttl: float | None, unbounded_ttl: float) -> float:
@@ -185,7 +185,7 @@ class MemoryRevocationStore:
 def store_from_setting(
     value: str,
     *,
-    on_error: OnError = "open",
+    on_error: OnError = "closed",
     timeout: float = DEFAULT_TIMEOUT,
     prefix: str = DEFAULT_PREFIX,
 ) -> RevocationStore:

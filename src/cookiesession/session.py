@@ -17,7 +17,7 @@ from math import trunc
 from typing import Any, ClassVar
 
 from . import _request
-from ._revocable import SID_KEY, Revocable, new_session_id
+from ._revocable import SID_KEY, Revocable, recorded_id
 from .codec import Incoming, SessionCodec
 from .cookies import CookieSpec, find_cookie, merge_vary
 from .exceptions import SessionTooLarge
@@ -28,12 +28,6 @@ __all__ = ["CookieSession"]
 
 # Values that cannot change in place: handing one out cannot hide a change.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
-
-
-def _recorded_id(loaded: Loaded | None) -> str | None:
-    # The id a revocation store may hold for `loaded` (none without revocation=).
-    session_id = loaded.state.get(SID_KEY) if loaded is not None else None
-    return session_id if type(session_id) is str else None
 
 
 class CookieSession(Revocable):
@@ -119,10 +113,10 @@ class CookieSession(Revocable):
         self._io_async = True
         now = cls._clock()
         loaded = load(cls._codec, cls._limits, value, now)
-        session_id = _recorded_id(loaded)
+        session_id = recorded_id(loaded)
         if session_id is not None and await store.is_revoked_async(session_id):
             loaded = None  # logged out: refused each time
-        self._take(now, loaded)
+        self._take(now, loaded, session_id)
         return self
 
     @classmethod
@@ -140,14 +134,16 @@ class CookieSession(Revocable):
     def _start(self, now: float, value: str | None) -> None:
         loaded = load(self._codec, self._limits, value, now)
         store = self._revocation
+        session_id = None
         if store is not None:
-            session_id = _recorded_id(loaded)
+            session_id = recorded_id(loaded)
             if session_id is not None and store.is_revoked(session_id):
                 loaded = None  # logged out: refused each time
-        self._take(now, loaded)
+        self._take(now, loaded, session_id)
 
-    def _take(self, now: float, loaded: Loaded | None) -> None:
-        """Become the session ``loaded`` (None: a new one)."""
+    def _take(self, now: float, loaded: Loaded | None, session_id: str | None = None) -> None:
+        """Become the session ``loaded`` (None: a new one), whose revocation id
+        (with ``revocation=``) is ``session_id``."""
         self._exposed = self._invalidated = False
         self._written = None
         if loaded is None:
@@ -165,6 +161,7 @@ class CookieSession(Revocable):
         else:
             self._incoming = loaded
             dict.update(self, loaded.state)
+            self._adopt_token_id(loaded, session_id)
 
     # -- what adapters ask -------------------------------------------------------------
 
@@ -333,17 +330,18 @@ class CookieSession(Revocable):
 
         With ``revocation=``, the session's id is also recorded as revoked, so
         copies of the old cookie are refused everywhere; if the store cannot record
-        it, :class:`~cookiesession.exceptions.RevocationUnavailable` is raised
-        (after the session was emptied).
+        it, the cookie is deleted all the same and the failure is kept in
+        :attr:`revocation_error`, which the adapter raises after the response.
         """
-        ended_id = dict.get(self, SID_KEY)
+        ended_id = self._own_id()
+        self._token_id = None  # what is written next is a new session, with an id of its own
         ended_created = self.created
         # The base class's clear(): a subclass may make its own clear() end the
         # session by calling this method.
         CookieSession.clear(self)
         self._invalidated = True
         self.created = self._clock()
-        if type(ended_id) is str:
+        if ended_id is not None:
             self._record_revocation(ended_id, ended_created)
 
     # -- the response ------------------------------------------------------------------
@@ -392,9 +390,9 @@ class CookieSession(Revocable):
         return self._encode()
 
     def _encode(self) -> str:
-        if self._revocation is not None and not dict.__contains__(self, SID_KEY):
+        if self._revocation is not None and type(dict.get(self, SID_KEY)) is not str:
             # Assigned when first stored, so anonymous visitors write no cookie.
-            dict.__setitem__(self, SID_KEY, new_session_id())
+            self._give_id()
             self._incoming = None
         # The incoming text is reused only while no mutable value was handed out (one
         # may have been changed in place).  The encoder reads the session through

@@ -14,6 +14,8 @@
 ``environ['cookiesession.session']`` holds the request's :class:`CookieSession`,
 a dict with the whole state.  ``Set-Cookie`` and ``Vary: Cookie`` are added in
 ``start_response``, and only when the application read or wrote the session.
+A logout the revocation store could not record still deletes the cookie; the
+failure is raised when the server closes the response (``on_error='closed'``).
 The response body is returned untouched (the very iterable the application
 returned, so the server calls its ``close()``), which means changes made to the
 session while the body streams, after ``start_response``, do not reach the cookie.
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
+from ._request import RaiseWhenClosed
 from .factory import check_session_factory
 from .session import CookieSession
 
@@ -72,4 +75,8 @@ class SessionMiddleware:
                 return start_response(status, headers)
             return start_response(status, headers, exc_info)
 
-        return self.app(environ, session_start_response)
+        body = self.app(environ, session_start_response)
+        if session.revocation_error is not None:
+            # The response deletes the cookie; the failed logout is raised after it.
+            return RaiseWhenClosed(body, session)
+        return body

@@ -24,7 +24,17 @@ SETTING = "COOKIESESSION"
 
 # The COOKIESESSION keys, and what each becomes.
 _OPTIONS = frozenset(
-    {"secret", "fallback_secrets", "salt", "hashalg", "encrypt", "revocation", "absolute_timeout", "clock"}
+    {
+        "secret",
+        "fallback_secrets",
+        "salt",
+        "hashalg",
+        "encrypt",
+        "revocation",
+        "absolute_timeout",
+        "clock",
+        "clock_skew",
+    }
 )
 # Factory options that Django's own settings already give.
 _DJANGO_SETTING_FOR = {
