@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +17,7 @@ from cookiesession.asgi import SessionMiddleware
 from cookiesession.cookies import merge_vary
 from cookiesession.session import CookieSession
 from tests.conftest import require
+from tests.served import ServedByUvicorn
 from tests.session_harness import SECRET, FakeClock, cookie_value, mint
 
 
@@ -318,34 +317,14 @@ _NO_FAIL_APP: dict[str, Any] = {}
 # -- served by uvicorn on loopback ---------------------------------------------------------------
 
 
-class _Served:
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
-
-
 @pytest.fixture(scope="module")
 def uvicorn_urls() -> Iterator[dict[str, str]]:
     require(_has("uvicorn"), "uvicorn")
     factory = SignedCookieSessionFactory(SECRET)
-    with _Served(starlette_app(factory)) as starlette_url, _Served(fastapi_app(factory)) as fastapi_url:
+    with (
+        ServedByUvicorn(starlette_app(factory)) as starlette_url,
+        ServedByUvicorn(fastapi_app(factory)) as fastapi_url,
+    ):
         yield {"starlette": starlette_url, "fastapi": fastapi_url}
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,36 +12,12 @@ from cookiesession import SignedCookieSessionFactory
 from cookiesession.revocation import MemoryRevocationStore
 from tests.conftest import require
 from tests.django_support import project, using
+from tests.served import ServedByUvicorn
 from tests.session_harness import SECRET
 
 __all__ = ["project"]  # fixture
 
 STORE = MemoryRevocationStore()
-
-
-class _Served:
-    """uvicorn serving ``app`` in a thread, stopped when the block ends."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +29,7 @@ def django_url() -> Iterator[str]:
     django_project.setup()
     from django.core.handlers.asgi import ASGIHandler
 
-    with using(COOKIESESSION={"secret": SECRET, "revocation": STORE}), _Served(ASGIHandler()) as url:
+    with using(COOKIESESSION={"secret": SECRET, "revocation": STORE}), ServedByUvicorn(ASGIHandler()) as url:
         yield url
 
 
