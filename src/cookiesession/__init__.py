@@ -26,7 +26,7 @@ from .factory import (
     SignedCookieSessionFactory,
     revoke,
 )
-from .serializers import JSONSerializer, PickleSerializer
+from .serializers import JSONSerializer, PickleSerializer, RichJSONSerializer
 from .session import CookieSession
 from .signing import SecretTooShortWarning
 
@@ -46,6 +46,7 @@ __all__ = [
     "MissingDependency",
     "PickleSerializer",
     "RevocationUnavailable",
+    "RichJSONSerializer",
     "SecretTooShortWarning",
     "SessionNotSerializable",
     "SessionTooLarge",

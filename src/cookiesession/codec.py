@@ -70,7 +70,10 @@ class SessionCodec:
         self._resign = getattr(protector, "resign", None)
         # With our own JSON serializer the payload is JSON text that can be reused
         # on the way out; any other serializer gets a plain dict, as Pyramid gives
-        # it, and its bytes are opaque.
+        # it, and its bytes are opaque.  RichJSONSerializer writes JSON text too, but
+        # a value's text there is not its json.dumps (a tuple is {" t": [...]}), and
+        # the reuse splices json.dumps text and compares parsed values with the
+        # session's: it is encoded in full.
         self.json_payload = type(serializer) is JSONSerializer
         self.loads = _json.loads if self.json_payload else serializer.loads
 

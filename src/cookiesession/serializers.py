@@ -5,7 +5,9 @@ A serializer has ``dumps(obj) -> bytes`` and ``loads(bytes) -> obj`` and raises
 
 :class:`JSONSerializer` writes the same bytes as ``json.dumps`` with its default
 settings (what Pyramid and WebOb write), through one cached C encoder instead of
-a new one per call; see :mod:`cookiesession._json`.
+a new one per call; see :mod:`cookiesession._json`.  :class:`RichJSONSerializer`
+writes the same JSON, with the values JSON has no type for tagged (see
+:mod:`cookiesession._tags`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import pickle
 import warnings
 from typing import Any
 
-from . import _json
+from . import _json, _tags
 
-__all__ = ["JSONSerializer", "PickleSerializer"]
+__all__ = ["JSONSerializer", "PickleSerializer", "RichJSONSerializer"]
 
 
 class JSONSerializer:
@@ -33,6 +35,40 @@ class JSONSerializer:
 
     def __repr__(self) -> str:
         return "JSONSerializer()"
+
+
+class RichJSONSerializer:
+    """JSON with exact datetimes, dates, times, timedeltas, UUIDs, Decimals, bytes,
+    tuples, sets and frozensets, and the tagged values Flask's session writes.
+
+    The payload is Pyramid's ``[accessed, created, state]`` as ``json.dumps``
+    writes it, each of the state's values tagged (see :mod:`cookiesession._tags`):
+    a state of plain JSON values gives exactly :class:`JSONSerializer`'s bytes, and
+    any reader of that JSON (Pyramid itself) reads a tagged value as a small dict.
+    Only the state's values are tagged, never its keys, as Flask's adapter does.
+    Standard library only: nothing is ever imported or called by name from a cookie.
+    """
+
+    __slots__ = ()
+
+    def dumps(self, appstruct: Any) -> bytes:
+        tag = _tags.tag
+        if type(appstruct) is tuple and len(appstruct) == 3 and isinstance(appstruct[2], dict):
+            accessed, created, state = appstruct
+            appstruct = [accessed, created, {key: tag(value, 1) for key, value in state.items()}]
+        else:  # a single value (the codec names an unstorable key this way)
+            appstruct = tag(appstruct)
+        return _json.dumps(appstruct).encode("utf-8")
+
+    def loads(self, bstruct: bytes) -> Any:
+        triple = _json.loads(bstruct)
+        if type(triple) is list and len(triple) == 3 and type(triple[2]) is dict:
+            untag = _tags.untag
+            triple[2] = {key: untag(value) for key, value in triple[2].items()}
+        return triple
+
+    def __repr__(self) -> str:
+        return "RichJSONSerializer()"
 
 
 class PickleSerializer:
