@@ -59,10 +59,11 @@ def test_every_supported_type_round_trips_through_a_factory(clock: FakeClock) ->
     assert exactly(read_back(rich_factory(clock), state)) == exactly(state)
 
 
+@pytest.mark.parametrize("compress", [False, True])
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(state=rich_states)
-def test_any_state_of_supported_values_round_trips_exactly(state: dict[str, Any]) -> None:
-    factory = rich_factory(FakeClock())
+def test_any_state_of_supported_values_round_trips_exactly(compress: bool, state: dict[str, Any]) -> None:
+    factory = rich_factory(FakeClock(), compress=compress)
     assert exactly(read_back(factory, state)) == exactly(state)
 
 
@@ -248,13 +249,14 @@ def _pyramid_app(factory: SessionFactory, to_store: list[dict[str, Any]], seen: 
     return webtest.TestApp(config.make_wsgi_app())
 
 
+@pytest.mark.parametrize("compress", [False, True])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(state=rich_states)
-def test_any_state_round_trips_through_a_real_pyramid_request(state: dict[str, Any]) -> None:
+def test_any_state_round_trips_through_a_real_pyramid_request(compress: bool, state: dict[str, Any]) -> None:
     require(HAVE_PYRAMID, "Pyramid and WebTest")
     to_store = [state]
     seen: list[dict[str, Any]] = []
-    app = _pyramid_app(rich_factory(FakeClock()), to_store, seen)
+    app = _pyramid_app(rich_factory(FakeClock(), compress=compress), to_store, seen)
     cookie = app.get("/store").headers["Set-Cookie"]
     app.get("/show", headers={"Cookie": "session=" + cookie_value(cookie)})
     assert exactly(seen) == exactly([state])

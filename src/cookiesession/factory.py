@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from ._compression import Compressed
 from .codec import Protector, SessionCodec
 from .cookies import CookieSpec, quote_cookie_value
 from .encryption import DEFAULT_SALT, Encryptor
@@ -143,6 +144,7 @@ def make_session_factory(
     clock: Callable[[], float] = time.time,
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
+    compress: bool = False,
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
 
@@ -150,6 +152,9 @@ def make_session_factory(
     a Redis URL, or a store from :mod:`cookiesession.revocation`; see there.
     ``clock_skew``: seconds a cookie's times may lie ahead of this server's clock
     (a writer whose clock runs fast); a cookie further ahead is refused.
+    ``compress``: compress payloads where that makes them shorter (see
+    :mod:`cookiesession._compression`); ``protector`` must verify before it
+    returns a payload, as signing and encryption do.
     """
     if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
         raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
@@ -176,7 +181,7 @@ def make_session_factory(
         )
     attrs = {
         "__slots__": (),
-        "_codec": SessionCodec(serializer, protector),
+        "_codec": SessionCodec(serializer, Compressed(protector) if compress else protector),
         "_cookie": spec,
         "_limits": Limits(timeout_seconds, absolute_seconds, skew_seconds),
         "_reissue_after": reissue_limit(reissue_seconds),
@@ -216,6 +221,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     clock: Callable[[], float] = time.time,
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
+    compress: bool = False,
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
@@ -229,7 +235,9 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     ``clock`` (a ``time.time`` stand-in for tests), ``revocation`` (a store
     that makes ``invalidate()`` hold for copies of the cookie, see
     :mod:`cookiesession.revocation`) and ``clock_skew`` (seconds a cookie's times
-    may lie in this server's future, default 300; further ahead, it is refused).
+    may lie in this server's future, default 300; further ahead, it is refused),
+    ``compress`` (compress the payload where that shortens the cookie; Pyramid
+    cannot read a compressed cookie, so it is off by default).
     """
     options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
@@ -257,12 +265,20 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     clock: Callable[[], float] = time.time,
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
+    compress: bool = False,
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
 
     For framework authors whose serializer signs or encrypts by itself (as
     Pyramid's ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).
+    ``compress=True`` is refused: nothing here verifies a cookie before it would be
+    inflated (a serializer that signs can compress inside itself).
     """
+    if compress:
+        raise ConfigurationError(
+            "BaseCookieSessionFactory cannot compress: its cookies are inflated only after "
+            "a signature verified, and it has none (its serializer may compress what it signs)"
+        )
     # Ours, Pyramid's, and any subclass of either (matched by name, so as not to import Pyramid).
     if any(cls.__name__ == "PickleSerializer" for cls in type(serializer).__mro__):
         raise ConfigurationError(
@@ -297,6 +313,7 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     clock: Callable[[], float] = time.time,
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
+    compress: bool = False,
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
 

@@ -17,7 +17,7 @@ Every setting is optional except ``cookiesession.secret``.  Values are the
 keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
 
 * booleans (``secure``, ``httponly``, ``set_on_exception``, ``partitioned``,
-  ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``, ``encrypt``) take
+  ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``, ``compress``, ``encrypt``) take
   ``true/false/yes/no/on/off/1/0``;
 * durations in seconds (``max_age``, ``timeout``, ``reissue_time``,
   ``absolute_timeout``, ``clock_skew``) take a whole number, or ``none`` for None
@@ -74,6 +74,7 @@ _BOOLEANS = (
     "vary",
     "detect_nested_changes",
     "empty_deletes_cookie",
+    "compress",
 )
 _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_skew")
 _NULLABLE_TEXT = ("path", "domain")
