@@ -202,6 +202,16 @@ def test_encrypt_true_uses_the_encrypted_factory() -> None:
     assert dict(signed.from_cookie_value(token).items()) == {}
 
 
+def test_compress_true_compresses_and_reads_plain_cookies() -> None:
+    state = {"ids": list(range(200))}
+    packed, plain = _factory(**{"cookiesession.compress": "true"}), _factory()
+    token = mint(packed, state)
+    assert (len(token) < len(mint(plain, state)), dict(packed.from_cookie_value(mint(plain, state)))) == (
+        True,
+        state,
+    )
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=300))
 def test_no_cookie_header_makes_a_pyramid_app_fail(header: str) -> None:

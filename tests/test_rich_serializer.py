@@ -148,6 +148,7 @@ def test_a_state_nested_too_deep_is_refused_naming_the_key(clock: FakeClock) -> 
         {" de": 1.5},
         {" s": [[1]]},
         {" di": {"a": 1, "b": 2}},
+        {" di": {"x": 1}},
         {" d": "not a date"},
         {" m": 3},
     ],

@@ -218,6 +218,8 @@ def untag(value: Any) -> Any:
         if type(item) is not dict or len(item) != 1:
             raise ValueError("bad tagged dict")
         inner_key, inner_item = next(iter(item.items()))
+        if not inner_key.endswith("__"):
+            raise ValueError("bad tagged dict")
         return {inner_key[:-2]: inner_item}
     reader = _READERS.get(key)
     if reader is None:
