@@ -82,6 +82,21 @@ def _pyramid(read_also: list[Any], header: str, clock: FakeClock) -> Outcome:
     return Outcome(seen, request.respond().set_cookies(), factory)
 
 
+def _real_pyramid(read_also: list[Any], header: str, clock: FakeClock) -> Outcome:
+    require(all(_has(module) for module in ("pyramid", "webtest")), "Pyramid and WebTest")
+    from tests.pyramid_fleet import pyramid_app
+
+    factory = SignedCookieSessionFactory(SECRET, clock=clock, read_also=read_also)
+
+    def read(request: Any) -> Any:
+        from pyramid.response import Response
+
+        return Response(json.dumps(request.session.copy()))
+
+    response = pyramid_app(factory, {"read": read}).get("/read", headers={"Cookie": header})
+    return Outcome(json.loads(response.text), response.headers.getall("Set-Cookie"), factory)
+
+
 def _wsgi(read_also: list[Any], header: str, clock: FakeClock) -> Outcome:
     from cookiesession.wsgi import SessionMiddleware, get_session
 
@@ -197,6 +212,7 @@ def _flask(read_also: list[Any], header: str, clock: FakeClock) -> Outcome:
 
 ADAPTERS: dict[str, Adapter] = {
     "pyramid": _pyramid,
+    "pyramid-real": _real_pyramid,
     "wsgi": _wsgi,
     "asgi": _asgi,
     "starlette-dropin": _starlette_dropin,
