@@ -386,11 +386,10 @@ class CookieSession(ReadsOldCookies):
         """
         if (failed and not self._set_on_exception) or not self._used:
             return None
-        if self._invalidated:
-            if self._pending_revocations:
-                self._revoke_pending_blocking()
-            if not dict.__len__(self):
-                return self._cookie.delete_cookie()
+        if self._pending_revocations:  # invalidate() or regenerate() under asyncio
+            self._revoke_pending_blocking()
+        if self._invalidated and not dict.__len__(self):
+            return self._cookie.delete_cookie()
         if not self._dirty and not self._nested_change():
             return None
         if self._empty_deletes_cookie and not dict.__len__(self):
