@@ -427,3 +427,32 @@ def test_the_flask_adapter_keeps_flasks_value_types_with_a_rich_reader() -> None
     again = client.get("/")  # with the cookie of ours that the first response set
     assert [migrated.get_data(as_text=True), again.get_data(as_text=True)] == [repr(state)] * 2
     assert readers.flask(FLASK_SECRET).read(ours, time.time()) is None  # ours is not Flask's format
+
+
+@pytest.mark.usefixtures("project")
+def test_the_django_engine_reissues_a_signed_cookies_session() -> None:
+    from django.test import Client, override_settings
+
+    old_value = django_cookie(STATE)
+    options = {"secret": SECRET, "read_also": [readers.django(DJANGO_SECRET)]}
+    with override_settings(SESSION_ENGINE="cookiesession.django", COOKIESESSION=options):
+        client = Client()
+        client.cookies["sessionid"] = old_value
+        migrated = client.get("/read")
+        ours = migrated.cookies["sessionid"].value
+        again = client.get("/read")
+    assert (migrated.json(), again.json(), "sessionid" in again.cookies) == (STATE, STATE, False)
+    assert SignedCookieSessionFactory(SECRET).from_cookie_value(ours).copy() == STATE
+
+
+@pytest.mark.usefixtures("project")
+def test_the_django_engine_refuses_a_tampered_signed_cookies_session() -> None:
+    from django.test import Client, override_settings
+
+    old_value = django_cookie(STATE)
+    options = {"secret": SECRET, "read_also": [readers.django(DJANGO_SECRET)]}
+    with override_settings(SESSION_ENGINE="cookiesession.django", COOKIESESSION=options):
+        client = Client()
+        client.cookies["sessionid"] = old_value[:-2] + ("AA" if old_value[-2:] != "AA" else "BB")
+        response = client.get("/read")
+    assert response.json() == {}
