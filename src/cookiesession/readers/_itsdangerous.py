@@ -12,9 +12,11 @@ from typing import Any
 
 from ._base import b64decode_unpadded
 
-__all__ = ["TimestampVerifier", "concat_key", "hmac_key"]
+__all__ = ["SHA1", "TimestampVerifier", "concat_key", "hmac_key"]
 
 _SEP = b"."
+#: The digest both Flask's and Starlette's sessions sign with (itsdangerous's default).
+SHA1 = hashlib.sha1
 
 
 def hmac_key(secret: bytes, salt: bytes, digest: Callable[..., Any]) -> bytes:
@@ -69,6 +71,3 @@ class TimestampVerifier:
             expected = hmac.new(key, value, self._digest).digest()
             found |= hmac.compare_digest(signature, expected)
         return found
-
-
-SHA1 = hashlib.sha1
