@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,3 +45,66 @@ def test_a_signed_value_that_is_not_a_json_object_is_no_session() -> None:
         None,
         None,
     ]
+
+
+def _django_signed(payload: str) -> str:
+    # Django's signed_cookies format built by hand (a timestamp of NOW in base 62).
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    number, stamp = int(NOW), ""
+    while number:
+        number, digit = divmod(number, 62)
+        stamp = digits[digit] + stamp
+    value = f"{payload}:{stamp}"
+    key = hashlib.sha256(b"django.contrib.sessions.backends.signed_cookiessigner" + SECRET.encode()).digest()
+    signature = base64.urlsafe_b64encode(hmac.new(key, value.encode(), hashlib.sha256).digest()).rstrip(b"=")
+    return f"{value}:{signature.decode()}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def test_signed_payloads_that_do_not_inflate_or_parse_are_no_session() -> None:
+    import zlib
+
+    reader = readers.django(SECRET)
+    bomb = zlib.compress(b'{"a": "' + b"x" * (2 << 20) + b'"}')
+    payloads = {
+        "plain": _b64(b'{"a":1}'),
+        "compressed": "." + _b64(zlib.compress(b'{"a":1}')),
+        "not zlib": "." + _b64(b"not zlib at all"),
+        "inflates past a megabyte": "." + _b64(bomb),
+        "not base64": "*@",
+        "not ascii": "é",
+    }
+    assert {name: reader.read(_django_signed(payload), NOW) for name, payload in payloads.items()} == {
+        "plain": {"a": 1},
+        "compressed": {"a": 1},
+        "not zlib": None,
+        "inflates past a megabyte": None,
+        "not base64": None,
+        "not ascii": None,
+    }
+
+
+def test_reader_options_are_checked_when_made() -> None:
+    from cookiesession import ConfigurationError, ConfigurationTypeError
+
+    attempts: dict[str, Callable[[], object]] = {
+        "empty secret": lambda: readers.django(""),
+        "secret of another type": lambda: readers.starlette(42),  # type: ignore[arg-type]
+        "max_age text": lambda: readers.flask(SECRET, max_age="31 days"),  # type: ignore[arg-type]
+        "empty cookie name": lambda: readers.django(SECRET, cookie_name=""),
+    }
+    raised: dict[str, str] = {}
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+        except (ConfigurationError, ConfigurationTypeError) as exc:
+            raised[name] = type(exc).__name__
+    assert raised == {
+        "empty secret": "ConfigurationError",
+        "secret of another type": "ConfigurationTypeError",
+        "max_age text": "ConfigurationTypeError",
+        "empty cookie name": "ConfigurationTypeError",
+    }
