@@ -310,60 +310,6 @@ def test_fallback_secrets_verify_old_cookies() -> None:
 
 
 @pytest.mark.usefixtures("project")
-def test_large_states_compressed_by_flask_and_django_are_read() -> None:
-    require(_has("flask"), "Flask")
-    state = {"notes": ["the same words again"] * 40}
-    now = time.time()
-    flask_value = flask_cookie(state)
-    django_value = django_cookie(state)
-    assert (flask_value[:1], django_value[:1]) == (".", ".")  # compressed
-    assert readers.flask(FLASK_SECRET).read(flask_value, now) == state
-    assert readers.django(DJANGO_SECRET).read(django_value, now) == state
-
-
-def test_flasks_tagged_values_come_through_as_plain_json() -> None:
-    require(_has("flask"), "Flask")
-    import datetime
-    import uuid
-
-    from markupsafe import Markup
-
-    moment = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)
-    state = {
-        "pair": (1, 2),
-        "raw": b"\x00\xff",
-        "id": uuid.UUID(int=7),
-        "when": moment,
-        "html": Markup("<b>hi</b>"),
-        "nested": {" t": "a dict that looks tagged"},
-    }
-    read = readers.flask(FLASK_SECRET).read(flask_cookie(state), time.time())
-    assert read == {
-        "pair": [1, 2],
-        "raw": "AP8=",
-        "id": "00000000-0000-0000-0000-000000000007",
-        "when": "2024-05-06T07:08:09+00:00",
-        "html": "<b>hi</b>",
-        "nested": {" t": "a dict that looks tagged"},
-    }
-
-
-def test_flasks_lifetime_setting_is_the_readers_max_age() -> None:
-    require(_has("flask"), "Flask")
-    value = flask_cookie(STATE, PERMANENT_SESSION_LIFETIME=60)
-    now = time.time()
-    assert readers.flask(FLASK_SECRET, max_age=60).read(value, now + 59) == STATE
-    assert readers.flask(FLASK_SECRET, max_age=60).read(value, now + 120) is None
-
-
-def test_starlettes_max_age_none_checks_no_age() -> None:
-    require(_has("starlette") and _has("httpx"), "Starlette and httpx")
-    value = starlette_cookie(STATE)
-    assert readers.starlette(STARLETTE_SECRET, max_age=None).read(value, time.time() + 10 * MONTH) == STATE
-    assert readers.starlette(STARLETTE_SECRET).read(value, time.time() + 10 * MONTH) is None
-
-
-@pytest.mark.usefixtures("project")
 def test_an_old_state_never_brings_a_session_id_of_ours() -> None:
     factory = SignedCookieSessionFactory(
         SECRET, revocation="memory", read_also=[readers.django(DJANGO_SECRET)]
@@ -392,12 +338,6 @@ def test_read_also_is_checked_at_start_up(read_also: Any) -> None:
     with pytest.raises(ConfigurationTypeError) as raised:
         SignedCookieSessionFactory(SECRET, read_also=read_also)
     assert "read_also" in str(raised.value)
-
-
-def test_readers_take_library_secrets_only() -> None:
-    with pytest.raises(ConfigurationTypeError) as raised:
-        readers.flask(SECRET, fallbacks=SECRET)
-    assert str(raised.value) == "fallbacks must be a list of secrets, not one secret"
 
 
 def test_the_flask_adapter_keeps_flasks_value_types_with_a_rich_reader() -> None:

@@ -1,18 +1,41 @@
-"""The readers of other libraries' cookies never raise, whatever the cookie holds:
-bad input is no session."""
+"""``cookiesession.readers`` on their own: the formats as the real Flask, Starlette and
+Django write them (compression, Flask's tagged values, lifetimes), and hostile input,
+which never raises and is no session."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import importlib.util
+import time
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cookiesession import readers
-from tests.session_harness import NOW, SECRET
+from cookiesession import ConfigurationTypeError, readers
+from tests.conftest import require
+from tests.django_support import project  # noqa: F401 - a fixture
+from tests.session_harness import (
+    DJANGO_SECRET,
+    FLASK_SECRET,
+    NOW,
+    SECRET,
+    STARLETTE_SECRET,
+    django_cookie,
+    flask_cookie,
+    starlette_cookie,
+)
+
+MONTH = 32 * 24 * 3600  # past every library's default lifetime
+STATE = {"user": "alice", "cart": [1, 2]}
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
 
 READERS: list[readers.Reader] = [
     readers.flask(SECRET),
@@ -108,3 +131,63 @@ def test_reader_options_are_checked_when_made() -> None:
         "max_age text": "ConfigurationTypeError",
         "empty cookie name": "ConfigurationTypeError",
     }
+
+
+@pytest.mark.usefixtures("project")
+def test_large_states_compressed_by_flask_and_django_are_read() -> None:
+    require(_has("flask"), "Flask")
+    state = {"notes": ["the same words again"] * 40}
+    now = time.time()
+    flask_value = flask_cookie(state)
+    django_value = django_cookie(state)
+    assert (flask_value[:1], django_value[:1]) == (".", ".")  # compressed
+    assert readers.flask(FLASK_SECRET).read(flask_value, now) == state
+    assert readers.django(DJANGO_SECRET).read(django_value, now) == state
+
+
+def test_flasks_tagged_values_come_through_as_plain_json() -> None:
+    require(_has("flask"), "Flask")
+    import datetime
+    import uuid
+
+    from markupsafe import Markup
+
+    moment = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)
+    state = {
+        "pair": (1, 2),
+        "raw": b"\x00\xff",
+        "id": uuid.UUID(int=7),
+        "when": moment,
+        "html": Markup("<b>hi</b>"),
+        "nested": {" t": "a dict that looks tagged"},
+    }
+    read = readers.flask(FLASK_SECRET).read(flask_cookie(state), time.time())
+    assert read == {
+        "pair": [1, 2],
+        "raw": "AP8=",
+        "id": "00000000-0000-0000-0000-000000000007",
+        "when": "2024-05-06T07:08:09+00:00",
+        "html": "<b>hi</b>",
+        "nested": {" t": "a dict that looks tagged"},
+    }
+
+
+def test_flasks_lifetime_setting_is_the_readers_max_age() -> None:
+    require(_has("flask"), "Flask")
+    value = flask_cookie(STATE, PERMANENT_SESSION_LIFETIME=60)
+    now = time.time()
+    assert readers.flask(FLASK_SECRET, max_age=60).read(value, now + 59) == STATE
+    assert readers.flask(FLASK_SECRET, max_age=60).read(value, now + 120) is None
+
+
+def test_starlettes_max_age_none_checks_no_age() -> None:
+    require(_has("starlette") and _has("httpx"), "Starlette and httpx")
+    value = starlette_cookie(STATE)
+    assert readers.starlette(STARLETTE_SECRET, max_age=None).read(value, time.time() + 10 * MONTH) == STATE
+    assert readers.starlette(STARLETTE_SECRET).read(value, time.time() + 10 * MONTH) is None
+
+
+def test_readers_take_library_secrets_only() -> None:
+    with pytest.raises(ConfigurationTypeError) as raised:
+        readers.flask(SECRET, fallbacks=SECRET)
+    assert str(raised.value) == "fallbacks must be a list of secrets, not one secret"
