@@ -115,3 +115,62 @@ def payload_of(token: str, digest_size: int = 64) -> Any:
 def stored_state(session: Any) -> dict[str, Any]:
     """The session's state as a plain dict, read without counting as an access."""
     return dict(dict.items(session))
+
+
+# -- session cookies as other libraries write them (for read_also=) -----------------
+# Each is made by the real library, imported here only when called: the caller
+# checks that it is installed (tests.conftest.require).
+
+FLASK_SECRET = "flask-" + SECRET
+STARLETTE_SECRET = "starlette-" + SECRET
+DJANGO_SECRET = "django-" + SECRET
+DJANGO_SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
+
+
+def flask_cookie(state: dict[str, Any], secret: str = FLASK_SECRET, **config: Any) -> str:
+    """The session cookie value that a Flask app keyed ``secret`` sets for ``state``."""
+    from flask import Flask, session
+
+    app = Flask("old_flask_app")
+    app.config.update({"SECRET_KEY": secret, **config})
+
+    @app.get("/")
+    def store() -> str:
+        session.update(state)
+        return "stored"
+
+    response = app.test_client().get("/")
+    return cookie_value(response.headers["Set-Cookie"])
+
+
+def starlette_cookie(state: dict[str, Any], secret: str = STARLETTE_SECRET) -> str:
+    """The session cookie value that Starlette's own SessionMiddleware sets for ``state``."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.sessions import SessionMiddleware
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    async def store(request: Request) -> PlainTextResponse:
+        request.session.update(state)
+        return PlainTextResponse("stored")
+
+    app = Starlette(routes=[Route("/", store)], middleware=[Middleware(SessionMiddleware, secret_key=secret)])
+    response = TestClient(app).get("/")
+    return cookie_value(response.headers["set-cookie"])
+
+
+def django_cookie(state: dict[str, Any], secret: str = DJANGO_SECRET) -> str:
+    """The ``sessionid`` value that Django's signed_cookies engine sets for ``state``
+    (Django must be set up: the ``project`` fixture of tests.django_support)."""
+    import importlib
+
+    from django.test import override_settings
+
+    with override_settings(SECRET_KEY=secret, SECRET_KEY_FALLBACKS=[], SESSION_ENGINE=DJANGO_SIGNED_COOKIES):
+        store = importlib.import_module(DJANGO_SIGNED_COOKIES).SessionStore()
+        store.update(state)
+        store.save()
+        return str(store.session_key)

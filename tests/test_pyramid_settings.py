@@ -308,3 +308,16 @@ def test_a_comment_after_a_value_is_refused_without_quoting_the_value(tmp_path: 
         message = str(raised.value)
         assert message.startswith(f"{name} looks like it holds an .ini comment") is True
         assert [word for word in ("required", "a-long", "older", "seconds") if word in message] == []
+
+
+def test_read_also_takes_readers_from_settings_made_in_python() -> None:
+    require(all(importlib.util.find_spec(m) is not None for m in ("starlette", "httpx")), "Starlette")
+    from cookiesession import readers
+    from tests.session_harness import STARLETTE_SECRET, starlette_cookie
+
+    factory = _factory(**{"cookiesession.read_also": [readers.starlette(STARLETTE_SECRET)]})
+    migrated = factory.from_cookie_header(f"session={starlette_cookie({'user': 'alice'})}")
+    assert migrated.copy() == {"user": "alice"}
+    with pytest.raises(ConfigurationError) as raised:
+        _factory(**{"cookiesession.read_also": "flask"})
+    assert str(raised.value).startswith("cookiesession.read_also takes readers from cookiesession.readers")

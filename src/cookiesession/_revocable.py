@@ -81,6 +81,28 @@ class Revocable(FlashAndCsrf):
     def invalidate(self) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    created: float
+
+    def regenerate(self) -> None:
+        """Start a new session that keeps the data: a new session id and a new
+        ``created``, stored with this response.  Call it at sign-in, against session
+        fixation.
+
+        With ``revocation=``, the old id is recorded as revoked (as :meth:`invalidate`
+        records it: under asyncio when :meth:`revoke_pending_async` is awaited, and a
+        failure kept in :attr:`revocation_error`), so a copy of the old cookie is
+        refused everywhere.  Without it, only ``created`` changes: a stateless cookie
+        cannot be recalled.
+        """
+        ended_id = self._own_id()
+        ended_created = self.created
+        self._token_id = None
+        dict.pop(self, SID_KEY, None)  # the next id is a new one, given when stored
+        self.created = self._clock()
+        self.changed()
+        if ended_id is not None:
+            self._record_revocation(ended_id, ended_created)
+
     @property
     def session_id(self) -> str | None:
         """The id that revocation records for this session; None without ``revocation=``.
@@ -169,12 +191,12 @@ class Revocable(FlashAndCsrf):
         await self.revoke_pending_async()
 
     async def revoke_pending_async(self) -> None:
-        """Record the revocations that ``invalidate()`` left for an asyncio adapter
+        """Record the revocations that ``invalidate()`` or ``regenerate()`` left for an asyncio adapter
         (none: nothing to do).  A failure goes to :attr:`revocation_error`."""
         pending = self._pending_revocations
         if pending:
             self._pending_revocations = ()
-            store: RevocationStore = self._revocation  # type: ignore[assignment]  # only invalidate() adds them
+            store: RevocationStore = self._revocation  # type: ignore[assignment]  # only a store adds them
             for session_id, ttl in pending:
                 try:
                     await store.revoke_async(session_id, ttl)

@@ -25,6 +25,7 @@ from .cookies import CookieSpec, quote_cookie_value
 from .encryption import DEFAULT_SALT, Encryptor
 from .exceptions import BadCookie, ConfigurationError, ConfigurationTypeError
 from .loading import DEFAULT_CLOCK_SKEW, Limits
+from .migration import check_read_also
 from .revocation import check_revocation_option
 from .serializers import JSONSerializer
 from .session import CookieSession
@@ -145,6 +146,7 @@ def make_session_factory(
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
 
@@ -155,6 +157,8 @@ def make_session_factory(
     ``compress``: compress payloads where that makes them shorter (see
     :mod:`cookiesession._compression`); ``protector`` must verify before it
     returns a payload, as signing and encryption do.
+    ``read_also``: readers of other libraries' session cookies, tried when no cookie
+    of ours is accepted (see :mod:`cookiesession.readers`).
     """
     if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
         raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
@@ -191,6 +195,7 @@ def make_session_factory(
         "_empty_deletes_cookie": bool(empty_deletes_cookie),
         "_revocation": check_revocation_option(revocation),
         "_clock": staticmethod(clock),
+        "_read_also": check_read_also(read_also, spec.name),
     }
     _declare_isession()
     return type("CookieSession", (CookieSession,), attrs)
@@ -222,6 +227,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
@@ -234,10 +240,12 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     written deletes the cookie instead of storing ``{}``, as Starlette and Flask do),
     ``clock`` (a ``time.time`` stand-in for tests), ``revocation`` (a store
     that makes ``invalidate()`` hold for copies of the cookie, see
-    :mod:`cookiesession.revocation`) and ``clock_skew`` (seconds a cookie's times
+    :mod:`cookiesession.revocation`), ``clock_skew`` (seconds a cookie's times
     may lie in this server's future, default 300; further ahead, it is refused),
     ``compress`` (compress the payload where that shortens the cookie; Pyramid
-    cannot read a compressed cookie, so it is off by default).
+    cannot read a compressed cookie, so it is off by default) and ``read_also``
+    (readers of other libraries' session cookies, so that a switch to
+    cookiesession logs nobody out: see :mod:`cookiesession.readers`).
     """
     options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
@@ -266,6 +274,7 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
 
@@ -314,6 +323,7 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
 

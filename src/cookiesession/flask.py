@@ -26,7 +26,9 @@ built once per distinct configuration and kept, the last 16):
   to empty deletes it; ``Vary: Cookie`` goes with every response that accessed it;
 * ``COOKIESESSION_SALT`` sets the salt (default ``'pyramid.session.'``, Pyramid's) and
   ``COOKIESESSION_REVOCATION`` a revocation store (``'memory'``, a Redis URL or a
-  store; end sessions with ``session.invalidate()`` for logout that holds).
+  store; end sessions with ``session.invalidate()`` for logout that holds), and
+  ``COOKIESESSION_READ_ALSO`` readers of other libraries' session cookies
+  (:mod:`cookiesession.readers`), so that switching logs nobody out.
 
 Values are tagged as Flask's session tags them (tuples, bytes, datetimes, UUIDs,
 ``Markup``; :class:`TaggedStateSerializer`) inside the state of a cookie that
@@ -237,6 +239,7 @@ class _FlaskConfig(NamedTuple):
     lifetime: Any  # a timedelta
     salt: Any
     revocation: Any
+    read_also: tuple[Any, ...]
 
 
 class CookieSessionInterface(SessionInterface):
@@ -293,6 +296,7 @@ class CookieSessionInterface(SessionInterface):
             app.permanent_session_lifetime,
             config.get("COOKIESESSION_SALT", "pyramid.session."),
             config.get("COOKIESESSION_REVOCATION"),
+            tuple(config.get("COOKIESESSION_READ_ALSO") or ()),
         )
 
     def _build(self, config: _FlaskConfig) -> type[FlaskCookieSession]:
@@ -316,6 +320,7 @@ class CookieSessionInterface(SessionInterface):
             serializer=TaggedStateSerializer(self.serializer),
             fallback_secrets=config.fallback_secrets,
             revocation=config.revocation,
+            read_also=config.read_also,
             **cookie,
         )
         return _flask_session_class(factory, CookieSpec(config.name, max_age=lifetime, **cookie))
@@ -325,7 +330,9 @@ class CookieSessionInterface(SessionInterface):
         if cls is None:
             return None
         # The cookie as Flask finds it; a bad one is a fresh session, never an error.
-        return cast(FlaskCookieSession, cls.from_cookie_value(request.cookies.get(cls.cookie_name)))
+        # Its other cookies are where read_also= finds another library's session.
+        cookies = request.cookies
+        return cast(FlaskCookieSession, cls.from_cookie_value(cookies.get(cls.cookie_name), cookies))
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, FlaskCookieSession):
@@ -339,6 +346,9 @@ class CookieSessionInterface(SessionInterface):
             response.vary.add("Cookie")
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie)
+        old_cookie_deletion = session.old_cookie_deletion(failed)
+        if old_cookie_deletion is not None:
+            response.headers.add("Set-Cookie", old_cookie_deletion)
         if session.revocation_error is not None:
             # A logout the store could not record: this response deletes the cookie;
             # the failure is raised once it has been sent (on_error='closed').

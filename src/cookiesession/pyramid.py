@@ -32,7 +32,9 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   ``cookiesession[redis]``) for logout that holds across servers (see
   :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``closed``, the
   default, or ``open``: what happens while Redis is down, see docs/security.md) and
-  ``revocation_timeout`` (seconds, default ``0.005``).
+  ``revocation_timeout`` (seconds, default ``0.005``);
+* ``read_also`` takes a list of readers (:mod:`cookiesession.readers`), so it
+  can only be given in settings made in Python, not in an .ini file.
 
 A missing secret, an unknown ``cookiesession.*`` name (a typo) or a bad value
 raises :class:`~cookiesession.ConfigurationError` naming the setting, while the
@@ -80,6 +82,8 @@ _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_ske
 _NULLABLE_TEXT = ("path", "domain")
 _TEXT = ("cookie_name", "hashalg", "salt")
 _REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
+# Options whose values are objects, given only by settings made in Python.
+_OBJECTS = ("read_also",)
 # What an .ini comment after `name =` looks like: PasteDeploy's parser keeps it in the value.
 _INLINE_COMMENT = re.compile(r"(?:^|\s)[#;]")
 _KNOWN = frozenset(
@@ -93,6 +97,7 @@ _KNOWN = frozenset(
         *_NULLABLE_TEXT,
         *_TEXT,
         *_REVOCATION,
+        *_OBJECTS,
     }
 )
 _NONE_WORDS = frozenset({"", "none", "null"})
@@ -156,6 +161,13 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "secret":
         return value.strip() if isinstance(value, str) else value
     if name == "revocation_timeout" and isinstance(value, (int, float)):
+        return value
+    if name in _OBJECTS:
+        if isinstance(value, str):
+            raise ConfigurationError(
+                f"{_setting(name)} takes readers from cookiesession.readers, given in the settings "
+                "dict made in Python (Configurator(settings=...)), not text"
+            )
         return value
     return _as_text(name, value)
 

@@ -12,16 +12,17 @@ their ``_async`` twins), ``add_response_headers`` (or ``set_cookie_header`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableSequence
+from collections.abc import Callable, Iterator, Mapping, MutableSequence
 from math import trunc
 from typing import Any, ClassVar
 
 from . import _request
-from ._revocable import SID_KEY, Revocable, recorded_id
+from ._revocable import SID_KEY, recorded_id
 from .codec import Incoming, SessionCodec
 from .cookies import CookieSpec, find_cookie, merge_vary
 from .exceptions import SessionTooLarge
 from .loading import Limits, Loaded, load
+from .migration import CookieLookup, ReadsOldCookies
 from .signing import MAX_TOKEN_LENGTH
 
 __all__ = ["CookieSession"]
@@ -30,7 +31,7 @@ __all__ = ["CookieSession"]
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 
 
-class CookieSession(Revocable):
+class CookieSession(ReadsOldCookies):
     """A dict whose contents live in a signed (or encrypted) cookie.
 
     Attributes, as in Pyramid: ``new`` (no valid cookie came in), ``created``
@@ -79,37 +80,48 @@ class CookieSession(Revocable):
 
     def __init__(self, request: Any) -> None:
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
-        self._start(self._clock(), _request.incoming_cookie(request, self._cookie.name))
+        value = _request.incoming_cookie(request, self._cookie.name)
+        self._start(self._clock(), value, self._lookup_in_request(request))
         self._used = True  # Pyramid makes the session when the application asks for it
         self._request_ref = _request.bind(self, request)
 
     @classmethod
-    def from_cookie_value(cls, value: str | None) -> CookieSession:
+    def from_cookie_value(cls, value: str | None, cookies: Mapping[str, str] | None = None) -> CookieSession:
         """A session for the incoming cookie ``value``, outside any request: unused
-        (no ``Vary``, no cookie) until the application reads or writes it."""
+        (no ``Vary``, no cookie) until the application reads or writes it.  ``cookies``:
+        the request's cookies by name, where ``read_also=`` readers look."""
         self = cls._unbound()
-        self._start(cls._clock(), value)
+        self._start(cls._clock(), value, cls._lookup_in(cookies))
         return self
 
     @classmethod
     def from_cookie_header(cls, header: str | None) -> CookieSession:
         """:meth:`from_cookie_value` for a request whose ``Cookie`` header is ``header``."""
-        return cls.from_cookie_value(cls._cookie_in(header))
+        self = cls._unbound()
+        self._start(cls._clock(), cls._cookie_in(header), cls._lookup_in_header(header))
+        return self
 
     @classmethod
     async def from_cookie_header_async(cls, header: str | None) -> CookieSession:
         """:meth:`from_cookie_header`, as :meth:`from_cookie_value_async` does it."""
-        return await cls.from_cookie_value_async(cls._cookie_in(header))
+        return await cls._from_cookie_async(cls._cookie_in(header), cls._lookup_in_header(header))
 
     @classmethod
-    async def from_cookie_value_async(cls, value: str | None) -> CookieSession:
+    async def from_cookie_value_async(
+        cls, value: str | None, cookies: Mapping[str, str] | None = None
+    ) -> CookieSession:
         """:meth:`from_cookie_value` for asyncio adapters: the revocation check (with
         ``revocation=``) is awaited instead of blocking the event loop, and
         ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
+        return await cls._from_cookie_async(value, cls._lookup_in(cookies))
+
+    @classmethod
+    async def _from_cookie_async(cls, value: str | None, cookies: CookieLookup | None) -> CookieSession:
         store = cls._revocation
-        if store is None:
-            return cls.from_cookie_value(value)
         self = cls._unbound()
+        if store is None:
+            self._start(cls._clock(), value, cookies)
+            return self
         self._io_async = True
         now = cls._clock()
         loaded = load(cls._codec, cls._limits, value, now)
@@ -117,6 +129,8 @@ class CookieSession(Revocable):
         if session_id is not None and await store.is_revoked_async(session_id):
             loaded = None  # logged out: refused each time
         self._take(now, loaded, session_id)
+        if loaded is None and cookies is not None:
+            self._read_old_cookie(now, cookies)
         return self
 
     @classmethod
@@ -131,7 +145,7 @@ class CookieSession(Revocable):
     def _cookie_in(cls, header: str | None) -> str | None:
         return find_cookie(header, cls._cookie.name) if header else None
 
-    def _start(self, now: float, value: str | None) -> None:
+    def _start(self, now: float, value: str | None, cookies: CookieLookup | None = None) -> None:
         loaded = load(self._codec, self._limits, value, now)
         store = self._revocation
         session_id = None
@@ -140,6 +154,8 @@ class CookieSession(Revocable):
             if session_id is not None and store.is_revoked(session_id):
                 loaded = None  # logged out: refused each time
         self._take(now, loaded, session_id)
+        if loaded is None and cookies is not None:
+            self._read_old_cookie(now, cookies)
 
     def _take(self, now: float, loaded: Loaded | None, session_id: str | None = None) -> None:
         """Become the session ``loaded`` (None: a new one), whose revocation id
@@ -354,9 +370,11 @@ class CookieSession(Revocable):
         ``binary=True``, latin-1 ``bytes`` (ASGI).  ``failed``: see :meth:`set_cookie_header`."""
         if self.varies:
             merge_vary(headers, binary=binary)
-        cookie = self.set_cookie_header(failed)
-        if cookie is not None:
-            headers.append((b"set-cookie", cookie.encode("latin-1")) if binary else ("Set-Cookie", cookie))
+        for cookie in (self.set_cookie_header(failed), self.old_cookie_deletion(failed)):
+            if cookie is not None:
+                headers.append(
+                    (b"set-cookie", cookie.encode("latin-1")) if binary else ("Set-Cookie", cookie)
+                )
 
     def set_cookie_header(self, failed: bool = False) -> str | None:
         """The ``Set-Cookie`` value this response needs, or None.
@@ -368,11 +386,10 @@ class CookieSession(Revocable):
         """
         if (failed and not self._set_on_exception) or not self._used:
             return None
-        if self._invalidated:
-            if self._pending_revocations:
-                self._revoke_pending_blocking()
-            if not dict.__len__(self):
-                return self._cookie.delete_cookie()
+        if self._pending_revocations:  # invalidate() or regenerate() under asyncio
+            self._revoke_pending_blocking()
+        if self._invalidated and not dict.__len__(self):
+            return self._cookie.delete_cookie()
         if not self._dirty and not self._nested_change():
             return None
         if self._empty_deletes_cookie and not dict.__len__(self):

@@ -15,7 +15,9 @@ was changed, an emptied session deletes it, and it is always ``HttpOnly``.  The
 keyword-only options after them are cookiesession's (key rotation, encryption,
 revocation, an absolute timeout).  The cookie is cookiesession's, so apps that
 share the secret and salt (Pyramid, WSGI, Flask, other ASGI apps) share the
-session; Starlette's own cookies are not read.
+session.  Starlette's own cookies are read only with
+``read_also=[readers.starlette(secret_key)]`` (see :mod:`cookiesession.readers`):
+each is then replaced by ours, so switching logs nobody out.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
     ``cookiesession[crypto]``), ``salt`` (default: the factory's own, so the cookie
     is shared with apps that use the factory's defaults), ``hashalg`` (signed
     cookies), ``fallback_secrets``, ``absolute_timeout``, ``revocation``,
-    ``detect_nested_changes`` and ``clock``, as on the factories.  Every option is
+    ``detect_nested_changes``, ``clock`` and ``read_also``, as on the factories.  Every option is
     checked here, and a mistake raises :class:`ConfigurationError` naming it (an
     option it does not have raises ``TypeError``, as any call does).
     The factory built is ``self.session_factory``.
@@ -142,6 +144,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
         revocation: object = None,
         detect_nested_changes: bool = True,
         clock: Callable[[], float] = time.time,
+        read_also: Sequence[Any] = (),
     ) -> None:
         cookie_max_age, self.refuses_every_cookie = _max_age(max_age)
         options: dict[str, Any] = {
@@ -161,6 +164,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
             "empty_deletes_cookie": True,
             "clock": clock,
             "revocation": revocation,
+            "read_also": read_also,
         }
         if salt is not None:
             options["salt"] = salt

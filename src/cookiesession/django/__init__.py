@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 
 from .._revocable import SID_KEY
@@ -54,13 +55,24 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
     # -- loading -------------------------------------------------------------------
 
     def load(self) -> CookieSession:
-        return self._adopt(self._factory.from_cookie_value(self.session_key))
+        return self._adopt(self._factory.from_cookie_value(self.session_key, self._cookies()))
 
     async def aload(self) -> CookieSession:
         # The revocation check, if any, is awaited instead of blocking the event loop.
-        return self._adopt(await self._factory.from_cookie_value_async(self.session_key))
+        return self._adopt(await self._factory.from_cookie_value_async(self.session_key, self._cookies()))
+
+    def _cookies(self) -> dict[str, str] | None:
+        # The one cookie an engine is given, under its name: read_also= readers of that
+        # name (signed_cookies' own cookie) find it there.
+        key = self.session_key
+        return None if key is None else {settings.SESSION_COOKIE_NAME: key}
 
     def _adopt(self, session: CookieSession) -> CookieSession:
+        if session.used:
+            # Only a session read from another library's cookie (read_also=) is in use
+            # before the application touched it: Django saves it in our format now.
+            self.modified = True
+            return session
         if session.new or not session:
             # Refused (bad signature, timed out, revoked) or empty: no session key, so
             # the middleware deletes the cookie unless the request stores something,

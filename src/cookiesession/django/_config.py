@@ -34,6 +34,7 @@ _OPTIONS = frozenset(
         "absolute_timeout",
         "clock",
         "clock_skew",
+        "read_also",
     }
 )
 # Factory options that Django's own settings already give.
