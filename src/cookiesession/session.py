@@ -81,7 +81,8 @@ class CookieSession(ReadsOldCookies):
     def __init__(self, request: Any) -> None:
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
         value = _request.incoming_cookie(request, self._cookie.name)
-        self._start(self._clock(), value, self._lookup_in_request(request))
+        # Only a factory with read_also= looks at the request's other cookies.
+        self._start(self._clock(), value, self._lookup_in_request(request) if self._read_also else None)
         self._used = True  # Pyramid makes the session when the application asks for it
         self._request_ref = _request.bind(self, request)
 
@@ -98,7 +99,8 @@ class CookieSession(ReadsOldCookies):
     def from_cookie_header(cls, header: str | None) -> CookieSession:
         """:meth:`from_cookie_value` for a request whose ``Cookie`` header is ``header``."""
         self = cls._unbound()
-        self._start(cls._clock(), cls._cookie_in(header), cls._lookup_in_header(header))
+        lookup = cls._lookup_in_header(header) if cls._read_also else None
+        self._start(cls._clock(), cls._cookie_in(header), lookup)
         return self
 
     @classmethod
@@ -370,7 +372,10 @@ class CookieSession(ReadsOldCookies):
         ``binary=True``, latin-1 ``bytes`` (ASGI).  ``failed``: see :meth:`set_cookie_header`."""
         if self.varies:
             merge_vary(headers, binary=binary)
-        for cookie in (self.set_cookie_header(failed), self.old_cookie_deletion(failed)):
+        cookies = [self.set_cookie_header(failed)]
+        if self._old_cookie_deletion is not None:  # read from another library's cookie
+            cookies.append(self.old_cookie_deletion(failed))
+        for cookie in cookies:
             if cookie is not None:
                 headers.append(
                     (b"set-cookie", cookie.encode("latin-1")) if binary else ("Set-Cookie", cookie)
