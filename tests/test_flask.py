@@ -335,12 +335,12 @@ def test_accessed_is_flask_s_flag_and_the_cookie_keeps_pyramid_s_timestamp() -> 
 )
 def test_every_read_counts_as_flask_access(read: Callable[[Any], object]) -> None:
     # For Flask versions that do not assign `accessed` themselves (Vary: Cookie).
-    from cookiesession.flask import CookieSessionInterface, FlaskCookieSession
+    from cookiesession.flask import CookieSessionInterface
 
     interface = CookieSessionInterface(SignedCookieSessionFactory(SECRET, clock=FakeClock(1_700_000_000)))
     cls = interface.session_class(make_app())
     assert cls is not None
-    session = cast(FlaskCookieSession, cls.from_cookie_value(None))
+    session = cls.from_cookie_value(None)
     dict.__setitem__(session, "n", 1)
     assert session.accessed is False
     read(session)

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any, ClassVar, NamedTuple, cast
+from typing import Any, ClassVar, NamedTuple
 
 from flask import Flask
 from flask.json.tag import TaggedJSONSerializer
@@ -332,7 +332,7 @@ class CookieSessionInterface(SessionInterface):
         # The cookie as Flask finds it; a bad one is a fresh session, never an error.
         # Its other cookies are where read_also= finds another library's session.
         cookies = request.cookies
-        return cast(FlaskCookieSession, cls.from_cookie_value(cookies.get(cls.cookie_name), cookies))
+        return cls.from_cookie_value(cookies.get(cls.cookie_name), cookies)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, FlaskCookieSession):

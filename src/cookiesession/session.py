@@ -12,17 +12,17 @@ their ``_async`` twins), ``add_response_headers`` (or ``set_cookie_header`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, MutableSequence
+from collections.abc import Callable, Iterator, MutableSequence
 from math import trunc
 from typing import Any, ClassVar
 
 from . import _request
-from ._revocable import SID_KEY, recorded_id
+from ._making import Made
+from ._revocable import SID_KEY
 from .codec import Incoming, SessionCodec
-from .cookies import CookieSpec, find_cookie, merge_vary
+from .cookies import CookieSpec, merge_vary
 from .exceptions import SessionTooLarge
-from .loading import Limits, Loaded, load
-from .migration import CookieLookup, ReadsOldCookies
+from .loading import Limits
 from .signing import MAX_TOKEN_LENGTH
 
 __all__ = ["CookieSession"]
@@ -31,7 +31,7 @@ __all__ = ["CookieSession"]
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 
 
-class CookieSession(ReadsOldCookies):
+class CookieSession(Made):
     """A dict whose contents live in a signed (or encrypted) cookie.
 
     Attributes, as in Pyramid: ``new`` (no valid cookie came in), ``created``
@@ -85,101 +85,6 @@ class CookieSession(ReadsOldCookies):
         self._start(self._clock(), value, self._lookup_in_request(request) if self._read_also else None)
         self._used = True  # Pyramid makes the session when the application asks for it
         self._request_ref = _request.bind(self, request)
-
-    @classmethod
-    def from_cookie_value(cls, value: str | None, cookies: Mapping[str, str] | None = None) -> CookieSession:
-        """A session for the incoming cookie ``value``, outside any request: unused
-        (no ``Vary``, no cookie) until the application reads or writes it.  ``cookies``:
-        the request's cookies by name, where ``read_also=`` readers look."""
-        self = cls._unbound()
-        self._start(cls._clock(), value, cls._lookup_in(cookies))
-        return self
-
-    @classmethod
-    def from_cookie_header(cls, header: str | None) -> CookieSession:
-        """:meth:`from_cookie_value` for a request whose ``Cookie`` header is ``header``."""
-        self = cls._unbound()
-        lookup = cls._lookup_in_header(header) if cls._read_also else None
-        self._start(cls._clock(), cls._cookie_in(header), lookup)
-        return self
-
-    @classmethod
-    async def from_cookie_header_async(cls, header: str | None) -> CookieSession:
-        """:meth:`from_cookie_header`, as :meth:`from_cookie_value_async` does it."""
-        return await cls._from_cookie_async(cls._cookie_in(header), cls._lookup_in_header(header))
-
-    @classmethod
-    async def from_cookie_value_async(
-        cls, value: str | None, cookies: Mapping[str, str] | None = None
-    ) -> CookieSession:
-        """:meth:`from_cookie_value` for asyncio adapters: the revocation check (with
-        ``revocation=``) is awaited instead of blocking the event loop, and
-        ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
-        return await cls._from_cookie_async(value, cls._lookup_in(cookies))
-
-    @classmethod
-    async def _from_cookie_async(cls, value: str | None, cookies: CookieLookup | None) -> CookieSession:
-        store = cls._revocation
-        self = cls._unbound()
-        if store is None:
-            self._start(cls._clock(), value, cookies)
-            return self
-        self._io_async = True
-        now = cls._clock()
-        loaded = load(cls._codec, cls._limits, value, now)
-        session_id = recorded_id(loaded)
-        if session_id is not None and await store.is_revoked_async(session_id):
-            loaded = None  # logged out: refused each time
-        self._take(now, loaded, session_id)
-        if loaded is None and cookies is not None:
-            self._read_old_cookie(now, cookies)
-        return self
-
-    @classmethod
-    def _unbound(cls) -> CookieSession:
-        # A session that no request holds, unused until the application reads or writes it.
-        self = cls.__new__(cls)
-        self._request_ref = None
-        self._used = False
-        return self
-
-    @classmethod
-    def _cookie_in(cls, header: str | None) -> str | None:
-        return find_cookie(header, cls._cookie.name) if header else None
-
-    def _start(self, now: float, value: str | None, cookies: CookieLookup | None = None) -> None:
-        loaded = load(self._codec, self._limits, value, now)
-        store = self._revocation
-        session_id = None
-        if store is not None:
-            session_id = recorded_id(loaded)
-            if session_id is not None and store.is_revoked(session_id):
-                loaded = None  # logged out: refused each time
-        self._take(now, loaded, session_id)
-        if loaded is None and cookies is not None:
-            self._read_old_cookie(now, cookies)
-
-    def _take(self, now: float, loaded: Loaded | None, session_id: str | None = None) -> None:
-        """Become the session ``loaded`` (None: a new one), whose revocation id
-        (with ``revocation=``) is ``session_id``."""
-        self._exposed = self._invalidated = False
-        self._written = None
-        if loaded is None:
-            self.new = True
-            self._dirty = False
-            self.created = self.renewed = self._accessed = now
-            self._incoming = None
-            return
-        self.new = False
-        self.created = loaded.created
-        self.renewed = self._accessed = loaded.renewed
-        self._dirty = loaded.key_index != 0  # verified under a fallback secret: re-issue
-        if loaded.expired:
-            self._incoming = None
-        else:
-            self._incoming = loaded
-            dict.update(self, loaded.state)
-            self._adopt_token_id(loaded, session_id)
 
     # -- what adapters ask -------------------------------------------------------------
 

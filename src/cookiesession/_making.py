@@ -1,0 +1,137 @@
+"""Making a session: from its cookie's value or the request's ``Cookie`` header,
+with the revocation check blocking or awaited, and the loaded state taken in.
+
+:class:`~cookiesession.CookieSession` is a :class:`Made`; the loading itself
+(verify, parse, timeouts) is :func:`cookiesession.loading.load`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from ._revocable import recorded_id
+from .codec import Incoming, SessionCodec
+from .cookies import CookieSpec, find_cookie
+from .loading import Limits, Loaded, load
+from .migration import CookieLookup, ReadsOldCookies
+
+__all__ = ["Made"]
+
+_S = TypeVar("_S", bound="Made")
+
+
+class Made(ReadsOldCookies):
+    """The constructors of a session, and how it takes in what was loaded."""
+
+    __slots__ = ()
+
+    # Set on the class that each factory builds.
+    _codec: ClassVar[SessionCodec]
+    _cookie: ClassVar[CookieSpec]
+    _limits: ClassVar[Limits]
+    _clock: Callable[[], float]  # a staticmethod on the class
+    # The session's own slots (see CookieSession).
+    _request_ref: Callable[[], Any] | None
+    _written: list[Any] | None
+    _incoming: Incoming | None
+    _accessed: float
+    _exposed: bool
+    _invalidated: bool
+    created: float
+    renewed: float
+
+    @classmethod
+    def from_cookie_value(cls: type[_S], value: str | None, cookies: Mapping[str, str] | None = None) -> _S:
+        """A session for the incoming cookie ``value``, outside any request: unused
+        (no ``Vary``, no cookie) until the application reads or writes it.  ``cookies``:
+        the request's cookies by name, where ``read_also=`` readers look."""
+        self = cls._unbound()
+        self._start(cls._clock(), value, cls._lookup_in(cookies))
+        return self
+
+    @classmethod
+    def from_cookie_header(cls: type[_S], header: str | None) -> _S:
+        """:meth:`from_cookie_value` for a request whose ``Cookie`` header is ``header``."""
+        self = cls._unbound()
+        lookup = cls._lookup_in_header(header) if cls._read_also else None
+        self._start(cls._clock(), cls._cookie_in(header), lookup)
+        return self
+
+    @classmethod
+    async def from_cookie_header_async(cls: type[_S], header: str | None) -> _S:
+        """:meth:`from_cookie_header`, as :meth:`from_cookie_value_async` does it."""
+        return await cls._from_cookie_async(cls._cookie_in(header), cls._lookup_in_header(header))
+
+    @classmethod
+    async def from_cookie_value_async(
+        cls: type[_S], value: str | None, cookies: Mapping[str, str] | None = None
+    ) -> _S:
+        """:meth:`from_cookie_value` for asyncio adapters: the revocation check (with
+        ``revocation=``) is awaited instead of blocking the event loop, and
+        ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
+        return await cls._from_cookie_async(value, cls._lookup_in(cookies))
+
+    @classmethod
+    async def _from_cookie_async(cls: type[_S], value: str | None, cookies: CookieLookup | None) -> _S:
+        store = cls._revocation
+        self = cls._unbound()
+        if store is None:
+            self._start(cls._clock(), value, cookies)
+            return self
+        self._io_async = True
+        now = cls._clock()
+        loaded = load(cls._codec, cls._limits, value, now)
+        session_id = recorded_id(loaded)
+        if session_id is not None and await store.is_revoked_async(session_id):
+            loaded = None  # logged out: refused each time
+        self._take(now, loaded, session_id)
+        if loaded is None and cookies is not None:
+            self._read_old_cookie(now, cookies)
+        return self
+
+    @classmethod
+    def _unbound(cls: type[_S]) -> _S:
+        # A session that no request holds, unused until the application reads or writes it.
+        self = cls.__new__(cls)
+        self._request_ref = None
+        self._used = False
+        return self
+
+    @classmethod
+    def _cookie_in(cls, header: str | None) -> str | None:
+        return find_cookie(header, cls._cookie.name) if header else None
+
+    def _start(self, now: float, value: str | None, cookies: CookieLookup | None = None) -> None:
+        loaded = load(self._codec, self._limits, value, now)
+        store = self._revocation
+        session_id = None
+        if store is not None:
+            session_id = recorded_id(loaded)
+            if session_id is not None and store.is_revoked(session_id):
+                loaded = None  # logged out: refused each time
+        self._take(now, loaded, session_id)
+        if loaded is None and cookies is not None:
+            self._read_old_cookie(now, cookies)
+
+    def _take(self, now: float, loaded: Loaded | None, session_id: str | None = None) -> None:
+        """Become the session ``loaded`` (None: a new one), whose revocation id
+        (with ``revocation=``) is ``session_id``."""
+        self._exposed = self._invalidated = False
+        self._written = None
+        if loaded is None:
+            self.new = True
+            self._dirty = False
+            self.created = self.renewed = self._accessed = now
+            self._incoming = None
+            return
+        self.new = False
+        self.created = loaded.created
+        self.renewed = self._accessed = loaded.renewed
+        self._dirty = loaded.key_index != 0  # verified under a fallback secret: re-issue
+        if loaded.expired:
+            self._incoming = None
+        else:
+            self._incoming = loaded
+            dict.update(self, loaded.state)
+            self._adopt_token_id(loaded, session_id)
