@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import zlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -88,3 +89,19 @@ def json_object(text: bytes, encoding: str = "utf-8") -> Any:
         return json.loads(text.decode(encoding))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
+
+
+#: The most bytes an old cookie's compressed payload may inflate to: far more than
+#: any cookie holds, and a bound on what one cookie can cost.
+MAX_INFLATED = 1 << 20
+
+
+def inflate_at_most(data: bytes, limit: int = MAX_INFLATED) -> bytes | None:
+    """``data`` (a zlib stream) inflated, or None if it is not one or would grow past
+    ``limit`` bytes (refused, never held in memory whole)."""
+    inflater = zlib.decompressobj()
+    try:
+        inflated = inflater.decompress(data, limit)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail else inflated

@@ -13,19 +13,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import zlib
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from ._base import b64decode_unpadded, check_cookie_name, json_object, keys_option, seconds
+from ._base import b64decode_unpadded, check_cookie_name, inflate_at_most, json_object, keys_option, seconds
 
 __all__ = ["DjangoReader", "django"]
 
 _SALT = "django.contrib.sessions.backends.signed_cookies"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _BASE62_DIGITS = {char: index for index, char in enumerate(_BASE62)}
-_MAX_DECOMPRESSED = 1 << 20
 
 
 def base62_decode(text: str) -> int | None:
@@ -108,13 +106,9 @@ def _state(payload: str) -> dict[str, Any] | None:
     if data is None:
         return None
     if compressed:
-        inflater = zlib.decompressobj()
-        try:
-            data = inflater.decompress(data, _MAX_DECOMPRESSED)
-        except zlib.error:
+        data = inflate_at_most(data)
+        if data is None:
             return None
-        if inflater.unconsumed_tail:
-            return None  # more than any cookie holds: refused, not inflated
     state = json_object(data, "latin-1")
     return state if isinstance(state, dict) else None
 

@@ -19,19 +19,15 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ._base import b64decode_unpadded, check_cookie_name, json_object, keys_option, seconds
+from ._base import b64decode_unpadded, check_cookie_name, inflate_at_most, json_object, keys_option, seconds
 from ._itsdangerous import SHA1, TimestampVerifier, hmac_key
 
 __all__ = ["FlaskReader", "flask"]
-
-# A compressed payload inflates to at most this: far more than any cookie holds.
-_MAX_DECOMPRESSED = 1 << 20
 
 
 def _plain_bytes(value: Any) -> str:
@@ -122,13 +118,9 @@ class FlaskReader:
         if data is None:
             return None
         if compressed:
-            inflater = zlib.decompressobj()
-            try:
-                data = inflater.decompress(data, _MAX_DECOMPRESSED)
-            except zlib.error:
+            data = inflate_at_most(data)
+            if data is None:
                 return None
-            if inflater.unconsumed_tail:
-                return None  # more than any cookie holds: refused, not inflated
         try:
             state = untag(json_object(data), self._tags)
         except (ValueError, TypeError, binascii.Error, RecursionError):
