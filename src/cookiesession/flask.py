@@ -57,18 +57,17 @@ from flask.wrappers import Request, Response
 
 from .cookies import CookieSpec
 from .factory import SignedCookieSessionFactory, check_session_factory
-from .serializers import JSONSerializer
+from .serializers import ValueTaggingSerializer
 from .session import CookieSession
 
 __all__ = ["CookieSessionInterface", "FlaskCookieSession", "TaggedStateSerializer"]
 
-_PLAIN_JSON = JSONSerializer()
 # Session classes kept per interface; a config that keeps changing builds new ones,
 # and the oldest are dropped past this many.
 _CLASSES_KEPT = 16
 
 
-class TaggedStateSerializer:
+class TaggedStateSerializer(ValueTaggingSerializer):
     """Pyramid's payload, ``[accessed, created, state]`` in JSON as ``json.dumps``
     writes it, with each of the state's values tagged as Flask's session tags it.
 
@@ -86,31 +85,18 @@ class TaggedStateSerializer:
     def __repr__(self) -> str:
         return "TaggedStateSerializer()"
 
-    def dumps(self, appstruct: Any) -> bytes:
-        tag = self.tagger.tag
-        if type(appstruct) is tuple and len(appstruct) == 3 and isinstance(appstruct[2], dict):
-            # The state's keys stay as they are: only values are tagged, so the state
-            # is a plain object for every other reader, whatever its keys look like.
-            accessed, created, state = appstruct
-            return _PLAIN_JSON.dumps([accessed, created, {key: tag(value) for key, value in state.items()}])
-        return _PLAIN_JSON.dumps(tag(appstruct))  # a single value (to name one that cannot be stored)
+    def tag(self, value: Any) -> Any:
+        return self.tagger.tag(value)
 
-    def loads(self, bstruct: bytes) -> Any:
-        # A value whose tag does not parse (written by some other program holding the
-        # secret) raises here, and the session loader then starts a fresh session.
-        triple = _PLAIN_JSON.loads(bstruct)
-        if type(triple) is list and len(triple) == 3 and type(triple[2]) is dict:
-            untagged = self._untagged
-            triple[2] = {key: untagged(value) for key, value in triple[2].items()}
-        return triple
-
-    def _untagged(self, value: Any) -> Any:
-        # Inner values first, then the object itself, as Flask reads its tags.
+    def untag(self, value: Any) -> Any:
+        # Inner values first, then the object itself, as Flask reads its tags.  A value
+        # whose tag does not parse (written by another program holding the secret)
+        # raises, and the session loader then starts a fresh session.
         if type(value) is dict:
-            untagged = self._untagged
-            return self.tagger.untag({key: untagged(item) for key, item in value.items()})
+            untag = self.untag
+            return self.tagger.untag({key: untag(item) for key, item in value.items()})
         if type(value) is list:
-            return [self._untagged(item) for item in value]
+            return [self.untag(item) for item in value]
         return value
 
 

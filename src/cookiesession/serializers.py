@@ -18,7 +18,7 @@ from typing import Any
 
 from . import _json, _tags
 
-__all__ = ["JSONSerializer", "PickleSerializer", "RichJSONSerializer"]
+__all__ = ["JSONSerializer", "PickleSerializer", "RichJSONSerializer", "ValueTaggingSerializer"]
 
 
 class JSONSerializer:
@@ -37,25 +37,28 @@ class JSONSerializer:
         return "JSONSerializer()"
 
 
-class RichJSONSerializer:
-    """JSON with exact datetimes, dates, times, timedeltas, UUIDs, Decimals, bytes,
-    tuples, sets and frozensets, and the tagged values Flask's session writes.
-
-    The payload is Pyramid's ``[accessed, created, state]`` as ``json.dumps``
-    writes it, each of the state's values tagged (see :mod:`cookiesession._tags`):
-    a state of plain JSON values gives exactly :class:`JSONSerializer`'s bytes, and
-    any reader of that JSON (Pyramid itself) reads a tagged value as a small dict.
-    Only the state's values are tagged, never its keys, as Flask's adapter does.
-    Standard library only: nothing is ever imported or called by name from a cookie.
-    """
+class ValueTaggingSerializer:
+    """Pyramid's payload, ``[accessed, created, state]`` in JSON as ``json.dumps``
+    writes it, with each of the state's *values* tagged by :meth:`tag` and read back
+    by :meth:`untag`.  The keys stay as they are, so the state is a plain object to
+    every other reader, whatever its keys look like.  Subclasses give the tags."""
 
     __slots__ = ()
 
+    def tag(self, value: Any) -> Any:
+        """``value`` as JSON can hold it."""
+        raise NotImplementedError
+
+    def untag(self, value: Any) -> Any:
+        """A value as :meth:`tag` gave it, back; raises ``ValueError`` (or
+        ``TypeError``) for a tag that does not parse, which refuses the cookie."""
+        raise NotImplementedError
+
     def dumps(self, appstruct: Any) -> bytes:
-        tag = _tags.tag
+        tag = self.tag
         if type(appstruct) is tuple and len(appstruct) == 3 and isinstance(appstruct[2], dict):
             accessed, created, state = appstruct
-            appstruct = [accessed, created, {key: tag(value, 1) for key, value in state.items()}]
+            appstruct = [accessed, created, {key: tag(value) for key, value in state.items()}]
         else:  # a single value (the codec names an unstorable key this way)
             appstruct = tag(appstruct)
         return _json.dumps(appstruct).encode("utf-8")
@@ -63,9 +66,28 @@ class RichJSONSerializer:
     def loads(self, bstruct: bytes) -> Any:
         triple = _json.loads(bstruct)
         if type(triple) is list and len(triple) == 3 and type(triple[2]) is dict:
-            untag = _tags.untag
+            untag = self.untag
             triple[2] = {key: untag(value) for key, value in triple[2].items()}
         return triple
+
+
+class RichJSONSerializer(ValueTaggingSerializer):
+    """JSON with exact datetimes, dates, times, timedeltas, UUIDs, Decimals, bytes,
+    tuples, sets and frozensets, and the tagged values Flask's session writes.
+
+    Each of the state's values is tagged (see :mod:`cookiesession._tags`): a state
+    of plain JSON values gives exactly :class:`JSONSerializer`'s bytes, and any
+    reader of that JSON (Pyramid itself) reads a tagged value as a small dict.
+    Standard library only: nothing is ever imported or called by name from a cookie.
+    """
+
+    __slots__ = ()
+
+    def tag(self, value: Any) -> Any:
+        return _tags.tag(value, 1)
+
+    def untag(self, value: Any) -> Any:
+        return _tags.untag(value)
 
     def __repr__(self) -> str:
         return "RichJSONSerializer()"
