@@ -174,3 +174,22 @@ def django_cookie(state: dict[str, Any], secret: str = DJANGO_SECRET) -> str:
         store.update(state)
         store.save()
         return str(store.session_key)
+
+
+def http_scope(path: str = "/", *cookie_lines: bytes) -> dict[str, Any]:
+    """The ASGI scope of a GET of ``path``, carrying each of ``cookie_lines`` as a
+    ``Cookie`` header of its own."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *((b"cookie", line) for line in cookie_lines)],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }

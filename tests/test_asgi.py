@@ -18,7 +18,7 @@ from cookiesession.cookies import merge_vary
 from cookiesession.session import CookieSession
 from tests.conftest import require
 from tests.served import ServedByUvicorn
-from tests.session_harness import SECRET, FakeClock, cookie_value, mint
+from tests.session_harness import SECRET, FakeClock, cookie_value, http_scope, mint
 
 
 def _has(module: str) -> bool:
@@ -235,21 +235,7 @@ def test_lifespan_passes_through() -> None:
 
 async def _asgi_get(app: Any, path: str, *cookies: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """One HTTP request straight into an ASGI app, with raw Cookie header lines."""
-    headers = [(b"host", b"testserver"), *((b"cookie", cookie) for cookie in cookies)]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope(path, *cookies)
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:

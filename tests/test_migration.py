@@ -28,6 +28,7 @@ from tests.session_harness import (
     cookie_value,
     django_cookie,
     flask_cookie,
+    http_scope,
     mint,
     starlette_cookie,
 )
@@ -131,20 +132,7 @@ def _call_asgi(middleware: Any, header: str) -> list[str]:
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), (b"cookie", header.encode("latin-1"))],
-        "client": ("127.0.0.1", 1234),
-        "server": ("testserver", 80),
-    }
+    scope = http_scope("/", header.encode("latin-1"))
     asyncio.run(middleware(scope, receive, send))
     start = messages[0]
     return [value.decode("latin-1") for name, value in start["headers"] if name == b"set-cookie"]

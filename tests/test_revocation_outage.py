@@ -24,7 +24,7 @@ from cookiesession.redis_store import RedisRevocationStore
 from cookiesession.revocation import store_from_setting
 from tests.conftest import require
 from tests.django_support import project
-from tests.session_harness import SECRET, cookie_value
+from tests.session_harness import SECRET, cookie_value, http_scope
 from tests.test_revocation_redis import RedisServer, _new_server
 
 pytestmark = pytest.mark.redis
@@ -295,20 +295,7 @@ def _asgi_app(factory: SessionFactory, server: RedisServer, drop_in: bool) -> An
 
 async def _call_asgi(app: Any, cookie: str) -> tuple[list[tuple[str, str]], BaseException | None]:
     sent: list[dict[str, Any]] = []
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/logout",
-        "raw_path": b"/logout",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"localhost"), (b"cookie", f"session={cookie}".encode())],
-        "client": ("127.0.0.1", 1),
-        "server": ("localhost", 80),
-    }
+    scope = http_scope("/logout", f"session={cookie}".encode())
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
