@@ -10,13 +10,13 @@ when it comes back.  Under asyncio the record waits for
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import logging
 import secrets
 from collections.abc import Callable
 from typing import ClassVar
 
+from . import _base64
 from ._flash_csrf import FlashAndCsrf
 from .loading import Limits, Loaded
 from .revocation import RevocationStore, revocation_ttl
@@ -43,7 +43,7 @@ def token_session_id(token: str) -> str:
     random id: 128 bits of SHA-256 over a label and the token.
     """
     digest = hashlib.sha256(b"cookiesession.session-id:" + token.encode("utf-8")).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")
+    return _base64.encode(digest[:16])
 
 
 def recorded_id(loaded: Loaded | None) -> str | None:
