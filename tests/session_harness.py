@@ -176,6 +176,38 @@ def django_cookie(state: dict[str, Any], secret: str = DJANGO_SECRET) -> str:
         return str(store.session_key)
 
 
+#: pyramid_nacl_session's secret: 32 bytes, as the 64 hex digits of its settings.
+NACL_SECRET = "5a" * 16 + "c3" * 16
+
+
+def nacl_key(secret: str) -> bytes:
+    """The 32-byte key of ``secret``: its hex digits, or (another test secret) a digest of it."""
+    import hashlib
+
+    try:
+        key = bytes.fromhex(secret)
+    except ValueError:
+        key = b""
+    return key if len(key) == 32 else hashlib.sha256(secret.encode("utf-8")).digest()
+
+
+def pyramid_nacl_cookie(state: dict[str, Any], secret: str = NACL_SECRET, **options: Any) -> str:
+    """The ``session`` value that a real Pyramid app with pyramid_nacl_session's
+    ``EncryptedCookieSessionFactory`` keyed ``secret`` sets for ``state``."""
+    from pyramid.response import Response
+    from pyramid_nacl_session import EncryptedCookieSessionFactory
+
+    from tests.pyramid_fleet import pyramid_app
+
+    def store(request: Any) -> Any:
+        request.session.update(state)
+        return Response("stored")
+
+    factory = EncryptedCookieSessionFactory(nacl_key(secret), **options)
+    response = pyramid_app(factory, {"store": store}).get("/store")
+    return cookie_value(response.headers["Set-Cookie"])
+
+
 def http_scope(path: str = "/", *cookie_lines: bytes) -> dict[str, Any]:
     """The ASGI scope of a GET of ``path``, carrying each of ``cookie_lines`` as a
     ``Cookie`` header of its own."""

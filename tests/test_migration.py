@@ -1,4 +1,5 @@
-"""``read_also=``: session cookies written by Flask, Starlette and Django are read
+"""``read_also=``: session cookies written by Flask, Starlette, Django and
+pyramid_nacl_session are read
 by every adapter and re-issued in cookiesession's format; a tampered, wrongly
 keyed or expired one gives a fresh session."""
 
@@ -20,6 +21,7 @@ from tests.django_support import project  # noqa: F401 - a fixture
 from tests.session_harness import (
     DJANGO_SECRET,
     FLASK_SECRET,
+    NACL_SECRET,
     OTHER_SECRET,
     SECRET,
     STARLETTE_SECRET,
@@ -30,6 +32,8 @@ from tests.session_harness import (
     flask_cookie,
     http_scope,
     mint,
+    nacl_key,
+    pyramid_nacl_cookie,
     starlette_cookie,
 )
 
@@ -45,9 +49,27 @@ class OldLibrary(NamedTuple):
     cookie_name: str
     make: Callable[..., str]  # (state, secret=...) -> cookie value, by the real library
     reader: Callable[..., Any]  # (secret) -> reader
+    # The library accepts a cookie dated ahead of the reader's clock (only its age is checked).
+    accepts_future: bool = False
+    # A cookie of the format made without the secret (default: the value cut before its signature).
+    unsigned: Callable[[str], str] | None = None
 
 
-@pytest.fixture(params=["flask", "starlette", "django"])
+def _nacl_plaintext(value: str) -> str:
+    """A pyramid_nacl_session cookie's content put in the cookie unencrypted: what a forger
+    without the key can make."""
+    import base64
+    import pickle
+
+    from nacl.secret import SecretBox
+
+    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    plain = SecretBox(nacl_key(NACL_SECRET)).decrypt(raw)
+    assert pickle.loads(plain)[2] == STATE  # the content is what the app stored
+    return base64.urlsafe_b64encode(bytes(24) + plain).decode("ascii").rstrip("=")
+
+
+@pytest.fixture(params=["flask", "starlette", "django", "pyramid_nacl"])
 def old(request: pytest.FixtureRequest) -> OldLibrary:
     if request.param == "flask":
         require(_has("flask"), "Flask")
@@ -57,12 +79,22 @@ def old(request: pytest.FixtureRequest) -> OldLibrary:
             _has("starlette") and _has("itsdangerous") and _has("httpx"), "Starlette, itsdangerous, httpx"
         )
         return OldLibrary("session", starlette_cookie, lambda secret: readers.starlette(secret))
+    if request.param == "pyramid_nacl":
+        require(_has("pyramid_nacl_session") and _has("nacl") and _has("webtest"), "pyramid_nacl_session")
+        return OldLibrary(
+            "session", pyramid_nacl_cookie, lambda secret: readers.pyramid_nacl(secret), True, _nacl_plaintext
+        )
     request.getfixturevalue("project")  # Django set up
-    return OldLibrary("sessionid", django_cookie, lambda secret: readers.django(secret))
+    return OldLibrary("sessionid", django_cookie, lambda secret: readers.django(secret), True)
 
 
 def _secret_of(old: OldLibrary) -> str:
-    secrets = {flask_cookie: FLASK_SECRET, starlette_cookie: STARLETTE_SECRET, django_cookie: DJANGO_SECRET}
+    secrets = {
+        flask_cookie: FLASK_SECRET,
+        starlette_cookie: STARLETTE_SECRET,
+        django_cookie: DJANGO_SECRET,
+        pyramid_nacl_cookie: NACL_SECRET,
+    }
     return secrets[old.make]
 
 
@@ -250,12 +282,14 @@ def test_a_bad_old_cookie_gives_a_fresh_session(old: OldLibrary, adapter: Adapte
     value = old.make(STATE, secret)
     if damage == "tampered":
         value = value[:-3] + ("AAA" if value[-3:] != "AAA" else "BBB")
+    elif damage == "unsigned" and old.unsigned is not None:
+        value = old.unsigned(value)
     elif damage == "unsigned":
         value = value.rsplit(":" if old.cookie_name == "sessionid" else ".", 1)[0]
     clock = FakeClock({"expired": now + MONTH, "dated ahead": now - 120}.get(damage, now))
     outcome = adapter([old.reader(_secret_of(old))], f"{old.cookie_name}={value}", clock)
-    if damage == "dated ahead" and old.cookie_name == "sessionid":
-        # Django checks only that the cookie is not too old, and so does its reader.
+    if damage == "dated ahead" and old.accepts_future:
+        # Django and Pyramid check only that the cookie is not too old, and so do their readers.
         assert {key: outcome.seen.get(key) for key in STATE} == STATE
         return
     assert (outcome.seen, outcome.set_cookies) == ({}, [])
