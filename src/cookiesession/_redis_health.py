@@ -1,5 +1,6 @@
-"""The health of a Redis revocation store: its outages, logged once each, and its
-address for log lines (never its credentials)."""
+"""The health of a Redis revocation store: its outages, logged once each, its
+address for log lines (never its credentials), the errors that mean "Redis did not
+answer", and its URL checked at start-up."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import logging
 import threading
 from typing import Any
 
+from .exceptions import ConfigurationError
 from .revocation import OnError
 
-__all__ = ["Outage", "address", "describe"]
+__all__ = ["Outage", "address", "check_redis_url", "describe", "redis_errors"]
 
 _log = logging.getLogger("cookiesession.revocation")
 
@@ -75,3 +77,26 @@ def address(url: str | None, client: Any) -> str:
     if where.get("path"):
         return f"unix:{where['path']}/{db}"
     return f"{where.get('host', 'localhost')}:{where.get('port', 6379)}/{db}"
+
+
+def check_redis_url(url: str) -> None:
+    """Refuse at start-up a URL redis-py would refuse at the first request."""
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)  # type: ignore[no-untyped-call]
+    except (ValueError, TypeError):
+        # Not redis-py's message: it may quote part of the URL, and so of a password.
+        raise ConfigurationError(
+            "the Redis URL is not one redis-py can use: redis://[[user]:password@]host[:port][/db], "
+            "rediss://... or unix:///path (a '/', '@' or ':' in the password must be %-escaped)"
+        ) from None
+
+
+def redis_errors() -> tuple[type[BaseException], ...]:
+    import asyncio
+
+    import redis.exceptions
+
+    # OSError covers socket errors redis-py lets through, and TimeoutError.
+    return (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)

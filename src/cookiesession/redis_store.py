@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._redis_health import Outage, address
+from ._redis_health import Outage, address, check_redis_url, redis_errors
+from ._redis_view import (
+    EVENTS,
+    KEEP_LATEST_AND_ANNOUNCE,
+    SET_AND_ANNOUNCE,
+    USER_KEY_INFIX,
+    LocalView,
+    announcement,
+    revoked_since,
+)
 from .exceptions import ConfigurationError, ConfigurationTypeError, MissingDependency, RevocationUnavailable
 from .revocation import (
     DEFAULT_PREFIX,
@@ -26,7 +36,11 @@ from .revocation import (
 if TYPE_CHECKING:
     import asyncio
 
-__all__ = ["RedisRevocationStore"]
+__all__ = ["DEFAULT_STALENESS", "RedisRevocationStore"]
+
+#: With ``local_view=True``: the longest a revocation takes to reach every server's view
+#: (a view that has not heard from Redis for this long stops answering: see _redis_view).
+DEFAULT_STALENESS = 1.0
 
 
 class RedisRevocationStore:
@@ -53,6 +67,14 @@ class RedisRevocationStore:
       cookies work again during the outage; a logout that could not be recorded is
       logged, and the response deletes the cookie.
 
+    ``local_view=True`` keeps every revocation record in this process's memory too,
+    current through a pub/sub subscription (a background thread, started on the first
+    check in each process), so a check costs about what the memory store's does.  A
+    revocation reaches every server's view within ``staleness`` seconds (default 1):
+    a view that has not heard from Redis for that long stops answering, and checks
+    ask Redis again (and follow ``on_error`` if it does not answer).  Every write is
+    announced whether or not this store keeps a view, so that stores that do see it.
+
     Each outage is logged once, with the store's address (``host:port/db``, never
     the password), and once more when Redis answers again; ``error_count``,
     ``outage_count`` and ``available`` tell the application.  :meth:`revoke` itself
@@ -70,6 +92,8 @@ class RedisRevocationStore:
         timeout: float = DEFAULT_TIMEOUT,
         connect_timeout: float | None = None,
         unbounded_ttl: float = DEFAULT_UNBOUNDED_TTL,
+        local_view: bool = False,
+        staleness: float = DEFAULT_STALENESS,
     ) -> None:
         if on_error not in ("open", "closed"):
             raise ConfigurationError(f"on_error must be 'open' or 'closed', not {on_error!r}")
@@ -86,8 +110,8 @@ class RedisRevocationStore:
             raise ConfigurationTypeError(f"prefix must be a str, not {type(prefix).__name__}")
         _import_redis()  # fail at start-up, with the install command, if the extra is missing
         if url is not None:
-            _check_redis_url(url)
-        self._errors = _redis_errors()
+            check_redis_url(url)
+        self._errors = redis_errors()
         self.prefix = prefix
         self.on_error: OnError = on_error
         self.timeout = float(timeout)
@@ -99,6 +123,19 @@ class RedisRevocationStore:
         # redis.asyncio clients belong to one event loop; one per loop, made on use.
         self._async_clients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
         self._client_lock = threading.Lock()
+        if local_view and url is None:
+            raise ConfigurationError(
+                "local_view=True needs the store's url (its subscription has its own connection)"
+            )
+        if (
+            isinstance(staleness, bool)
+            or not isinstance(staleness, (int, float))
+            or not 0.05 <= staleness <= 60
+        ):
+            raise ConfigurationError(f"staleness={staleness!r} must be between 0.05 and 60 seconds")
+        self.local_view = bool(local_view)
+        self.staleness = float(staleness)
+        self._view: LocalView | None = None
         self._health = Outage(address(url, client if client is not None else async_client))
 
     def __repr__(self) -> str:
@@ -189,7 +226,28 @@ class RedisRevocationStore:
         if self._health.down:
             self._health.answered()
 
+    def _trusted_view(self) -> LocalView | None:
+        """The local view, when it may answer (``local_view=True``); started on first use
+        in each process."""
+        if not self.local_view:
+            return None
+        view = self._view
+        if view is None or not view.alive_in_this_process():
+            with self._client_lock:
+                view = self._view
+                if view is None or not view.alive_in_this_process():
+                    view = self._view = LocalView(self._view_client, self.prefix, self.staleness)
+        return view if view.trusted() else None
+
+    def _view_client(self) -> Any:
+        # Its own connections, with a timeout the subscription's pings fit in.
+        options = {**self._options(), "socket_timeout": max(self.timeout, self.staleness)}
+        return _import_redis().Redis.from_url(self._url, **options)
+
     def is_revoked(self, session_id: str) -> bool:
+        view = self._trusted_view()
+        if view is not None:
+            return view.is_revoked(session_id)
         try:
             found = self.client.exists(self._key(session_id))
         except self._errors as exc:
@@ -198,6 +256,9 @@ class RedisRevocationStore:
         return bool(found)
 
     async def is_revoked_async(self, session_id: str) -> bool:
+        view = self._trusted_view()
+        if view is not None:
+            return view.is_revoked(session_id)
         try:
             found = await self.async_client().exists(self._key(session_id))
         except self._errors as exc:
@@ -206,6 +267,9 @@ class RedisRevocationStore:
         return bool(found)
 
     def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool:
+        view = self._trusted_view()
+        if view is not None:
+            return view.is_refused(session_id, user_id, created)
         if user_id is None:
             return self.is_revoked(session_id)
         try:
@@ -216,6 +280,9 @@ class RedisRevocationStore:
         return found is not None or revoked_since(revoked_at, created)
 
     async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool:
+        view = self._trusted_view()
+        if view is not None:
+            return view.is_refused(session_id, user_id, created)
         if user_id is None:
             return await self.is_revoked_async(session_id)
         try:
@@ -226,49 +293,64 @@ class RedisRevocationStore:
         self._answered()
         return found is not None or revoked_since(revoked_at, created)
 
-    def _user_args(self, user_id: str, revoked_at: float, ttl: float | None) -> tuple[str, str, str, int]:
+    # Each write is one script: the record, and its announcement to the local views.
+
+    def _user_args(self, user_id: str, revoked_at: float, ttl: float | None) -> tuple[Any, ...]:
         check_user_record(user_id, revoked_at)
         milliseconds = math.ceil(check_ttl(ttl, self.unbounded_ttl) * 1000)
-        return _KEEP_LATEST, self._user_key(user_id), repr(float(revoked_at)), milliseconds
+        keys = (self._user_key(user_id), self.prefix + EVENTS)
+        return (KEEP_LATEST_AND_ANNOUNCE, 2, *keys, repr(float(revoked_at)), milliseconds, user_id)
+
+    def _set_args(self, session_id: str, ttl: float | None) -> tuple[Any, ...]:
+        milliseconds = math.ceil(check_ttl(ttl, self.unbounded_ttl) * 1000)
+        keys = (self._key(session_id), self.prefix + EVENTS)
+        return (SET_AND_ANNOUNCE, 2, *keys, milliseconds, announcement(session_id, milliseconds))
 
     def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
-        script, key, when, milliseconds = self._user_args(user_id, revoked_at, ttl)
-        try:
-            self.client.eval(script, 1, key, when, milliseconds)
-        except self._errors as exc:
-            raise self._unavailable_revoke(exc) from None
-        self._answered()
+        args = self._user_args(user_id, revoked_at, ttl)
+        self._write(args)
+        self._seen_here(lambda view: view.add_user(user_id, revoked_at, args[5]))
 
     async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
-        script, key, when, milliseconds = self._user_args(user_id, revoked_at, ttl)
-        try:
-            await self.async_client().eval(script, 1, key, when, milliseconds)
-        except self._errors as exc:
-            raise self._unavailable_revoke(exc) from None
-        self._answered()
-
-    def _set_args(self, session_id: str, ttl: float | None) -> tuple[str, int]:
-        milliseconds = math.ceil(check_ttl(ttl, self.unbounded_ttl) * 1000)
-        return self._key(session_id), milliseconds
+        args = self._user_args(user_id, revoked_at, ttl)
+        await self._write_async(args)
+        self._seen_here(lambda view: view.add_user(user_id, revoked_at, args[5]))
 
     def revoke(self, session_id: str, ttl: float | None = None) -> None:
-        key, milliseconds = self._set_args(session_id, ttl)
+        args = self._set_args(session_id, ttl)
+        self._write(args)
+        self._seen_here(lambda view: view.add_session(session_id, args[4]))
+
+    async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
+        args = self._set_args(session_id, ttl)
+        await self._write_async(args)
+        self._seen_here(lambda view: view.add_session(session_id, args[4]))
+
+    def _seen_here(self, note: Callable[[LocalView], None]) -> None:
+        # This server's view refuses at once, without waiting for the announcement's echo.
+        if self._view is not None:
+            note(self._view)
+
+    def _write(self, args: tuple[Any, ...]) -> None:
         try:
-            self.client.set(key, b"1", px=milliseconds)
+            self.client.eval(*args)
         except self._errors as exc:
             raise self._unavailable_revoke(exc) from None
         self._answered()
 
-    async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
-        key, milliseconds = self._set_args(session_id, ttl)
+    async def _write_async(self, args: tuple[Any, ...]) -> None:
         try:
-            await self.async_client().set(key, b"1", px=milliseconds)
+            await self.async_client().eval(*args)
         except self._errors as exc:
             raise self._unavailable_revoke(exc) from None
         self._answered()
 
     def close(self) -> None:
-        """Close the blocking client's connections (async clients: :meth:`aclose`)."""
+        """Close the blocking client's connections (async clients: :meth:`aclose`) and
+        stop the local view."""
+        if self._view is not None:
+            self._view.close()
+            self._view = None
         if self._client is not None and self._url is not None:
             self._client.close()
             self._client = None
@@ -281,36 +363,6 @@ class RedisRevocationStore:
         held = self._async_clients.pop(id(loop), None)
         if held is not None:
             await held[1].aclose()
-
-
-#: ``<prefix>user:<user id>`` holds the time of the user's latest revocation.
-USER_KEY_INFIX = "user:"
-
-# A user's record keeps the later of two revocation times and of two expiries, so two
-# servers revoking the same user at once cannot shorten what either recorded.
-_KEEP_LATEST = """
-local at = ARGV[1]
-local earlier = redis.call('GET', KEYS[1])
-if earlier and tonumber(earlier) and tonumber(earlier) > tonumber(at) then at = earlier end
-local px = tonumber(ARGV[2])
-local left = redis.call('PTTL', KEYS[1])
-if left > px then px = left end
-redis.call('SET', KEYS[1], at, 'PX', px)
-return 1
-"""
-
-
-def revoked_since(record: bytes | str | None, created: float) -> bool:
-    """Whether a user's record (the time of the revocation) refuses a session that
-    started at ``created``.  A record that is not a time refuses: it was not written by us,
-    and refusing is the side to err on."""
-    if record is None:
-        return False
-    try:
-        revoked_at = float(record)
-    except ValueError:
-        return True
-    return not created >= revoked_at
 
 
 _REVOKE_FAILED = (
@@ -327,26 +379,3 @@ def _import_redis() -> Any:
             "RedisRevocationStore needs redis-py: pip install 'cookiesession[redis]'"
         ) from None
     return redis
-
-
-def _check_redis_url(url: str) -> None:
-    """Refuse at start-up a URL redis-py would refuse at the first request."""
-    from redis.connection import parse_url
-
-    try:
-        parse_url(url)  # type: ignore[no-untyped-call]
-    except (ValueError, TypeError):
-        # Not redis-py's message: it may quote part of the URL, and so of a password.
-        raise ConfigurationError(
-            "the Redis URL is not one redis-py can use: redis://[[user]:password@]host[:port][/db], "
-            "rediss://... or unix:///path (a '/', '@' or ':' in the password must be %-escaped)"
-        ) from None
-
-
-def _redis_errors() -> tuple[type[BaseException], ...]:
-    import asyncio
-
-    import redis.exceptions
-
-    # OSError covers socket errors redis-py lets through, and TimeoutError.
-    return (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
