@@ -41,6 +41,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/revocation.py
 
 # Coverage-guided fuzzing (atheris): FUZZ_SECONDS per target, crashes land in
 # fuzz/regressions/<target>/ and are replayed by `make test` from then on.

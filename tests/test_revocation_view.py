@@ -165,3 +165,20 @@ def test_local_view_needs_a_url_and_a_sane_staleness() -> None:
         RedisRevocationStore(client=redis.Redis(), local_view=True)
     with pytest.raises(ConfigurationError, match="staleness"):
         RedisRevocationStore("redis://127.0.0.1:1/0", local_view=True, staleness=0)
+
+
+def test_a_forked_worker_starts_a_view_of_its_own(
+    stores: list[RedisRevocationStore], server: RedisServer
+) -> None:
+    import os
+
+    store = _store(stores, server)
+    assert _until(lambda: _trusting(store)) is True
+    parents_view = store._view
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's view (whose thread stayed behind) is not trusted
+        inherited_distrusted = parents_view is not None and not parents_view.trusted()
+        own = _until(lambda: _trusting(store)) and store._view is not parents_view
+        os._exit(0 if inherited_distrusted and own else 1)
+    _, status = os.waitpid(pid, 0)
+    assert (os.waitstatus_to_exitcode(status), _trusting(store)) == (0, True)

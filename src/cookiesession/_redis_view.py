@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from typing import Any
 
 __all__ = [
@@ -84,6 +85,20 @@ def revoked_since(record: bytes | str | None, created: float) -> bool:
     return not created >= revoked_at
 
 
+# Every view of this process, so that a forked child stops trusting them (their thread
+# stayed in the parent); each store then starts a view of its own in the child.
+_VIEWS: weakref.WeakSet[LocalView] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for view in list(_VIEWS):
+        view._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _glob_escaped(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
@@ -103,7 +118,7 @@ class LocalView:
         self._loaded = False
         self._following = False  # subscribed and loaded, since the last loss
         self._stop = threading.Event()
-        self._pid = os.getpid()
+        _VIEWS.add(self)
         self._thread = threading.Thread(target=self._run, name="cookiesession-revocations", daemon=True)
         self._thread.start()
 
@@ -111,9 +126,13 @@ class LocalView:
         """Whether the view may answer now (see the module's doc)."""
         return self._loaded and time.monotonic() - self._heard_at < self.staleness
 
-    def alive_in_this_process(self) -> bool:
-        # A forked worker has the parent's view but not its thread.
-        return self._pid == os.getpid() and not self._stop.is_set()
+    def alive(self) -> bool:
+        """False once closed, or in a forked child (which has the view but not its thread)."""
+        return not self._stop.is_set()
+
+    def _forked(self) -> None:
+        self._loaded = False
+        self._stop.set()
 
     def is_revoked(self, session_id: str) -> bool:
         expiry = self._sessions.get(session_id)
@@ -150,7 +169,9 @@ class LocalView:
             try:
                 self._follow()
             except Exception as exc:  # noqa: BLE001 - whatever failed, the view is not trusted until it resubscribes
-                if self._following:  # logged once per loss, not once per attempt to resubscribe
+                if (
+                    self._following and not self._stop.is_set()
+                ):  # logged once per loss, not once per attempt to resubscribe
                     _log.warning(
                         "revocation view lost its subscription (%s); checks ask Redis", type(exc).__name__
                     )

@@ -229,13 +229,15 @@ class RedisRevocationStore:
     def _trusted_view(self) -> LocalView | None:
         """The local view, when it may answer (``local_view=True``); started on first use
         in each process."""
+        view = self._view
+        if view is not None and view.trusted():
+            return view
         if not self.local_view:
             return None
-        view = self._view
-        if view is None or not view.alive_in_this_process():
+        if view is None or not view.alive():
             with self._client_lock:
                 view = self._view
-                if view is None or not view.alive_in_this_process():
+                if view is None or not view.alive():
                     view = self._view = LocalView(self._view_client, self.prefix, self.staleness)
         return view if view.trusted() else None
 
