@@ -182,3 +182,18 @@ def test_a_forked_worker_starts_a_view_of_its_own(
         os._exit(0 if inherited_distrusted and own else 1)
     _, status = os.waitpid(pid, 0)
     assert (os.waitstatus_to_exitcode(status), _trusting(store)) == (0, True)
+
+
+def test_the_pyramid_setting_turns_the_view_on(server: RedisServer) -> None:
+    from cookiesession.pyramid import session_factory_from_settings
+
+    settings = {
+        "cookiesession.secret": SECRET,
+        "cookiesession.revocation": server.url,
+        "cookiesession.revocation_local_view": "true",
+        "cookiesession.user_key": "user_id",
+    }
+    store = session_factory_from_settings(settings)._revocation
+    assert isinstance(store, RedisRevocationStore)
+    assert (store.local_view, _until(lambda: _trusting(store))) == (True, True)
+    store.close()

@@ -32,7 +32,8 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   ``cookiesession[redis]``) for logout that holds across servers (see
   :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``closed``, the
   default, or ``open``: what happens while Redis is down, see docs/security.md) and
-  ``revocation_timeout`` (seconds, default ``0.005``), and ``user_key`` (the state key
+  ``revocation_timeout`` (seconds, default ``0.005``), ``revocation_local_view``
+  (``true``: answer checks from memory, kept current by pub/sub), and ``user_key`` (the state key
   holding the user's id, for :func:`~cookiesession.revoke_user`);
 * ``read_also`` takes a list of readers (:mod:`cookiesession.readers`), so it
   can only be given in settings made in Python, not in an .ini file.
@@ -82,7 +83,7 @@ _BOOLEANS = (
 _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_skew")
 _NULLABLE_TEXT = ("path", "domain", "user_key")
 _TEXT = ("cookie_name", "hashalg", "salt")
-_REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
+_REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout", "revocation_local_view")
 # Options whose values are objects, given only by settings made in Python.
 _OBJECTS = ("read_also",)
 # What an .ini comment after `name =` looks like: PasteDeploy's parser keeps it in the value.
@@ -146,7 +147,7 @@ def _as_samesite(value: object) -> str | None:
 
 
 def _coerce(name: str, value: Any) -> Any:
-    if name in _BOOLEANS or name == "encrypt":
+    if name in _BOOLEANS or name in ("encrypt", "revocation_local_view"):
         return _as_bool(name, value)
     if name in _SECONDS:
         return _as_seconds(name, value)
@@ -220,6 +221,7 @@ def _revocation_store(options: dict[str, Any]) -> RevocationStore | None:
     url = options.pop("revocation", "")
     on_error = options.pop("revocation_on_error", "closed")
     raw_timeout = options.pop("revocation_timeout", None)
+    local_view = options.pop("revocation_local_view", False)
     if on_error not in ("open", "closed"):
         raise ConfigurationError(f"{_setting('revocation_on_error')}={on_error!r} must be open or closed")
     timeout = DEFAULT_TIMEOUT
@@ -233,7 +235,7 @@ def _revocation_store(options: dict[str, Any]) -> RevocationStore | None:
     if url.lower() in _NONE_WORDS:
         return None
     try:
-        return store_from_setting(url, on_error=on_error, timeout=timeout)
+        return store_from_setting(url, on_error=on_error, timeout=timeout, local_view=local_view)
     except ConfigurationError as exc:
         raise type(exc)(f"{_setting('revocation')}: {exc}") from None
 

@@ -267,15 +267,19 @@ def store_from_setting(
     on_error: OnError = "closed",
     timeout: float = DEFAULT_TIMEOUT,
     prefix: str = DEFAULT_PREFIX,
+    local_view: bool = False,
 ) -> RevocationStore:
-    """A store from a setting string: ``'memory'``, or a Redis URL (``redis://``, ``rediss://``, ``unix://``)."""
+    """A store from a setting string: ``'memory'``, or a Redis URL (``redis://``, ``rediss://``,
+    ``unix://``; ``local_view``: see :class:`~cookiesession.redis_store.RedisRevocationStore`)."""
     text = value.strip()
     if text == "memory":
         return MemoryRevocationStore()
     if text.startswith(("redis://", "rediss://", "unix://")):
         from .redis_store import RedisRevocationStore
 
-        return RedisRevocationStore(text, on_error=on_error, timeout=timeout, prefix=prefix)
+        return RedisRevocationStore(
+            text, on_error=on_error, timeout=timeout, prefix=prefix, local_view=local_view
+        )
     raise ConfigurationError(
         "revocation must be 'memory', a Redis URL (redis://host:6379/0) or a revocation store, "
         f"not a string starting {text[:8]!r}"
