@@ -197,3 +197,25 @@ def test_the_pyramid_setting_turns_the_view_on(server: RedisServer) -> None:
     assert isinstance(store, RedisRevocationStore)
     assert (store.local_view, _until(lambda: _trusting(store))) == (True, True)
     store.close()
+
+
+def test_a_user_record_that_is_not_a_time_refuses_every_session(
+    stores: list[RedisRevocationStore], server: RedisServer
+) -> None:
+    client = server.client()
+    client.set(PREFIX + "user:mallory", "not a time", px=60_000)
+    client.set(PREFIX + "user:trent", "1000.5", px=60_000)
+    client.close()
+    cold = RedisRevocationStore(server.url, prefix=PREFIX, timeout=0.5)
+    warm = _store(stores, server)
+    assert _until(lambda: _trusting(warm)) is True
+    answers = [
+        (
+            store.is_refused("s", "mallory", 1e12),
+            store.is_refused("s", "trent", 1000.0),
+            store.is_refused("s", "trent", 1001.0),
+        )
+        for store in (cold, warm)
+    ]
+    cold.close()
+    assert answers == [(True, True, False)] * 2

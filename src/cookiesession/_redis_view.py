@@ -223,7 +223,7 @@ class LocalView:
             name = (key.decode("utf-8", "replace") if isinstance(key, bytes) else key)[skip:]
             if name.startswith(USER_KEY_INFIX):
                 user_id = name[len(USER_KEY_INFIX) :]
-                refuses_all = not revoked_since(value, float("inf"))  # a record that is not a time
+                refuses_all = revoked_since(value, float("inf"))  # a record that is not a time
                 self.add_user(user_id, float("inf") if refuses_all else float(value), left)
             else:
                 self.add_session(name, left)
