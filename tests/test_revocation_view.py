@@ -144,13 +144,15 @@ def test_when_the_view_cannot_be_trusted_checks_follow_on_error(
     assert (distrusted, factory.from_cookie_value(token).new, store.available) == (True, refused, False)
 
 
+@pytest.mark.parametrize("silence", [0.0, 12 * STALENESS], ids=["brief", "long-enough-to-reconnect"])
 def test_the_view_comes_back_after_redis_does(
-    stores: list[RedisRevocationStore], server: RedisServer
+    stores: list[RedisRevocationStore], server: RedisServer, silence: float
 ) -> None:
     store = _store(stores, server)
     assert _until(lambda: _trusting(store)) is True
     server.pause()
     assert _until(lambda: not _trusting(store)) is True
+    time.sleep(silence)
     server.resume()
     other = RedisRevocationStore(server.url, prefix=PREFIX, timeout=0.5)
     other.revoke("after", 60)

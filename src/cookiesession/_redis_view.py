@@ -233,6 +233,9 @@ class LocalView:
         next_ping = next_purge = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
+            if now - self._heard_at > 10 * self.staleness:
+                # A connection that stays silent (a network partition may never close it): start over.
+                raise TimeoutError("no answer to the subscription's pings")
             if now >= next_ping:
                 pubsub.ping(message=repr(now))
                 next_ping = now + interval
