@@ -242,3 +242,20 @@ def test_django_sign_out_everywhere_with_auth_user_id(project: Any) -> None:
         after = [client.get("/whoami").content for client in (laptop, phone)]
         phone.get("/login", {"user": "alice", "password": project.PASSWORD})  # login() cycles the key
         assert (before, after, phone.get("/whoami").content) == ([b"alice"] * 2, [b""] * 2, b"alice")
+
+
+def test_the_class_of_a_session_is_its_factory(clock: FakeClock) -> None:
+    from cookiesession.starlette import SessionMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        pass
+
+    middleware = SessionMiddleware(
+        app, SECRET, revocation=MemoryRevocationStore(clock=clock), user_key="uid", clock=clock
+    )
+    session = middleware.session_factory.from_cookie_value(None)
+    session["uid"] = 3
+    token = _token(session)
+    clock.advance(1)
+    asyncio.run(revoke_user_async(type(session), 3))
+    assert middleware.session_factory.from_cookie_value(token).new is True
