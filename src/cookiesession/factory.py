@@ -249,7 +249,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     :mod:`cookiesession.revocation`), ``clock_skew`` (seconds a cookie's times
     may lie in this server's future, default 300; further ahead, it is refused),
     ``compress`` (compress the payload where that shortens the cookie; Pyramid
-    cannot read a compressed cookie, so it is off by default) and ``read_also``
+    cannot read a compressed cookie, so it is off by default), ``read_also``
     (readers of other libraries' session cookies, so that a switch to
     cookiesession logs nobody out: see :mod:`cookiesession.readers`) and ``user_key``
     (the state key of the user's id, for :func:`~cookiesession.revoke_user`).
