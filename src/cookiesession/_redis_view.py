@@ -169,9 +169,8 @@ class LocalView:
             try:
                 self._follow()
             except Exception as exc:  # noqa: BLE001 - whatever failed, the view is not trusted until it resubscribes
-                if (
-                    self._following and not self._stop.is_set()
-                ):  # logged once per loss, not once per attempt to resubscribe
+                # Logged once per loss, not once per attempt to subscribe again.
+                if self._following and not self._stop.is_set():
                     _log.warning(
                         "revocation view lost its subscription (%s); checks ask Redis", type(exc).__name__
                     )
@@ -181,6 +180,9 @@ class LocalView:
             pause = min(pause * 2, 2.0)
 
     def _follow(self) -> None:
+        # Trusted again only once a ping sent after the load is answered: its answer comes
+        # after every announcement made before it, so those are applied by then.
+        self._heard_at = -float("inf")
         client = self._make_client()
         pubsub = client.pubsub()
         try:
@@ -191,7 +193,6 @@ class LocalView:
                     raise TimeoutError("no confirmation of the subscription")
             self._load(client)
             self._loaded = self._following = True
-            self._heard_at = started  # every record written before `started` is in the view
             self._listen(pubsub)
         finally:
             self._loaded = False
@@ -231,9 +232,10 @@ class LocalView:
     def _listen(self, pubsub: Any) -> None:
         interval = self.staleness / 4
         next_ping = next_purge = 0.0
+        listening_since = time.monotonic()
         while not self._stop.is_set():
             now = time.monotonic()
-            if now - self._heard_at > 10 * self.staleness:
+            if now - max(self._heard_at, listening_since) > 10 * self.staleness:
                 # A connection that stays silent (a network partition may never close it): start over.
                 raise TimeoutError("no answer to the subscription's pings")
             if now >= next_ping:
