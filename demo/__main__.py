@@ -32,7 +32,12 @@ HOST = "127.0.0.1"
 SECRET_ENV = "COOKIESESSION_DEMO_SECRET"
 REDIS_ENV = "REDIS_URL"
 DEFAULT_PORTS = {"pyramid": 6543, "starlette": 6544, "flask": 6545, "django": 6546}
-_OPTIONS = {"pyramid": "--port", "starlette": "--asgi-port", "flask": "--flask-port", "django": "--django-port"}
+_OPTIONS = {
+    "pyramid": "--port",
+    "starlette": "--asgi-port",
+    "flask": "--flask-port",
+    "django": "--django-port",
+}
 
 
 def _secret() -> str:
@@ -50,7 +55,11 @@ def _arguments(argv: Sequence[str] | None) -> dict[str, int]:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.splitlines()[0])
     for key, option in _OPTIONS.items():
         parser.add_argument(
-            option, type=int, default=DEFAULT_PORTS[key], dest=key, help=f"the {key} app's port (default: %(default)s)"
+            option,
+            type=int,
+            default=DEFAULT_PORTS[key],
+            dest=key,
+            help=f"the {key} app's port (default: %(default)s)",
         )
     args = parser.parse_args(argv)
     return {key: getattr(args, key) for key in _OPTIONS}

@@ -165,7 +165,9 @@ class Board:
         return found
 
     @staticmethod
-    def _build(keys: tuple[Key, ...], *, encrypted: bool, store: RevocationStore | None) -> type[CookieSession]:
+    def _build(
+        keys: tuple[Key, ...], *, encrypted: bool, store: RevocationStore | None
+    ) -> type[CookieSession]:
         make = EncryptedCookieSessionFactory if encrypted else SignedCookieSessionFactory
         return make(
             keys[0].secret,

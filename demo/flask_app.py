@@ -86,7 +86,9 @@ def make_app(demo: Demo) -> Flask:
             allowed = ", ".join(getattr(exc, "valid_methods", None) or ())
             headers = {"Allow": allowed} if allowed else {}
             return error_page(status, request.path, site=site, sites=sites, allowed=allowed), status, headers
-        body = f'<p class="notice" role="alert">{escape(exc.description or "")}</p><p><a href="/">Back</a></p>'
+        body = (
+            f'<p class="notice" role="alert">{escape(exc.description or "")}</p><p><a href="/">Back</a></p>'
+        )
         return page("Refused", body, site=site, sites=sites), status, {}
 
     return app

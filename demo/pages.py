@@ -104,6 +104,7 @@ _LAYOUT = Template("""<!doctype html>
         word-break: break-all; margin: .4rem 0; }
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e1e4e8; vertical-align: top; }
+  td:first-child { white-space: nowrap; }
   dt { font-weight: 600; } dd { margin: 0 0 .6rem 0; }
   .muted { color: #5c6570; font-size: .9rem; }
   .demo-only { color: #8a1c12; font-weight: 700; }

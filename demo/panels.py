@@ -18,7 +18,18 @@ from .board import Board
 from .pages import Site, Sites, escape, page
 from .recorder import Recorder
 
-__all__ = ["CART_LIMIT", "ITEMS", "Demo", "Shown", "add_to_cart", "cookie_section", "notice", "shop_page", "shown", "user_and_cart"]
+__all__ = [
+    "CART_LIMIT",
+    "ITEMS",
+    "Demo",
+    "Shown",
+    "add_to_cart",
+    "cookie_section",
+    "notice",
+    "shop_page",
+    "shown",
+    "user_and_cart",
+]
 
 # What each app puts in the cart: proof that each one writes the shared session.
 ITEMS = {
@@ -89,7 +100,8 @@ Pyramid app</a>; every app then sees you.</p>"""
         who = f'<p>Signed in as <strong id="user">{escape(view.user)}</strong>.</p>'
     items = "".join(f"<li>{escape(item)}</li>" for item in view.cart) or "<li class=muted>(empty)</li>"
     return f"""{who}
-<section aria-labelledby="cart-title"><h2 id="cart-title">Cart (<span id="cart-size">{len(view.cart)}</span>)</h2>
+<section aria-labelledby="cart-title">
+<h2 id="cart-title">Cart (<span id="cart-size">{len(view.cart)}</span>)</h2>
 <ol id="cart">{items}</ol>
 <form method="post" action="/cart">{view.csrf_field}
 <button type="submit" id="add">Add {escape(ITEMS[site.key])}</button></form>

@@ -46,7 +46,8 @@ def keys_page(request: Request) -> Response:
     )
     current = board.current_key
     fallbacks = "".join(
-        f"<li><strong>{key.label}</strong>: <code>{escape(key.secret)}</code></li>" for key in board.fallback_keys
+        f"<li><strong>{key.label}</strong>: <code>{escape(key.secret)}</code></li>"
+        for key in board.fallback_keys
     )
     sizes = board.sizes(dict(session.items()))
     fmt = "encrypted" if board.encrypted else "signed"
@@ -66,8 +67,9 @@ def keys_page(request: Request) -> Response:
 <p>Cookies are <strong id="format">{fmt}</strong> now. Your session would take
 <span id="size-signed">{sizes["signed"]}</span> characters signed and
 <span id="size-encrypted">{sizes["encrypted"]}</span> encrypted.</p>
-<form method="post" action="/format">{field}<input type="hidden" name="encrypted"
-value="{"no" if board.encrypted else "yes"}"><button type="submit" id="switch-format">Switch to {other}</button></form>
+<form method="post" action="/format">{field}
+<input type="hidden" name="encrypted" value="{"no" if board.encrypted else "yes"}">
+<button type="submit" id="switch-format">Switch to {other}</button></form>
 <p class="muted">The switch converts your browser's cookie; other browsers get a fresh session,
 since no factory reads the other format. (To change format without that, a factory's
 <code>read_also</code> reads old cookies and re-issues them.)</p></section>
@@ -138,7 +140,8 @@ belongs to:</p>
 
 def _ask(site: Site, cookie: str) -> dict[str, Any]:
     """The app's /whoami answer for a request carrying ``cookie``."""
-    ask = urllib.request.Request(site.url + "whoami", headers={"Cookie": f"{COOKIE_NAME}={cookie}"})
+    # The demo's own http://127.0.0.1 addresses, never a user's.
+    ask = urllib.request.Request(site.url + "whoami", headers={"Cookie": f"{COOKIE_NAME}={cookie}"})  # noqa: S310
     try:
         with urllib.request.urlopen(ask, timeout=10) as answer:  # noqa: S310 - the demo's own loopback URL
             found: dict[str, Any] = json.load(answer)

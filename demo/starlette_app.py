@@ -49,9 +49,10 @@ def make_app(demo: Demo) -> Any:
     site, sites, board = demo.sites.starlette, demo.sites, demo.board
 
     async def home(request: Request) -> HTMLResponse:
-        token = request.session.get_csrf_token()
+        session: CookieSession = request.scope["session"]  # set by BoardSessionMiddleware
+        token = session.get_csrf_token()
         field = f'<input type="hidden" name="csrf_token" value="{escape(token)}">'
-        view = shown(request.session, request.cookies.get(COOKIE_NAME), field)
+        view = shown(session, request.cookies.get(COOKIE_NAME), field)
         # The board's checks load the cookie again (the revocation store may be Redis):
         # off the event loop.
         text = await run_in_threadpool(shop_page, board, demo.recorder, site, sites, view)
@@ -60,14 +61,16 @@ def make_app(demo: Demo) -> Any:
     async def cart(request: Request) -> Response:
         # A urlencoded form, parsed here (Starlette's form parser needs python-multipart).
         form = parse_qs((await request.body()).decode("latin-1"))
-        if not check_csrf_token(request.session, (form.get("csrf_token") or [None])[0]):
+        if not check_csrf_token(request.session, next(iter(form.get("csrf_token", ())), None)):
             raise HTTPException(400, "The form's CSRF token did not match the session.")
         add_to_cart(request.session, site)
         return RedirectResponse("/", status_code=303)
 
     async def whoami(request: Request) -> JSONResponse:
         refusal = await run_in_threadpool(board.refusal, request.cookies.get(COOKIE_NAME))
-        return JSONResponse({"framework": "Starlette", "user": request.session.get("user"), "refusal": refusal})
+        return JSONResponse(
+            {"framework": "Starlette", "user": request.session.get("user"), "refusal": refusal}
+        )
 
     async def favicon(request: Request) -> Response:
         return Response(FAVICON, media_type=FAVICON_TYPE, headers={"Cache-Control": "max-age=86400"})

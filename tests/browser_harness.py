@@ -44,7 +44,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 APPS = ("pyramid", "starlette", "flask", "django")
-PORT_OPTIONS = {"pyramid": "--port", "starlette": "--asgi-port", "flask": "--flask-port", "django": "--django-port"}
+PORT_OPTIONS = {
+    "pyramid": "--port",
+    "starlette": "--asgi-port",
+    "flask": "--flask-port",
+    "django": "--django-port",
+}
 
 
 def has(module: str) -> bool:
@@ -79,6 +84,14 @@ class Demo:
     def starlette(self) -> str:
         return self.urls["starlette"]
 
+    @property
+    def flask(self) -> str:
+        return self.urls["flask"]
+
+    @property
+    def django(self) -> str:
+        return self.urls["django"]
+
 
 def demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """The running demo (as a module-scoped fixture in each test module)."""
@@ -91,7 +104,11 @@ def demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     arguments = [word for app in APPS for word in (PORT_OPTIONS[app], str(ports[app]))]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "demo", *arguments], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "demo", *arguments],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     demo = Demo({app: f"http://127.0.0.1:{ports[app]}/" for app in APPS}, log)
     try:
@@ -132,7 +149,7 @@ def screenshot_on_failure(request: pytest.FixtureRequest, tab: Page) -> None:
 
 def page_fixture(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a fresh context (its own cookie jar); a screenshot if the test failed.
-    The console's errors are kept in ``page.console_errors``-style list: see ``console_errors``."""
+    What its console reports as errors is kept: see :func:`console_errors`."""
     context = browser.new_context()
     context.set_default_timeout(10_000)
     tab = context.new_page()

@@ -173,6 +173,10 @@ def test_a_sign_in_refused_again_and_again_keeps_one_message(demo: Demo) -> None
     assert (statuses, max(lengths) - min(lengths) < 100) == ({303}, True)
 
 
+def _other_free_ports() -> list[str]:
+    return ["--port", str(free_port()), "--flask-port", str(free_port()), "--django-port", str(free_port())]
+
+
 def test_a_busy_port_for_the_starlette_app_is_one_line_and_exit_1() -> None:
     require(has("uvicorn") and has("waitress"), "uvicorn and waitress")
     with socket.socket() as taken:
@@ -180,8 +184,7 @@ def test_a_busy_port_for_the_starlette_app_is_one_line_and_exit_1() -> None:
         taken.listen()
         busy = taken.getsockname()[1]
         done = subprocess.run(
-            [sys.executable, "-m", "demo", "--port", str(free_port()), "--asgi-port", str(busy)]
-            + ["--flask-port", str(free_port()), "--django-port", str(free_port())],
+            [sys.executable, "-m", "demo", "--asgi-port", str(busy), *_other_free_ports()],
             cwd=ROOT,
             env={**os.environ, "COOKIESESSION_DEMO_SECRET": SECRET},
             capture_output=True,
