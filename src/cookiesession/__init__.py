@@ -29,6 +29,7 @@ from .factory import (
 from .serializers import JSONSerializer, PickleSerializer, RichJSONSerializer
 from .session import CookieSession
 from .signing import SecretTooShortWarning
+from .user_revocation import revoke_user, revoke_user_async
 
 __version__ = "0.1.0"
 
@@ -54,4 +55,6 @@ __all__ = [
     "UnstorableSession",
     "check_csrf_token",
     "revoke",
+    "revoke_user",
+    "revoke_user_async",
 ]

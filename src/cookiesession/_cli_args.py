@@ -94,10 +94,11 @@ class _RefusedRedisUrl(argparse.Action):
         raise argparse.ArgumentError(self, _REDIS_URL_REFUSED)
 
 
-def add_token_argument(parser: argparse.ArgumentParser) -> None:
+def add_token_argument(parser: argparse.ArgumentParser, *, optional: bool = False) -> None:
     parser.add_argument(
         "token",
         metavar="TOKEN",
+        nargs="?" if optional else None,
         help="the cookie value, a 'Cookie: ...' or 'Set-Cookie: ...' line, or - for standard input "
         "(a value that starts with '-' goes after --, as in: decode -- -AbC...)",
     )
@@ -159,7 +160,9 @@ def command_doc(name: str) -> str:
         "revoke": (
             "Verify a session cookie and record its session id as revoked in Redis (as invalidate() "
             "does), until the session would have expired: give the factory's --timeout and/or "
-            "--absolute-timeout, or the record is kept 30 days. The Redis URL comes from "
+            "--absolute-timeout, or the record is kept 30 days. With --user ID instead of a cookie, "
+            "every session of that user created before now is refused (factories with user_key=; "
+            "no secret needed). The Redis URL comes from "
             f"--redis-url-file or ${REDIS_URL_ENV}, never from the command line."
         ),
     }[name]

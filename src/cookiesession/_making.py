@@ -83,7 +83,11 @@ class Made(ReadsOldCookies):
         now = cls._clock()
         loaded = load(cls._codec, cls._limits, value, now)
         session_id = recorded_id(loaded)
-        if session_id is not None and await store.is_revoked_async(session_id):
+        if (
+            session_id is not None
+            and loaded is not None
+            and await cls._is_refused_async(store, session_id, loaded)
+        ):
             loaded = None  # logged out: refused each time
         self._take(now, loaded, session_id)
         if loaded is None and cookies is not None:
@@ -108,7 +112,7 @@ class Made(ReadsOldCookies):
         session_id = None
         if store is not None:
             session_id = recorded_id(loaded)
-            if session_id is not None and store.is_revoked(session_id):
+            if session_id is not None and loaded is not None and self._is_refused(store, session_id, loaded):
                 loaded = None  # logged out: refused each time
         self._take(now, loaded, session_id)
         if loaded is None and cookies is not None:

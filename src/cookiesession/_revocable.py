@@ -19,7 +19,7 @@ from typing import ClassVar
 from . import _base64
 from ._flash_csrf import FlashAndCsrf
 from .loading import Limits, Loaded
-from .revocation import RevocationStore, revocation_ttl
+from .revocation import RevocationStore, UserRevocationStore, revocation_ttl, user_text
 
 __all__ = ["SID_KEY", "Revocable", "new_session_id", "recorded_id", "token_session_id"]
 
@@ -62,6 +62,8 @@ class Revocable(FlashAndCsrf):
 
     # Set on the class that each factory builds.
     _revocation: ClassVar[RevocationStore | None] = None
+    # The state key of the user's id (user_key=); its store is then a UserRevocationStore.
+    _user_key: ClassVar[str | None] = None
     _limits: ClassVar[Limits]
     _clock: Callable[[], float]
 
@@ -202,6 +204,26 @@ class Revocable(FlashAndCsrf):
                     await store.revoke_async(session_id, ttl)
                 except Exception as exc:  # noqa: BLE001 - as in _record_revocation
                     self._revocation_failed(exc)
+
+    @classmethod
+    def _is_refused(cls, store: RevocationStore, session_id: str, loaded: Loaded) -> bool:
+        """Whether the cookie ``loaded`` was signed out: its id revoked, or (with
+        ``user_key=``) its user revoked after it was created; one store look-up."""
+        user_key = cls._user_key
+        if user_key is None:
+            return store.is_revoked(session_id)
+        user_store: UserRevocationStore = store  # type: ignore[assignment]  # check_user_key made sure
+        return user_store.is_refused(session_id, user_text(loaded.state.get(user_key)), loaded.created)
+
+    @classmethod
+    async def _is_refused_async(cls, store: RevocationStore, session_id: str, loaded: Loaded) -> bool:
+        user_key = cls._user_key
+        if user_key is None:
+            return await store.is_revoked_async(session_id)
+        user_store: UserRevocationStore = store  # type: ignore[assignment]  # check_user_key made sure
+        return await user_store.is_refused_async(
+            session_id, user_text(loaded.state.get(user_key)), loaded.created
+        )
 
     @classmethod
     def _revocation_ttl(cls, created: float | None, now: float) -> float | None:

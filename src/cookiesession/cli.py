@@ -6,6 +6,7 @@
     cookiesession decode TOKEN [--secret-file FILE] [--timeout S] [--json] [--unsafe] [--encrypted]
     cookiesession sign --state JSON [--accessed T] [--created T]
     cookiesession revoke TOKEN [--redis-url-file FILE] [--timeout S] [--absolute-timeout S]
+    cookiesession revoke --user ID [--redis-url-file FILE] [--timeout S] [--absolute-timeout S]
 
 The secret comes from ``--secret-file`` or the ``COOKIESESSION_SECRET`` environment
 variable, and the Redis URL (which may hold a password) from ``--redis-url-file`` or
@@ -176,9 +177,18 @@ class _Unavailable(Exception):
 
 
 def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
-    from .revocation import RedisRevocationStore, revocation_ttl
+    from .revocation import revocation_ttl
 
+    if (args.token is None) == (args.user is None):
+        raise UsageError("give either a cookie (TOKEN) or --user ID, not both")
     url = read_redis_url(args)
+    if args.user is not None:
+        if not args.user:
+            raise UsageError("--user needs a user id")
+        ttl = revocation_ttl(args.timeout, args.absolute_timeout, None, now)
+        seconds = _record(url, args, lambda store: store.revoke_user(args.user, now, ttl), ttl)
+        print(f"revoked every session of user {args.user} created before {iso(now)}, for {seconds:.0f} s")
+        return EXIT_OK
     result = _decode(args, now)  # verified: only a cookie signed with the secret is revoked
     session_id = result["state"].get("_sid_")
     if not isinstance(session_id, str) or not session_id:
@@ -187,12 +197,21 @@ def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
         )
     # A created time in the future counts as now, as the session counts it.
     ttl = revocation_ttl(args.timeout, args.absolute_timeout, min(result["created"], now), now)
+    seconds = _record(url, args, lambda store: store.revoke(session_id, ttl), ttl)
+    print(f"revoked session {session_id} for {seconds:.0f} s (until {iso(now + seconds)})")
+    return EXIT_OK
+
+
+def _record(url: str, args: argparse.Namespace, write: Callable[[Any], None], ttl: float | None) -> float:
+    """Make the Redis store, ``write`` to it, close it; the seconds the record lasts."""
+    from .revocation import RedisRevocationStore
+
     try:
         store = RedisRevocationStore(url, prefix=args.prefix, timeout=args.redis_timeout)
     except ImportError as exc:  # MissingDependency: its message says what to install
         raise UsageError(str(exc)) from None
     try:
-        store.revoke(session_id, ttl)
+        write(store)
     except RevocationUnavailable:
         raise _Unavailable(
             "Redis did not record the revocation (unreachable, or it refused the command); "
@@ -200,9 +219,7 @@ def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
         ) from None
     finally:
         store.close()
-    seconds = store.unbounded_ttl if ttl is None else ttl
-    print(f"revoked session {session_id} for {seconds:.0f} s (until {iso(now + seconds)})")
-    return EXIT_OK
+    return store.unbounded_ttl if ttl is None else ttl
 
 
 # -- the command line ------------------------------------------------------------------
@@ -283,7 +300,13 @@ def _build_parser() -> argparse.ArgumentParser:
         description=command_doc("revoke"),
         allow_abbrev=False,
     )
-    add_token_argument(revoke)
+    add_token_argument(revoke, optional=True)
+    revoke.add_argument(
+        "--user",
+        metavar="ID",
+        help="instead of a cookie: refuse every session of this user (the value under the "
+        "factories' user_key) created before now",
+    )
     add_redis_options(revoke)
     revoke.add_argument(
         "--prefix", default="cookiesession:revoked:", help="the store's key prefix (default: %(default)s)"

@@ -30,6 +30,7 @@ from .revocation import check_revocation_option
 from .serializers import JSONSerializer
 from .session import CookieSession
 from .signing import Signer
+from .user_revocation import check_user_key
 
 __all__ = [
     "BaseCookieSessionFactory",
@@ -147,6 +148,7 @@ def make_session_factory(
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
     read_also: Sequence[Any] = (),
+    user_key: str | None = None,
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
 
@@ -159,6 +161,8 @@ def make_session_factory(
     returns a payload, as signing and encryption do.
     ``read_also``: readers of other libraries' session cookies, tried when no cookie
     of ours is accepted (see :mod:`cookiesession.readers`).
+    ``user_key``: the state key holding the signed-in user's id, so that
+    :func:`~cookiesession.revoke_user` can end all of a user's sessions (needs ``revocation``).
     """
     if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
         raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
@@ -193,7 +197,8 @@ def make_session_factory(
         "_vary": bool(vary),
         "_detect_nested_changes": bool(detect_nested_changes),
         "_empty_deletes_cookie": bool(empty_deletes_cookie),
-        "_revocation": check_revocation_option(revocation),
+        "_revocation": (store := check_revocation_option(revocation)),
+        "_user_key": check_user_key(user_key, store),
         "_clock": staticmethod(clock),
         "_read_also": check_read_also(read_also, spec.name),
     }
@@ -228,6 +233,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
     read_also: Sequence[Any] = (),
+    user_key: str | None = None,
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
@@ -245,7 +251,8 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     ``compress`` (compress the payload where that shortens the cookie; Pyramid
     cannot read a compressed cookie, so it is off by default) and ``read_also``
     (readers of other libraries' session cookies, so that a switch to
-    cookiesession logs nobody out: see :mod:`cookiesession.readers`).
+    cookiesession logs nobody out: see :mod:`cookiesession.readers`) and ``user_key``
+    (the state key of the user's id, for :func:`~cookiesession.revoke_user`).
     """
     options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
@@ -275,6 +282,7 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
     read_also: Sequence[Any] = (),
+    user_key: str | None = None,
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
 
@@ -324,6 +332,7 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
     read_also: Sequence[Any] = (),
+    user_key: str | None = None,
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
 

@@ -28,7 +28,9 @@ built once per distinct configuration and kept, the last 16):
   ``COOKIESESSION_REVOCATION`` a revocation store (``'memory'``, a Redis URL or a
   store; end sessions with ``session.invalidate()`` for logout that holds), and
   ``COOKIESESSION_READ_ALSO`` readers of other libraries' session cookies
-  (:mod:`cookiesession.readers`), so that switching logs nobody out.
+  (:mod:`cookiesession.readers`), so that switching logs nobody out, and
+  ``COOKIESESSION_USER_KEY`` the state key of the user's id (Flask-Login's is
+  ``'_user_id'``), for :func:`~cookiesession.revoke_user`.
 
 Values are tagged as Flask's session tags them (tuples, bytes, datetimes, UUIDs,
 ``Markup``; :class:`TaggedStateSerializer`) inside the state of a cookie that
@@ -226,6 +228,7 @@ class _FlaskConfig(NamedTuple):
     salt: Any
     revocation: Any
     read_also: tuple[Any, ...]
+    user_key: Any
 
 
 class CookieSessionInterface(SessionInterface):
@@ -283,6 +286,7 @@ class CookieSessionInterface(SessionInterface):
             config.get("COOKIESESSION_SALT", "pyramid.session."),
             config.get("COOKIESESSION_REVOCATION"),
             tuple(config.get("COOKIESESSION_READ_ALSO") or ()),
+            config.get("COOKIESESSION_USER_KEY"),
         )
 
     def _build(self, config: _FlaskConfig) -> type[FlaskCookieSession]:
@@ -307,6 +311,7 @@ class CookieSessionInterface(SessionInterface):
             fallback_secrets=config.fallback_secrets,
             revocation=config.revocation,
             read_also=config.read_also,
+            user_key=config.user_key,
             **cookie,
         )
         return _flask_session_class(factory, CookieSpec(config.name, max_age=lifetime, **cookie))

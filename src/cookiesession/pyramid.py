@@ -22,7 +22,7 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
 * durations in seconds (``max_age``, ``timeout``, ``reissue_time``,
   ``absolute_timeout``, ``clock_skew``) take a whole number, or ``none`` for None
   (not ``clock_skew``: a cookie dated further ahead than it is refused);
-* ``path`` and ``domain`` take ``none`` (or an empty value) for None;
+* ``path``, ``domain`` and ``user_key`` take ``none`` (or an empty value) for None;
 * ``samesite`` takes ``strict``, ``lax`` or ``none`` (the ``SameSite=None``
   attribute, which needs ``secure``), or an empty value for no attribute;
 * ``fallback_secrets`` is separated by whitespace or newlines (so a secret in an
@@ -32,7 +32,8 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   ``cookiesession[redis]``) for logout that holds across servers (see
   :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``closed``, the
   default, or ``open``: what happens while Redis is down, see docs/security.md) and
-  ``revocation_timeout`` (seconds, default ``0.005``);
+  ``revocation_timeout`` (seconds, default ``0.005``), and ``user_key`` (the state key
+  holding the user's id, for :func:`~cookiesession.revoke_user`);
 * ``read_also`` takes a list of readers (:mod:`cookiesession.readers`), so it
   can only be given in settings made in Python, not in an .ini file.
 
@@ -79,7 +80,7 @@ _BOOLEANS = (
     "compress",
 )
 _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_skew")
-_NULLABLE_TEXT = ("path", "domain")
+_NULLABLE_TEXT = ("path", "domain", "user_key")
 _TEXT = ("cookie_name", "hashalg", "salt")
 _REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
 # Options whose values are objects, given only by settings made in Python.

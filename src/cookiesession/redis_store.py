@@ -7,11 +7,11 @@ made, so ``import cookiesession`` works without it.  See
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ._redis_health import Outage, address
 from .exceptions import ConfigurationError, ConfigurationTypeError, MissingDependency, RevocationUnavailable
 from .revocation import (
     DEFAULT_PREFIX,
@@ -20,77 +20,13 @@ from .revocation import (
     OnError,
     check_ttl,
     check_unbounded_ttl,
+    check_user_record,
 )
 
 if TYPE_CHECKING:
     import asyncio
 
 __all__ = ["RedisRevocationStore"]
-
-_log = logging.getLogger("cookiesession.revocation")
-
-
-class _Outage:
-    """The store's health, as a sequence of outages: the first failed call of an
-    outage is logged (with the store's address, never its password), the rest
-    only counted, and the first call that succeeds afterwards ends it (logged too).
-    Thread-safe; a call that succeeds while the store is up reads one attribute."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        self.down = False
-        self.errors = 0
-        self.outages = 0
-        self._errors_at_start = 0
-        self._lock = threading.Lock()
-
-    def failed(self, exc: BaseException, on_error: OnError) -> None:
-        with self._lock:
-            self.errors += 1
-            if self.down:
-                return
-            self.down = True
-            self.outages += 1
-            self._errors_at_start = self.errors - 1
-        _log.error(
-            "revocation store %s unavailable (%s): on_error=%r, so %s until it answers; "
-            "logouts made meanwhile are not recorded (the response still deletes the cookie)",
-            self.address,
-            _describe(exc),
-            on_error,
-            "sessions are accepted unchecked"
-            if on_error == "open"
-            else "every session with an id is refused",
-        )
-
-    def answered(self) -> None:
-        with self._lock:
-            if not self.down:
-                return
-            self.down = False
-            failed_calls = self.errors - self._errors_at_start
-        _log.warning("revocation store %s answers again, after %d failed calls", self.address, failed_calls)
-
-
-def _describe(exc: BaseException) -> str:
-    # The exception's type only: its text may name a credential from the URL, and a
-    # log line must never carry a session id.
-    return type(exc).__name__
-
-
-def _address(url: str | None, client: Any) -> str:
-    """Where the store is, for log lines: ``host:port/db`` or ``unix:path/db``,
-    never the user name or password."""
-    if url is not None:
-        from redis.connection import parse_url
-
-        where: dict[str, Any] = parse_url(url)  # type: ignore[no-untyped-call]
-    else:
-        where = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {}) or {}
-    db = where.get("db", 0)
-    if where.get("path"):
-        return f"unix:{where['path']}/{db}"
-    return f"{where.get('host', 'localhost')}:{where.get('port', 6379)}/{db}"
 
 
 class RedisRevocationStore:
@@ -163,7 +99,7 @@ class RedisRevocationStore:
         # redis.asyncio clients belong to one event loop; one per loop, made on use.
         self._async_clients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
         self._client_lock = threading.Lock()
-        self._health = _Outage(_address(url, client if client is not None else async_client))
+        self._health = Outage(address(url, client if client is not None else async_client))
 
     def __repr__(self) -> str:
         # Not the URL: it may carry a password.
@@ -237,6 +173,10 @@ class RedisRevocationStore:
     def _key(self, session_id: str) -> str:
         return self.prefix + session_id
 
+    def _user_key(self, user_id: str) -> str:
+        # A session id is 22 base64url characters, never "user:...": the two cannot collide.
+        return self.prefix + USER_KEY_INFIX + user_id
+
     def _unavailable_check(self, exc: BaseException) -> bool:
         self._health.failed(exc, self.on_error)
         return self.on_error == "closed"
@@ -264,6 +204,48 @@ class RedisRevocationStore:
             return self._unavailable_check(exc)
         self._answered()
         return bool(found)
+
+    def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool:
+        if user_id is None:
+            return self.is_revoked(session_id)
+        try:
+            found, revoked_at = self.client.mget(self._key(session_id), self._user_key(user_id))
+        except self._errors as exc:
+            return self._unavailable_check(exc)
+        self._answered()
+        return found is not None or revoked_since(revoked_at, created)
+
+    async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool:
+        if user_id is None:
+            return await self.is_revoked_async(session_id)
+        try:
+            keys = (self._key(session_id), self._user_key(user_id))
+            found, revoked_at = await self.async_client().mget(*keys)
+        except self._errors as exc:
+            return self._unavailable_check(exc)
+        self._answered()
+        return found is not None or revoked_since(revoked_at, created)
+
+    def _user_args(self, user_id: str, revoked_at: float, ttl: float | None) -> tuple[str, str, str, int]:
+        check_user_record(user_id, revoked_at)
+        milliseconds = math.ceil(check_ttl(ttl, self.unbounded_ttl) * 1000)
+        return _KEEP_LATEST, self._user_key(user_id), repr(float(revoked_at)), milliseconds
+
+    def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        script, key, when, milliseconds = self._user_args(user_id, revoked_at, ttl)
+        try:
+            self.client.eval(script, 1, key, when, milliseconds)
+        except self._errors as exc:
+            raise self._unavailable_revoke(exc) from None
+        self._answered()
+
+    async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        script, key, when, milliseconds = self._user_args(user_id, revoked_at, ttl)
+        try:
+            await self.async_client().eval(script, 1, key, when, milliseconds)
+        except self._errors as exc:
+            raise self._unavailable_revoke(exc) from None
+        self._answered()
 
     def _set_args(self, session_id: str, ttl: float | None) -> tuple[str, int]:
         milliseconds = math.ceil(check_ttl(ttl, self.unbounded_ttl) * 1000)
@@ -299,6 +281,36 @@ class RedisRevocationStore:
         held = self._async_clients.pop(id(loop), None)
         if held is not None:
             await held[1].aclose()
+
+
+#: ``<prefix>user:<user id>`` holds the time of the user's latest revocation.
+USER_KEY_INFIX = "user:"
+
+# A user's record keeps the later of two revocation times and of two expiries, so two
+# servers revoking the same user at once cannot shorten what either recorded.
+_KEEP_LATEST = """
+local at = ARGV[1]
+local earlier = redis.call('GET', KEYS[1])
+if earlier and tonumber(earlier) and tonumber(earlier) > tonumber(at) then at = earlier end
+local px = tonumber(ARGV[2])
+local left = redis.call('PTTL', KEYS[1])
+if left > px then px = left end
+redis.call('SET', KEYS[1], at, 'PX', px)
+return 1
+"""
+
+
+def revoked_since(record: bytes | str | None, created: float) -> bool:
+    """Whether a user's record (the time of the revocation) refuses a session that
+    started at ``created``.  A record that is not a time refuses: it was not written by us,
+    and refusing is the side to err on."""
+    if record is None:
+        return False
+    try:
+        revoked_at = float(record)
+    except ValueError:
+        return True
+    return not created >= revoked_at
 
 
 _REVOKE_FAILED = (

@@ -39,8 +39,10 @@ __all__ = [
     "DEFAULT_UNBOUNDED_TTL",
     "MemoryRevocationStore",
     "RevocationStore",
+    "UserRevocationStore",
     "revocation_ttl",
     "store_from_setting",
+    "user_text",
 ]
 
 #: How long a revocation is kept for sessions that never expire on the server
@@ -77,6 +79,37 @@ class RevocationStore(Protocol):
     async def is_revoked_async(self, session_id: str) -> bool: ...
 
     async def revoke_async(self, session_id: str, ttl: float | None = None) -> None: ...
+
+
+@runtime_checkable
+class UserRevocationStore(RevocationStore, Protocol):
+    """A store that also revokes every session of a user (``user_key=`` on a factory).
+
+    ``revoke_user`` records that the sessions of ``user_id`` created before
+    ``revoked_at`` (POSIX seconds) are refused, for ``ttl`` seconds (as ``revoke``);
+    ``is_refused`` answers, in one look-up, whether a session is refused: its id is
+    revoked, or ``user_id`` (None: the session holds no user) was revoked after the
+    session's ``created``.
+    """
+
+    def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool: ...
+
+    def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None: ...
+
+    async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool: ...
+
+    async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None: ...
+
+
+def user_text(value: object) -> str | None:
+    """The user id a session's state holds (a str, or an int that is not a bool), as a
+    store keeps it: its text, so that ``42`` and ``"42"`` are one user.  None for
+    anything else: such a session is checked by its id only."""
+    if type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)
+    return None
 
 
 def revocation_ttl(
@@ -138,14 +171,17 @@ class MemoryRevocationStore:
         self._clock = clock
         self._expiry: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
+        # user id -> (revoked_at, expiry), and a heap of user expiries.
+        self._users: dict[str, tuple[float, float]] = {}
+        self._user_heap: list[tuple[float, str]] = []
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"<MemoryRevocationStore {len(self._expiry)} entries>"
+        return f"<MemoryRevocationStore {len(self)} entries>"
 
     def __len__(self) -> int:
-        """Entries held, expired ones not yet purged included."""
-        return len(self._expiry)
+        """Entries held (sessions and users), expired ones not yet purged included."""
+        return len(self._expiry) + len(self._users)
 
     def is_revoked(self, session_id: str) -> bool:
         # A single dict read needs no lock; an expired entry counts as absent.
@@ -167,6 +203,26 @@ class MemoryRevocationStore:
         with self._lock:
             self._purge(self._clock())
 
+    def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool:
+        if self.is_revoked(session_id):
+            return True
+        record = None if user_id is None else self._users.get(user_id)
+        return record is not None and created < record[0] and record[1] > self._clock()
+
+    def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        seconds = check_ttl(ttl, self.unbounded_ttl)
+        check_user_record(user_id, revoked_at)
+        with self._lock:
+            now = self._clock()
+            self._purge(now)
+            expiry = now + seconds
+            # Two calls: the later revocation time and the later expiry both hold.
+            earlier = self._users.get(user_id)
+            if earlier is not None:
+                revoked_at, expiry = max(earlier[0], revoked_at), max(earlier[1], expiry)
+            self._users[user_id] = (revoked_at, expiry)
+            heapq.heappush(self._user_heap, (expiry, user_id))
+
     def _purge(self, now: float) -> None:
         heap, entries = self._heap, self._expiry
         while heap and heap[0][0] <= now:
@@ -174,12 +230,35 @@ class MemoryRevocationStore:
             # A later revoke of the same id pushed a later expiry: keep that one.
             if entries.get(session_id) == expiry:
                 del entries[session_id]
+        user_heap, users = self._user_heap, self._users
+        while user_heap and user_heap[0][0] <= now:
+            expiry, user_id = heapq.heappop(user_heap)
+            record = users.get(user_id)
+            if record is not None and record[1] == expiry:
+                del users[user_id]
 
     async def is_revoked_async(self, session_id: str) -> bool:
         return self.is_revoked(session_id)
 
     async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
         self.revoke(session_id, ttl)
+
+    async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool:
+        return self.is_refused(session_id, user_id, created)
+
+    async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        self.revoke_user(user_id, revoked_at, ttl)
+
+
+def check_user_record(user_id: object, revoked_at: object) -> None:
+    if type(user_id) is not str or not user_id:
+        raise ValueError("user_id must be a non-empty str (the text of the user's id)")
+    if (
+        isinstance(revoked_at, bool)
+        or not isinstance(revoked_at, (int, float))
+        or not math.isfinite(revoked_at)
+    ):
+        raise ValueError(f"revoked_at must be a finite POSIX time, not {revoked_at!r}")
 
 
 def store_from_setting(

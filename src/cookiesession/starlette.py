@@ -116,8 +116,8 @@ class SessionMiddleware(asgi.SessionMiddleware):
     ``cookiesession[crypto]``), ``salt`` (default: the factory's own, so the cookie
     is shared with apps that use the factory's defaults), ``hashalg`` (signed
     cookies), ``fallback_secrets``, ``absolute_timeout``, ``revocation``,
-    ``detect_nested_changes``, ``clock`` and ``read_also``, as on the factories.  Every option is
-    checked here, and a mistake raises :class:`ConfigurationError` naming it (an
+    ``detect_nested_changes``, ``clock``, ``read_also`` and ``user_key``, as on the
+    factories.  Every option is checked here, and a mistake raises :class:`ConfigurationError` naming it (an
     option it does not have raises ``TypeError``, as any call does).
     The factory built is ``self.session_factory``.
     """
@@ -145,6 +145,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
         detect_nested_changes: bool = True,
         clock: Callable[[], float] = time.time,
         read_also: Sequence[Any] = (),
+        user_key: str | None = None,
     ) -> None:
         cookie_max_age, self.refuses_every_cookie = _max_age(max_age)
         options: dict[str, Any] = {
@@ -165,6 +166,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
             "clock": clock,
             "revocation": revocation,
             "read_also": read_also,
+            "user_key": user_key,
         }
         if salt is not None:
             options["salt"] = salt

@@ -33,7 +33,7 @@ from .._revocable import SID_KEY
 from ..session import CookieSession
 from ._config import session_factory
 
-__all__ = ["SessionStore"]
+__all__ = ["SessionStore", "session_factory"]
 
 
 class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hints

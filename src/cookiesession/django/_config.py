@@ -35,6 +35,7 @@ _OPTIONS = frozenset(
         "clock",
         "clock_skew",
         "read_also",
+        "user_key",
     }
 )
 # Factory options that Django's own settings already give.
