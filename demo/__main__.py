@@ -47,7 +47,7 @@ def _secret() -> str:
 def _store() -> tuple[RevocationStore, str]:
     url = os.environ.get(REDIS_ENV)
     if url:
-        return store_from_setting(url), "Redis (from $REDIS_URL)"
+        return store_from_setting(url), "in Redis (from $REDIS_URL)"
     return MemoryRevocationStore(), "in memory (this process; $REDIS_URL selects Redis)"
 
 

@@ -21,9 +21,10 @@ from cookiesession import EncryptedCookieSessionFactory, SignedCookieSessionFact
 from cookiesession.revocation import RevocationStore
 from cookiesession.session import CookieSession
 
-__all__ = ["ABSOLUTE_TIMEOUT", "COOKIE_NAME", "TIMEOUT", "Board", "Key"]
+__all__ = ["ABSOLUTE_TIMEOUT", "COOKIE_NAME", "TIMEOUT", "USER_KEY", "Board", "Key"]
 
 COOKIE_NAME = "session"
+USER_KEY = "user"  # the state key holding the signed-in user's name
 TIMEOUT = 15 * 60  # idle: a session not used for 15 minutes ends
 ABSOLUTE_TIMEOUT = 8 * 60 * 60  # and none lasts more than a working day
 # Older keys kept as fallbacks after a rotation; older still, and their cookies stop verifying.
@@ -173,6 +174,8 @@ class Board:
             keys[0].secret,
             fallback_secrets=[key.secret for key in keys[1:]],
             revocation=store,
+            # The signed-in user's name, for "sign out of all my devices" (needs the store).
+            user_key=None if store is None else USER_KEY,
             **COOKIE_OPTIONS,
         )
 
@@ -191,6 +194,7 @@ class _LiveDjangoOptions(Mapping[str, Any]):
             "fallback_secrets": tuple(key.secret for key in board.fallback_keys),
             "encrypt": board.encrypted,
             "revocation": board.store,
+            "user_key": USER_KEY,
             "absolute_timeout": ABSOLUTE_TIMEOUT,
         }
 

@@ -16,7 +16,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import path
 
-from .board import COOKIE_NAME, TIMEOUT
+from .board import COOKIE_NAME, TIMEOUT, USER_KEY
 from .pages import FAVICON, FAVICON_TYPE, error_page, escape, page
 from .panels import Demo, add_to_cart, shop_page, shown
 
@@ -57,7 +57,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 
 def whoami(request: HttpRequest) -> JsonResponse:
     refusal = _the_demo().board.refusal(request.COOKIES.get(COOKIE_NAME))
-    return JsonResponse({"framework": "Django", "user": request.session.get("user"), "refusal": refusal})
+    return JsonResponse({"framework": "Django", "user": request.session.get(USER_KEY), "refusal": refusal})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -19,7 +19,7 @@ from cookiesession import check_csrf_token
 from cookiesession.flask import CookieSessionInterface
 from cookiesession.session import CookieSession
 
-from .board import COOKIE_NAME, Board
+from .board import COOKIE_NAME, USER_KEY, Board
 from .pages import FAVICON, FAVICON_TYPE, error_page, escape, page
 from .panels import Demo, add_to_cart, shop_page, shown
 
@@ -73,7 +73,7 @@ def make_app(demo: Demo) -> Flask:
     @app.get("/whoami")
     def whoami() -> dict[str, Any]:
         refusal = board.refusal(request.cookies.get(COOKIE_NAME))
-        return {"framework": "Flask", "user": session.get("user"), "refusal": refusal}
+        return {"framework": "Flask", "user": session.get(USER_KEY), "refusal": refusal}
 
     @app.get("/favicon.ico")
     def favicon() -> Response:

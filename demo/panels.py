@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from .board import Board
+from .board import USER_KEY, Board
 from .pages import Site, Sites, escape, page
 from .recorder import Recorder
 
@@ -67,7 +67,7 @@ class Shown:
 
 
 def shown(session: Mapping[str, Any], cookie: str | None, csrf_field: str) -> Shown:
-    user = session.get("user")
+    user = session.get(USER_KEY)
     cart = session.get("cart")
     return Shown(
         None if user is None else str(user),

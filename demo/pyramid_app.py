@@ -20,7 +20,9 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
-from .board import ABSOLUTE_TIMEOUT, COOKIE_NAME, TIMEOUT
+from cookiesession import revoke_user
+
+from .board import ABSOLUTE_TIMEOUT, COOKIE_NAME, TIMEOUT, USER_KEY
 from .pages import FAVICON, FAVICON_TYPE, error_page, escape, iso, page, pretty_json
 from .panels import Demo, add_to_cart, cookie_section, notice, shown, user_and_cart
 
@@ -65,7 +67,9 @@ def home(request: Request) -> Response:
   <button type="submit">Sign in</button></form>"""
     else:
         account = f"""<form method="post" action="/logout">{field}
-  <button type="submit">Sign out</button></form>"""
+  <button type="submit">Sign out</button></form>
+<form method="post" action="/logout-everywhere">{field}
+  <button type="submit" id="sign-out-everywhere">Sign out of all my devices</button></form>"""
     site = demo.sites.pyramid
     body = f"""{notice(demo.board, cookie)}{_flashes(session)}
 {user_and_cart(site, demo.sites, view)}
@@ -91,7 +95,7 @@ def login(request: Request) -> Response:
     # carries a user, and a new CSRF token too.
     session.regenerate()
     session.new_csrf_token()
-    session["user"] = name
+    session[USER_KEY] = name
     session.flash(f"Welcome, {name}! You are signed in.")
     return HTTPSeeOther(location="/")
 
@@ -105,6 +109,15 @@ def logout(request: Request) -> Response:
     # invalidate() deletes the cookie and records its id as revoked in the shared store.
     request.session.invalidate()
     return response
+
+
+def logout_everywhere(request: Request) -> Response:
+    # Every session of this user created before now is refused, on every app: the
+    # other browsers' cookies, and this one's (which logout() also deletes).
+    user = request.session.get(USER_KEY)
+    if user is not None:
+        revoke_user(demo_of(request).board.factory, user)
+    return logout(request)
 
 
 def signed_out(request: Request) -> Response:
@@ -158,7 +171,7 @@ def whoami(request: Request) -> Response:
     cookie = request.cookies.get(COOKIE_NAME)
     answer = {
         "framework": "Pyramid",
-        "user": request.session.get("user"),
+        "user": request.session.get(USER_KEY),
         "refusal": demo_of(request).board.refusal(cookie),
     }
     return Response(json.dumps(answer), content_type="application/json", charset="utf-8")
@@ -190,6 +203,7 @@ _PAGES = (
     ("home", "/", home, "GET"),
     ("login", "/login", login, "POST"),
     ("logout", "/logout", logout, "POST"),
+    ("logout_everywhere", "/logout-everywhere", logout_everywhere, "POST"),
     ("signed_out", "/signed-out", signed_out, "GET"),
     ("cart", "/cart", cart, "POST"),
     ("session", "/session", session_page, "GET"),

@@ -25,7 +25,7 @@ from pyramid.response import Response
 
 from cookiesession import check_csrf_token
 
-from .board import COOKIE_NAME
+from .board import COOKIE_NAME, USER_KEY
 from .pages import Site, escape
 from .panels import cookie_section, notice
 from .pyramid_app import REPLAY_COOKIE, csrf_field, demo_of, html
@@ -38,7 +38,7 @@ def keys_page(request: Request) -> Response:
     board = demo.board
     session = request.session
     cookie = request.cookies.get(COOKIE_NAME)
-    user = session.get("user")
+    user = session.get(USER_KEY)
     who = (
         f'<p>Signed in as <strong id="user">{escape(str(user))}</strong>.</p>'
         if user is not None

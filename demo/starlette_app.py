@@ -21,7 +21,7 @@ from cookiesession import check_csrf_token
 from cookiesession.asgi import Scope, SessionMiddleware
 from cookiesession.session import CookieSession
 
-from .board import COOKIE_NAME, Board
+from .board import COOKIE_NAME, USER_KEY, Board
 from .pages import FAVICON, FAVICON_TYPE, error_page, escape, page
 from .panels import Demo, add_to_cart, shop_page, shown
 
@@ -69,7 +69,7 @@ def make_app(demo: Demo) -> Any:
     async def whoami(request: Request) -> JSONResponse:
         refusal = await run_in_threadpool(board.refusal, request.cookies.get(COOKIE_NAME))
         return JSONResponse(
-            {"framework": "Starlette", "user": request.session.get("user"), "refusal": refusal}
+            {"framework": "Starlette", "user": request.session.get(USER_KEY), "refusal": refusal}
         )
 
     async def favicon(request: Request) -> Response:

@@ -93,14 +93,17 @@ class Demo:
         return self.urls["django"]
 
 
-def demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """The running demo (as a module-scoped fixture in each test module)."""
+def demo_fixture(tmp_path_factory: pytest.TempPathFactory, redis_url: str | None = None) -> Iterator[Demo]:
+    """The running demo (as a module-scoped fixture in each test module); its revoked
+    sessions in memory, or in Redis at ``redis_url``."""
     for module in ("pyramid", "waitress", "starlette", "uvicorn", "flask", "django", "cryptography"):
         require(has(module), module)
     ports = {app: free_port() for app in APPS}
     log = tmp_path_factory.mktemp("demo") / "demo.log"
     env = {**os.environ, "COOKIESESSION_DEMO_SECRET": SECRET}
     env.pop("REDIS_URL", None)
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     arguments = [word for app in APPS for word in (PORT_OPTIONS[app], str(ports[app]))]
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -139,11 +142,12 @@ def browser_fixture() -> Iterator[Browser]:
         chromium.close()
 
 
-def screenshot_on_failure(request: pytest.FixtureRequest, tab: Page) -> None:
+def screenshot_on_failure(request: pytest.FixtureRequest, tab: Page, suffix: str = "") -> None:
+    """A full-page screenshot of ``tab`` in test-artifacts/ (gitignored) if the test failed."""
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name + (f"-{suffix}" if suffix else ""))
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 

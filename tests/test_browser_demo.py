@@ -28,6 +28,7 @@ from tests.browser_harness import (
     demo_fixture,
     page_fixture,
     put_cookie,
+    screenshot_on_failure,
     session_cookie,
     sign_in,
 )
@@ -93,9 +94,9 @@ def test_signing_in_starts_a_new_session_and_the_one_before_is_refused(page: Pag
 
 def test_a_cookie_replayed_after_signing_out_is_refused_by_every_app(page: Page, demo: Demo) -> None:
     sign_in(page, demo, "ada")
-    page.goto(demo.django)  # the session is used by every app before signing out
-    old = _cookie_value(page)
+    page.goto(demo.django)
     page.goto(demo.pyramid)
+    old = _cookie_value(page)  # the cookie the sign-out request carries
     page.click("button:has-text('Sign out')")
     page.wait_for_url(demo.pyramid + "signed-out")
     page.click("#replay")
@@ -110,6 +111,34 @@ def test_a_cookie_replayed_after_signing_out_is_refused_by_every_app(page: Page,
             0,
             "Your cookie was signed out (its session is revoked everywhere); you have a fresh session.",
         )
+
+
+def test_signing_out_of_all_devices_signs_out_the_other_browser_on_every_app(
+    browser: Browser, page: Page, demo: Demo, request: pytest.FixtureRequest
+) -> None:
+    other_context = browser.new_context()
+    other = other_context.new_page()
+    try:
+        sign_in(other, demo, "marie")  # the other device: signed in first
+        stale = _cookie_value(other)
+        sign_in(page, demo, "marie")
+        page.click("#sign-out-everywhere")
+        page.wait_for_url(demo.pyramid + "signed-out")
+        assert session_cookie(page.context) is None
+        for app in APPS:
+            # Put back each time: the app that refuses it sends a fresh cookie in its place.
+            put_cookie(other.context, demo, stale)
+            other.goto(demo.urls[app])
+            assert (other.locator("#user").count(), other.inner_text("#notice")) == (
+                0,
+                "Your cookie was signed out (its session is revoked everywhere); you have a fresh session.",
+            )
+        sign_in(other, demo, "marie")  # signing in again starts a session after the sign-out
+        other.goto(demo.django)
+        assert other.inner_text("#user") == "marie"
+    finally:
+        screenshot_on_failure(request, other, "other")
+        other_context.close()
 
 
 def test_rotating_the_key_keeps_the_user_and_reissues_the_cookie_under_the_new_key(
@@ -226,8 +255,6 @@ def test_every_page_fits_a_390_px_screen(
             widths[url] = tab.evaluate("document.documentElement.scrollWidth")
         assert widths == dict.fromkeys(widths, 390)
     finally:
-        from tests.browser_harness import screenshot_on_failure
-
         screenshot_on_failure(request, tab)
         context.close()
 
