@@ -50,9 +50,11 @@ def csrf_field(request: Request) -> str:
 
 def _flashes(session: Any) -> str:
     # pop_flash: each message is shown once, then gone from the cookie.
-    shown_ = [f'<p class="flash error" role="alert">{escape(str(m))}</p>' for m in session.pop_flash("error")]
-    shown_ += [f'<p class="flash" role="status">{escape(str(m))}</p>' for m in session.pop_flash()]
-    return "".join(shown_)
+    messages = [
+        f'<p class="flash error" role="alert">{escape(str(m))}</p>' for m in session.pop_flash("error")
+    ]
+    messages += [f'<p class="flash" role="status">{escape(str(m))}</p>' for m in session.pop_flash()]
+    return "".join(messages)
 
 
 def home(request: Request) -> Response:

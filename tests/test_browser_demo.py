@@ -32,6 +32,7 @@ from tests.browser_harness import (
     session_cookie,
     sign_in,
 )
+from tests.session_harness import SECRET
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -231,6 +232,9 @@ def test_the_decode_command_on_the_page_prints_the_session_page_state(page: Page
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["state"] == state
+    page.goto(demo.pyramid + "keys")
+    assert page.inner_text("#current-secret") == command[0].split("=", 1)[1]
+    assert f"demo: the secret is {SECRET}\n" in demo.log.read_text()  # the first key, at start-up
     assert page.inner_text("#set-cookie").startswith(f"Set-Cookie: session={command[-1]};")
 
 
