@@ -134,7 +134,8 @@ def replayed(request: Request) -> Response:
 <p>Your browser holds the cookie it had before signing out again. Each app was asked who it
 belongs to:</p>
 <table id="replay-results"><thead><tr><th>App</th><th>Answer</th></tr></thead><tbody>{rows}</tbody></table>
-<p class="muted">Open the apps from the bar above: each one refuses it and starts a fresh session.</p>"""
+<p class="muted">Open any app from the bar above: it refuses the cookie and puts a fresh session in
+its place (replay again to try the next one).</p>"""
     return html(request, "Replaying an old cookie", body)
 
 
