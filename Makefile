@@ -1,6 +1,6 @@
 # Two commands for a fresh machine with Python 3.10+ and make:
 #   make test   - set everything up, then lint, types, unit, integration and browser tests
-#   make demo   - set everything up, then serve the demo on http://127.0.0.1:6543/
+#   make demo   - install what the demo needs, then serve it on http://127.0.0.1:6543/
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -35,7 +35,15 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest --cov --cov-report=term
 
-demo: $(STAMP)
+# Only the demo's own dependencies (the `demo` extra); `make test` installs them too.
+DEMO_STAMP := $(VENV)/.demo-installed
+$(DEMO_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(PY) -m demo
 
 bench: $(STAMP)

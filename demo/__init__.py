@@ -1,5 +1,6 @@
 """The cookiesession demo: ``make demo`` (or ``python -m demo``).
 
-A Pyramid app served by waitress, and a Starlette app served by uvicorn, that
-share one signed session cookie.  Not part of the installed library.
+Pyramid, Starlette, Flask and Django apps, in one process, that share one
+session cookie, one signed-in user, and the controls that change its key and
+format live.  Not part of the installed library.
 """

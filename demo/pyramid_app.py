@@ -1,11 +1,14 @@
-"""The Pyramid half of the demo: sign in and out, flash messages, a visit counter.
+"""The Pyramid app: signing in and out, the cart, the session page, and the error pages.
 
-Every form is CSRF-protected by Pyramid itself (``require_csrf``), with the
-token that Pyramid keeps in the session, i.e. in the signed cookie.
+It is the demo's home: the other apps send people here to sign in.  Every form is
+CSRF-protected by Pyramid itself (``require_csrf``), with the token that Pyramid
+keeps in the session, i.e. in the shared cookie.  The demo's own controls (keys,
+format, replay) are in :mod:`demo.pyramid_controls`.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,74 +16,72 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.csrf import get_csrf_token
 from pyramid.exceptions import BadCSRFToken
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.response import Response
 
-from cookiesession.session import CookieSession
+from cookiesession import revoke_user
 
-from .pages import escape, iso, page, pretty_json
+from .board import ABSOLUTE_TIMEOUT, COOKIE_NAME, TIMEOUT, USER_KEY
+from .pages import FAVICON, FAVICON_TYPE, error_page, escape, iso, page, pretty_json
+from .panels import Demo, add_to_cart, cookie_section, notice, shown, user_and_cart
 
-__all__ = ["make_app"]
+__all__ = ["REPLAY_COOKIE", "html", "make_app"]
 
 _MAX_NAME = 40
-_APP = "Pyramid + waitress"
+#: Where signing out keeps the cookie it ended, for the "replay" button (HttpOnly, this browser only).
+REPLAY_COOKIE = "demo_replay"
 
 
-class _Settings:
-    """What the pages show about the session factory (read from the factory itself)."""
-
-    def __init__(self, factory: type[CookieSession], other_app_url: str) -> None:
-        self.timeout = factory._limits.timeout
-        self.absolute_timeout = factory._limits.absolute_timeout
-        self.reissue_after = factory._reissue_after  # infinity when reads never renew
-        self.cookie_name = factory._cookie.name
-        self.other_app_url = other_app_url
+def demo_of(request: Request) -> Demo:
+    demo: Demo = request.registry.settings["demo"]
+    return demo
 
 
-def _nav(settings: _Settings) -> list[tuple[str, str]]:
-    return [("Home", "/"), ("Session", "/session"), ("Starlette app", settings.other_app_url)]
+def html(request: Request, title: str, body: str, status: int = 200) -> Response:
+    demo = demo_of(request)
+    text = page(title, body, site=demo.sites.pyramid, sites=demo.sites)
+    return Response(text, status=status, charset="utf-8")
 
 
-def _html(request: Request, title: str, body: str, status: int = 200) -> Response:
-    settings: _Settings = request.registry.settings["demo"]
-    return Response(page(title, body, app=_APP, nav=_nav(settings)), status=status, charset="utf-8")
+def csrf_field(request: Request) -> str:
+    return f'<input type="hidden" name="csrf_token" value="{escape(get_csrf_token(request))}">'
 
 
 def _flashes(session: Any) -> str:
     # pop_flash: each message is shown once, then gone from the cookie.
-    shown = [f'<p class="flash error" role="alert">{escape(str(m))}</p>' for m in session.pop_flash("error")]
-    shown += [f'<p class="flash" role="status">{escape(str(m))}</p>' for m in session.pop_flash()]
-    return "".join(shown)
+    messages = [
+        f'<p class="flash error" role="alert">{escape(str(m))}</p>' for m in session.pop_flash("error")
+    ]
+    messages += [f'<p class="flash" role="status">{escape(str(m))}</p>' for m in session.pop_flash()]
+    return "".join(messages)
 
 
 def home(request: Request) -> Response:
+    demo = demo_of(request)
     session = request.session
-    visits = session.get("visits", 0) + 1
-    session["visits"] = visits
-    user = session.get("user")
-    token = escape(get_csrf_token(request))
-    if user is None:
-        form = f"""<p>You are not signed in.</p>
-<form method="post" action="/login">
-  <input type="hidden" name="csrf_token" value="{token}">
+    cookie = request.cookies.get(COOKIE_NAME)
+    field = csrf_field(request)
+    view = shown(session, cookie, field)
+    if view.user is None:
+        account = f"""<form method="post" action="/login">{field}
   <label>Name <input type="text" name="username" maxlength="{_MAX_NAME}" required autofocus></label>
-  <button type="submit">Sign in</button>
-</form>"""
+  <button type="submit">Sign in</button></form>"""
     else:
-        form = f"""<p>Signed in as <strong id="user">{escape(str(user))}</strong>.</p>
-<form method="post" action="/logout">
-  <input type="hidden" name="csrf_token" value="{token}">
-  <button type="submit">Sign out</button>
-</form>"""
-    body = f"""{_flashes(session)}
-{form}
-<p>Visits to this page in this session: <strong id="visits">{visits}</strong></p>
-<p class="muted">Everything here lives in one signed cookie; the server stores nothing.
-<a href="/session">See what the session holds</a>, or open the
-<a href="{escape(request.registry.settings["demo"].other_app_url)}">Starlette app</a>,
-which reads the same cookie.</p>"""
-    return _html(request, "Home", body)
+        account = f"""<form method="post" action="/logout">{field}
+  <button type="submit">Sign out</button></form>
+<form method="post" action="/logout-everywhere">{field}
+  <button type="submit" id="sign-out-everywhere">Sign out of all my devices</button></form>"""
+    site = demo.sites.pyramid
+    body = f"""{notice(demo.board, cookie)}{_flashes(session)}
+{user_and_cart(site, demo.sites, view)}
+{account}
+<p class="muted">Everything here lives in one cookie; the server keeps nothing but the ids of
+signed-out sessions. Open the other apps from the bar above: they read and write the same cookie.
+<a href="/keys">Rotate the key or switch to encryption</a>, or
+<a href="/session">see what the session holds</a>.</p>
+{cookie_section(demo.board, demo.recorder, cookie)}"""
+    return html(request, "Pyramid", body)
 
 
 def login(request: Request) -> Response:
@@ -92,88 +93,151 @@ def login(request: Request) -> Response:
         # would otherwise add to the cookie until it no longer fits).
         session.flash(f"Please enter a name of 1 to {_MAX_NAME} characters.", "error", allow_duplicate=False)
         return HTTPSeeOther(location="/")
-    session["user"] = name
-    # A new token for the signed-in user: one seen before signing in is not reused.
+    # Against session fixation: a new session id (the old one revoked) before it
+    # carries a user, and a new CSRF token too.
+    session.regenerate()
     session.new_csrf_token()
+    session[USER_KEY] = name
     session.flash(f"Welcome, {name}! You are signed in.")
     return HTTPSeeOther(location="/")
 
 
 def logout(request: Request) -> Response:
-    # invalidate() deletes the cookie; nothing may be written after it, or a new one is made.
+    response = HTTPSeeOther(location="/signed-out")
+    ended = request.cookies.get(COOKIE_NAME)
+    if ended:
+        # Kept only so that the demo can replay it: a real app keeps no copy.
+        response.set_cookie(REPLAY_COOKIE, ended, httponly=True, samesite="Lax", path="/")
+    # invalidate() deletes the cookie and records its id as revoked in the shared store.
     request.session.invalidate()
-    return HTTPSeeOther(location="/signed-out")
+    return response
+
+
+def logout_everywhere(request: Request) -> Response:
+    # Every session of this user created before now is refused, on every app: the
+    # other browsers' cookies, and this one's (which logout() also deletes).
+    user = request.session.get(USER_KEY)
+    if user is not None:
+        revoke_user(demo_of(request).board.factory, user)
+    return logout(request)
 
 
 def signed_out(request: Request) -> Response:
     # Does not touch the session, so the browser is left without a cookie.
-    body = """<p role="status">You are signed out: the response deleted the session cookie.</p>
+    replay = ""
+    if request.cookies.get(REPLAY_COOKIE):
+        replay = """<form method="post" action="/replay">
+<button type="submit" id="replay">Replay the cookie I had before signing out</button></form>
+<p class="muted">Puts the old cookie back into your browser, then asks every app who it belongs to.</p>"""
+    body = f"""<p role="status">You are signed out: the response deleted the session cookie, and the
+session's id is now revoked, so a copy of the cookie is refused too.</p>
+{replay}
 <p><a href="/">Back to the home page</a> (it starts a new session).</p>"""
-    return _html(request, "Signed out", body)
+    return html(request, "Signed out", body)
+
+
+def cart(request: Request) -> Response:
+    add_to_cart(request.session, demo_of(request).sites.pyramid)
+    return HTTPSeeOther(location="/")
 
 
 def session_page(request: Request) -> Response:
-    settings: _Settings = request.registry.settings["demo"]
+    demo = demo_of(request)
     session = request.session
+    cookie = request.cookies.get(COOKIE_NAME)
     state = dict(session.items())
     if session.new and not state:
-        body = '<p>You have no session yet. <a href="/">Visit the home page</a> to start one.</p>'
-        return _html(request, "Your session", body)
-    # Reading the session renews it (reissue_time): the cookie this response sends is dated now.
-    renews = session.accessed - session.renewed > settings.reissue_after
-    issued = session.accessed if renews else session.renewed
+        body = f"""{notice(demo.board, cookie)}
+<p>You have no session yet. <a href="/">Visit the home page</a> to start one.</p>"""
+        return html(request, "Your session", body)
+    # Every read renews the session (reissue_time=0): the cookie this response sends is dated now.
     rows = [
-        ("created", f"{iso(session.created)} (when you first arrived)"),
-        ("cookie issued", f"{iso(issued)}" + (" (renewed by this page)" if renews else "")),
+        ("created", f"{iso(session.created)} (when this session started: at sign-in, or your first visit)"),
+        ("accessed", f"{iso(session.accessed)} (this request)"),
+        ("expires when idle", f'<span id="expires">{iso(session.accessed + TIMEOUT)}</span> ({TIMEOUT} s)'),
+        ("expires at the latest", f"{iso(session.created + ABSOLUTE_TIMEOUT)} ({ABSOLUTE_TIMEOUT} s)"),
+        ("now", iso(time.time())),
     ]
-    if settings.timeout is not None:
-        rows.append(
-            (
-                "expires when idle",
-                f'<span id="expires">{iso(issued + settings.timeout)}</span> '
-                f"(idle timeout: {settings.timeout} s after the cookie was issued)",
-            )
-        )
-    if settings.absolute_timeout is not None:
-        rows.append(
-            (
-                "expires at the latest",
-                f"{iso(session.created + settings.absolute_timeout)} "
-                f"(absolute timeout: {settings.absolute_timeout} s after created)",
-            )
-        )
-    rows.append(("now", iso(time.time())))
-    cookie = request.cookies.get(settings.cookie_name, "")
     details = "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in rows)
-    body = f"""<p>The session's state, read from the <code>{escape(settings.cookie_name)}</code> cookie
-({len(cookie)} characters, signed, <code>HttpOnly; SameSite=Lax; Path=/</code>):</p>
+    body = f"""{notice(demo.board, cookie)}
+<p>The session's state, read from the <code>{COOKIE_NAME}</code> cookie (<code>_csrft_</code> is the
+CSRF token, <code>_sid_</code> the id that signing out revokes):</p>
 <pre id="state">{pretty_json(state)}</pre>
 <dl>{details}</dl>
-<p class="muted">Decode it yourself with <code>cookiesession decode</code> and the demo's secret.</p>"""
-    return _html(request, "Your session", body)
+{cookie_section(demo.board, demo.recorder, cookie)}"""
+    return html(request, "Your session", body)
+
+
+def whoami(request: Request) -> Response:
+    """Who the cookie belongs to, for the replay page (which asks every app)."""
+    cookie = request.cookies.get(COOKIE_NAME)
+    answer = {
+        "framework": "Pyramid",
+        "user": request.session.get(USER_KEY),
+        "refusal": demo_of(request).board.refusal(cookie),
+    }
+    return Response(json.dumps(answer), content_type="application/json", charset="utf-8")
+
+
+def favicon(request: Request) -> Response:
+    return Response(FAVICON, content_type=FAVICON_TYPE, cache_control="max-age=86400")
+
+
+def not_found(exc: HTTPNotFound, request: Request) -> Response:
+    demo = demo_of(request)
+    text = error_page(404, request.path, site=demo.sites.pyramid, sites=demo.sites)
+    return Response(text, status=404, charset="utf-8")
+
+
+def method_not_allowed(request: Request) -> Response:
+    demo = demo_of(request)
+    text = error_page(405, request.path, site=demo.sites.pyramid, sites=demo.sites, allowed="POST")
+    return Response(text, status=405, charset="utf-8", headers={"Allow": "POST"})
 
 
 def bad_csrf(exc: BadCSRFToken, request: Request) -> Response:
     body = """<p class="flash error" role="alert">The form's CSRF token did not match: the page was stale,
 or the form was not ours.</p><p><a href="/">Back to the home page</a></p>"""
-    return _html(request, "Form refused", body, status=400)
+    return html(request, "Form refused", body, status=400)
 
 
-def make_app(session_factory: type[CookieSession], *, other_app_url: str) -> Callable[..., Any]:
-    """The WSGI app, with its sessions from ``session_factory``."""
-    with Configurator(settings={"demo": _Settings(session_factory, other_app_url)}) as config:
+_PAGES = (
+    ("home", "/", home, "GET"),
+    ("login", "/login", login, "POST"),
+    ("logout", "/logout", logout, "POST"),
+    ("logout_everywhere", "/logout-everywhere", logout_everywhere, "POST"),
+    ("signed_out", "/signed-out", signed_out, "GET"),
+    ("cart", "/cart", cart, "POST"),
+    ("session", "/session", session_page, "GET"),
+    ("whoami", "/whoami", whoami, "GET"),
+    ("favicon", "/favicon.ico", favicon, "GET"),
+)
+
+
+def make_app(demo: Demo) -> Callable[..., Any]:
+    """The WSGI app; its sessions come from the board's factory of the moment."""
+
+    def session_factory(request: Request) -> Any:
+        return demo.board.factory(request)
+
+    # Imported here: the controls' module uses this one's helpers.
+    from . import pyramid_controls
+
+    with Configurator(settings={"demo": demo}) as config:
         config.set_session_factory(session_factory)
         # Every POST must carry the session's token as `csrf_token` (or X-CSRF-Token).
         config.set_default_csrf_options(require_csrf=True)
-        for name, path, view, method in (
-            ("home", "/", home, "GET"),
-            ("login", "/login", login, "POST"),
-            ("logout", "/logout", logout, "POST"),
-            ("signed_out", "/signed-out", signed_out, "GET"),
-            ("session", "/session", session_page, "GET"),
-        ):
+        for name, path, view, method in (*_PAGES, *pyramid_controls.PAGES):
             config.add_route(name, path)
             config.add_view(view, route_name=name, request_method=method)
+            if method == "POST":  # a form's target, opened as a page: a styled 405
+                config.add_view(method_not_allowed, route_name=name, request_method=("GET", "HEAD"))
+        for name, path, view in pyramid_controls.UNCHECKED_POSTS:
+            config.add_route(name, path)
+            # No Pyramid CSRF check: these views must not load the session (see there).
+            config.add_view(view, route_name=name, request_method="POST", require_csrf=False)
+            config.add_view(method_not_allowed, route_name=name, request_method=("GET", "HEAD"))
+        config.add_notfound_view(not_found)
         config.add_exception_view(bad_csrf, context=BadCSRFToken)
         app: Callable[..., Any] = config.make_wsgi_app()
     return app

@@ -1,50 +1,98 @@
-"""The Starlette half of the demo: it reads the cookie the Pyramid app writes.
+"""The Starlette app: reads and writes the cookie the other apps read and write.
 
-Same factory, same secret, same cookie: ``request.session`` here is the session
-that Pyramid's ``request.session`` is over there.
+``request.session`` is the session that Pyramid's ``request.session`` is over
+there, from the same factory: :class:`cookiesession.asgi.SessionMiddleware`,
+asked for the board's factory of the moment on every request.
 """
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import parse_qs
+
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from cookiesession.asgi import SessionMiddleware
+from cookiesession import check_csrf_token
+from cookiesession.asgi import Scope, SessionMiddleware
 from cookiesession.session import CookieSession
 
-from .pages import escape, page
+from .board import COOKIE_NAME, USER_KEY, Board
+from .pages import FAVICON, FAVICON_TYPE, error_page, escape, page
+from .panels import Demo, add_to_cart, shop_page, shown
 
 __all__ = ["make_app"]
 
-_APP = "Starlette + uvicorn"
+
+class BoardSessionMiddleware(SessionMiddleware):
+    """The ASGI middleware, with the factory the board holds when each request comes in."""
+
+    __slots__ = ("board",)
+
+    def __init__(self, app: Any, board: Board) -> None:
+        super().__init__(app, board.factory)
+        self.board = board
+
+    async def open_session(self, scope: Scope) -> CookieSession:
+        # Read by the base class before its first await, so one request cannot see
+        # the factory another request set.
+        self.session_factory = self.board.factory
+        return await super().open_session(scope)
 
 
-def make_app(session_factory: type[CookieSession], *, other_app_url: str) -> SessionMiddleware:
-    """The ASGI app; ``other_app_url`` is the Pyramid app's address."""
-    home_url = escape(other_app_url)
-    nav = [("Pyramid app", other_app_url), ("Session", other_app_url.rstrip("/") + "/session")]
+def make_app(demo: Demo) -> Any:
+    """The ASGI app."""
+    site, sites, board = demo.sites.starlette, demo.sites, demo.board
 
     async def home(request: Request) -> HTMLResponse:
-        user = request.session.get("user")
-        visits = request.session.get("visits", 0)
-        if user is None:
-            text = f'<p>No one is signed in. <a href="{home_url}">Sign in on the Pyramid app</a>.</p>'
-        else:
-            text = (
-                f'<p>Signed in as <strong id="user">{escape(str(user))}</strong>, '
-                f"according to the cookie the Pyramid app signed.</p>"
-                f"<p>The Pyramid home page counted "
-                f'<strong id="visits">{escape(str(visits))}</strong> visit(s).</p>'
-            )
-        body = f"""{text}
-<p class="muted">This is a different framework, server and port; cookies are shared by every port of
-a host, and both apps verify them with the same secret.</p>"""
-        return HTMLResponse(page("Starlette", body, app=_APP, nav=nav, badge="#6b4fbb"))
+        session: CookieSession = request.scope["session"]  # set by BoardSessionMiddleware
+        token = session.get_csrf_token()
+        field = f'<input type="hidden" name="csrf_token" value="{escape(token)}">'
+        view = shown(session, request.cookies.get(COOKIE_NAME), field)
+        # The board's checks load the cookie again (the revocation store may be Redis):
+        # off the event loop.
+        text = await run_in_threadpool(shop_page, board, demo.recorder, site, sites, view)
+        return HTMLResponse(text)
+
+    async def cart(request: Request) -> Response:
+        # A urlencoded form, parsed here (Starlette's form parser needs python-multipart).
+        form = parse_qs((await request.body()).decode("latin-1"))
+        if not check_csrf_token(request.session, next(iter(form.get("csrf_token", ())), None)):
+            raise HTTPException(400, "The form's CSRF token did not match the session.")
+        add_to_cart(request.session, site)
+        return RedirectResponse("/", status_code=303)
 
     async def whoami(request: Request) -> JSONResponse:
-        return JSONResponse({"user": request.session.get("user")})
+        refusal = await run_in_threadpool(board.refusal, request.cookies.get(COOKIE_NAME))
+        return JSONResponse(
+            {"framework": "Starlette", "user": request.session.get(USER_KEY), "refusal": refusal}
+        )
 
-    app = Starlette(routes=[Route("/", home), Route("/whoami", whoami)])
-    return SessionMiddleware(app, session_factory)
+    async def favicon(request: Request) -> Response:
+        return Response(FAVICON, media_type=FAVICON_TYPE, headers={"Cache-Control": "max-age=86400"})
+
+    async def http_error(request: Request, exc: Exception) -> HTMLResponse:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        if status in (404, 405):
+            allowed = (exc.headers or {}).get("Allow", "") if isinstance(exc, HTTPException) else ""
+            text = error_page(status, request.url.path, site=site, sites=sites, allowed=allowed)
+            headers = {"Allow": allowed} if allowed else None
+            return HTMLResponse(text, status_code=status, headers=headers)
+        detail = exc.detail if isinstance(exc, HTTPException) else "Server error"
+        body = f'<p class="notice" role="alert">{escape(str(detail))}</p><p><a href="/">Back</a></p>'
+        return HTMLResponse(page("Refused", body, site=site, sites=sites), status_code=status)
+
+    app = Starlette(
+        routes=[
+            Route("/", home),
+            Route("/cart", cart, methods=["POST"]),
+            Route("/whoami", whoami),
+            Route("/favicon.ico", favicon),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
+    return BoardSessionMiddleware(app, board)
