@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from ._compression import Compressed
+from ._pieces import check_max_cookies, longest_token
 from .codec import Protector, SessionCodec
 from .cookies import CookieSpec, quote_cookie_value
 from .encryption import DEFAULT_SALT, Encryptor
@@ -146,6 +147,7 @@ def make_session_factory(
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
@@ -157,6 +159,9 @@ def make_session_factory(
     ``compress``: compress payloads where that makes them shorter (see
     :mod:`cookiesession._compression`); ``protector`` must verify before it
     returns a payload, as signing and encryption do.
+    ``max_cookies``: how many cookies a session may take (see
+    :mod:`cookiesession._pieces`); ``protector`` must then write URL-safe base64,
+    as signing and encryption do.
     ``read_also``: readers of other libraries' session cookies, tried when no cookie
     of ours is accepted (see :mod:`cookiesession.readers`).
     """
@@ -183,11 +188,21 @@ def make_session_factory(
             "clock_skew must be a number of seconds: None would let a cookie dated in the "
             "future live until that date"
         )
+    max_cookies = check_max_cookies(max_cookies)
+    if max_cookies != 1:
+        if not isinstance(protector, (Signer, Encryptor)):
+            raise ConfigurationError(
+                "max_cookies applies to signed and encrypted cookies, whose pieces are verified "
+                "together; BaseCookieSessionFactory's cookie is its serializer's text, kept whole"
+            )
+        # The joined pieces are one token, longer than a cookie's.
+        protector.longest_token = longest_token(max_cookies)
+    checked_read_also = check_read_also(read_also, spec.name)
     attrs = {
         "__slots__": (),
         "_codec": SessionCodec(serializer, Compressed(protector) if compress else protector),
         "_cookie": spec,
-        "_limits": Limits(timeout_seconds, absolute_seconds, skew_seconds),
+        "_limits": Limits(timeout_seconds, absolute_seconds, skew_seconds, longest_token(max_cookies)),
         "_reissue_after": reissue_limit(reissue_seconds),
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
@@ -195,7 +210,10 @@ def make_session_factory(
         "_empty_deletes_cookie": bool(empty_deletes_cookie),
         "_revocation": check_revocation_option(revocation),
         "_clock": staticmethod(clock),
-        "_read_also": check_read_also(read_also, spec.name),
+        "_read_also": checked_read_also,
+        "_max_cookies": max_cookies,
+        "_reads_other_cookies": bool(checked_read_also) or max_cookies != 1,
+        "_can_grow": isinstance(protector, (Signer, Encryptor)),
     }
     _declare_isession()
     return type("CookieSession", (CookieSession,), attrs)
@@ -227,6 +245,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
@@ -243,7 +262,9 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     :mod:`cookiesession.revocation`), ``clock_skew`` (seconds a cookie's times
     may lie in this server's future, default 300; further ahead, it is refused),
     ``compress`` (compress the payload where that shortens the cookie; Pyramid
-    cannot read a compressed cookie, so it is off by default) and ``read_also``
+    cannot read a compressed cookie, so it is off by default), ``max_cookies``
+    (how many cookies a session too large for one may take: ``name``, ``name.1``,
+    ...; see docs/large-sessions.md) and ``read_also``
     (readers of other libraries' session cookies, so that a switch to
     cookiesession logs nobody out: see :mod:`cookiesession.readers`).
     """
@@ -274,6 +295,7 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
@@ -323,6 +345,7 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.

@@ -27,6 +27,8 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   attribute, which needs ``secure``), or an empty value for no attribute;
 * ``fallback_secrets`` is separated by whitespace or newlines (so a secret in an
   .ini file cannot contain a space);
+* ``max_cookies`` takes a whole number (1, the default, to 10): how many cookies
+  a session too large for one may take (docs/large-sessions.md);
 * ``encrypt = true`` uses ``EncryptedCookieSessionFactory`` (``cookiesession[crypto]``);
 * ``revocation`` takes ``memory`` or a Redis URL (``redis://host:6379/0``,
   ``cookiesession[redis]``) for logout that holds across servers (see
@@ -79,6 +81,7 @@ _BOOLEANS = (
     "compress",
 )
 _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_skew")
+_COUNTS = ("max_cookies",)
 _NULLABLE_TEXT = ("path", "domain")
 _TEXT = ("cookie_name", "hashalg", "salt")
 _REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout")
@@ -94,6 +97,7 @@ _KNOWN = frozenset(
         "encrypt",
         *_BOOLEANS,
         *_SECONDS,
+        *_COUNTS,
         *_NULLABLE_TEXT,
         *_TEXT,
         *_REVOCATION,
@@ -131,6 +135,15 @@ def _as_seconds(name: str, value: object) -> int | None:
         raise ConfigurationError(f"{exc} (use a whole number of seconds, or none)") from None
 
 
+def _as_count(name: str, value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigurationError(f"{_setting(name)}={value!r} is not a whole number")
+    return int(text)
+
+
 def _as_text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ConfigurationError(f"{_setting(name)} must be text, not {type(value).__name__}")
@@ -149,6 +162,8 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_bool(name, value)
     if name in _SECONDS:
         return _as_seconds(name, value)
+    if name in _COUNTS:
+        return _as_count(name, value)
     if name in _NULLABLE_TEXT:
         if value is None:
             return None

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator, MutableSequence
 from math import trunc
 from typing import Any, ClassVar
 
-from . import _request
+from . import _pieces, _request
+from ._compression import Compressed, deflate
 from ._making import Made
 from ._revocable import SID_KEY
 from .codec import Incoming, SessionCodec
@@ -48,6 +49,7 @@ class CookieSession(Made):
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
     _empty_deletes_cookie: ClassVar[bool]
+    _can_grow: ClassVar[bool] = True  # max_cookies and compress may be set (not by Base...)
     _clock: Callable[[], float]  # a staticmethod on the class (and _revocation: see Revocable)
 
     # Set when the response callback let later callbacks run first (see _request.respond).
@@ -82,7 +84,8 @@ class CookieSession(Made):
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
         value = _request.incoming_cookie(request, self._cookie.name)
         # Only a factory with read_also= looks at the request's other cookies.
-        self._start(self._clock(), value, self._lookup_in_request(request) if self._read_also else None)
+        lookup = self._lookup_in_request(request) if self._reads_other_cookies else None
+        self._start(self._clock(), value, lookup)
         self._used = True  # Pyramid makes the session when the application asks for it
         self._request_ref = _request.bind(self, request)
 
@@ -277,7 +280,11 @@ class CookieSession(Made):
         ``binary=True``, latin-1 ``bytes`` (ASGI).  ``failed``: see :meth:`set_cookie_header`."""
         if self.varies:
             merge_vary(headers, binary=binary)
-        cookies = [self.set_cookie_header(failed)]
+        cookies: list[str | None]
+        if self._max_cookies == 1:
+            cookies = [self.set_cookie_header(failed)]
+        else:
+            cookies = [*self.set_cookie_headers(failed)]
         if self._old_cookie_deletion is not None:  # read from another library's cookie
             cookies.append(self.old_cookie_deletion(failed))
         for cookie in cookies:
@@ -292,21 +299,57 @@ class CookieSession(Made):
         ``failed`` says the response answers an exception; with
         ``set_on_exception=False`` nothing is sent then.  Raises
         :class:`SessionTooLarge` or :class:`SessionNotSerializable` when the
-        state cannot be stored.
+        state cannot be stored.  A factory with ``max_cookies`` above 1 may need
+        several headers: it raises ``TypeError``, use :meth:`set_cookie_headers`.
         """
+        if self._max_cookies != 1:
+            raise TypeError(
+                "with max_cookies above 1 a response may need several cookies: use set_cookie_headers()"
+            )
+        send = self._cookie_to_send(failed)
+        if send is None:
+            return None
+        return self._cookie.set_cookie(self._encode(), self._clock) if send else self._cookie.delete_cookie()
+
+    def set_cookie_headers(self, failed: bool = False) -> list[str]:
+        """Every ``Set-Cookie`` value the session's cookie needs in this response (none,
+        one, or with ``max_cookies`` one per piece, and the deletion of pieces the
+        request brought that are no longer needed).  As :meth:`set_cookie_header`
+        otherwise."""
+        if self._max_cookies == 1:
+            header = self.set_cookie_header(failed)
+            return [] if header is None else [header]
+        send = self._cookie_to_send(failed)
+        if send is None:
+            return []
+        if not send:
+            return self.cookie_deletions()
+        token = self._encode()
+        headers = _pieces.split(token, self._cookie, self._clock, self._max_cookies)
+        if headers is None:
+            raise self._too_large(token)
+        return headers + _pieces.deletions(self._cookie, len(headers), self._carried)
+
+    def cookie_deletions(self) -> list[str]:
+        """The ``Set-Cookie`` values deleting the session's cookie, and every piece of
+        it the request brought (``max_cookies``)."""
+        return [self._cookie.delete_cookie(), *_pieces.deletions(self._cookie, 1, self._carried)]
+
+    def _cookie_to_send(self, failed: bool) -> bool | None:
+        # True: write the cookie; False: delete it; None: send nothing.
         if (failed and not self._set_on_exception) or not self._used:
             return None
         if self._pending_revocations:  # invalidate() or regenerate() under asyncio
             self._revoke_pending_blocking()
         if self._invalidated and not dict.__len__(self):
-            return self._cookie.delete_cookie()
+            return False
         if not self._dirty and not self._nested_change():
             return None
         if self._empty_deletes_cookie and not dict.__len__(self):
             # An empty state is never stored (Starlette's and Flask's way): the
             # cookie the request brought is deleted, and without one nothing is sent.
-            return None if self.new else self._cookie.delete_cookie()
-        return self._cookie.set_cookie(self._encode(), self._clock)
+            return None if self.new else False
+        return True
 
     def token(self) -> str:
         """The cookie value storing this session, issued now (``accessed`` becomes the
@@ -314,7 +357,11 @@ class CookieSession(Made):
         session key).  Raises what :meth:`set_cookie_header` raises."""
         self._accessed = trunc(self._clock())
         self._used = True
-        return self._encode()
+        token = self._encode()
+        max_cookies = self._max_cookies
+        if max_cookies != 1 and _pieces.split(token, self._cookie, self._clock, max_cookies) is None:
+            raise self._too_large(token)
+        return token
 
     def _encode(self) -> str:
         if self._revocation is not None and type(dict.get(self, SID_KEY)) is not str:
@@ -326,12 +373,19 @@ class CookieSession(Made):
         # items(), which counts as a use: harmless, the response is being made.
         incoming = None if self._exposed else self._incoming
         token = self._codec.encode(self._accessed, self.created, self, incoming, self._written)
-        if len(token) > MAX_TOKEN_LENGTH:
-            raise SessionTooLarge(
-                f"Cookie value is too long to store ({len(token)} bytes): a cookie value "
-                f"holds at most {MAX_TOKEN_LENGTH} characters; store less in the session"
-            )
+        if len(token) > MAX_TOKEN_LENGTH and self._max_cookies == 1:
+            raise self._too_large(token)
         return token
+
+    def _too_large(self, token: str) -> SessionTooLarge:
+        # Said with the size, the limit, and what would store it (worked out only now).
+        codec = self._codec
+        compressed = None
+        if self._can_grow and not isinstance(codec.protector, Compressed):
+            payload = codec.dumps(self._accessed, self.created, dict(dict.items(self)))
+            compressed = codec.protector.seal(deflate(payload))
+        most = _pieces.MAX_COOKIES if self._can_grow else 1
+        return _pieces.too_large(token, compressed, self._cookie, self._clock, self._max_cookies, most)
 
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed

@@ -116,7 +116,8 @@ class SessionMiddleware(asgi.SessionMiddleware):
     ``cookiesession[crypto]``), ``salt`` (default: the factory's own, so the cookie
     is shared with apps that use the factory's defaults), ``hashalg`` (signed
     cookies), ``fallback_secrets``, ``absolute_timeout``, ``revocation``,
-    ``detect_nested_changes``, ``clock`` and ``read_also``, as on the factories.  Every option is
+    ``detect_nested_changes``, ``clock``, ``read_also``, ``compress``, ``max_cookies``
+    and ``serializer`` (for example ``RichJSONSerializer()``), as on the factories.  Every option is
     checked here, and a mistake raises :class:`ConfigurationError` naming it (an
     option it does not have raises ``TypeError``, as any call does).
     The factory built is ``self.session_factory``.
@@ -145,6 +146,9 @@ class SessionMiddleware(asgi.SessionMiddleware):
         detect_nested_changes: bool = True,
         clock: Callable[[], float] = time.time,
         read_also: Sequence[Any] = (),
+        compress: bool = False,
+        max_cookies: int = 1,
+        serializer: Any = None,
     ) -> None:
         cookie_max_age, self.refuses_every_cookie = _max_age(max_age)
         options: dict[str, Any] = {
@@ -165,6 +169,9 @@ class SessionMiddleware(asgi.SessionMiddleware):
             "clock": clock,
             "revocation": revocation,
             "read_also": read_also,
+            "compress": compress,
+            "max_cookies": max_cookies,
+            "serializer": serializer,
         }
         if salt is not None:
             options["salt"] = salt
