@@ -30,6 +30,8 @@ __all__ = ["CookieSession"]
 
 # Values that cannot change in place: handing one out cannot hide a change.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
+# What every serializer stores: no check at assignment.
+_PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
 
 class CookieSession(Made):
@@ -206,6 +208,10 @@ class CookieSession(Made):
     # -- writing -----------------------------------------------------------------------
 
     def __setitem__(self, key: str, value: Any) -> None:
+        # A value of a type the serializer cannot store is refused here, naming the
+        # key where the application put it; JSON's own types cost one set lookup.
+        if type(value) not in _PLAIN:
+            self._codec.check_value(key, value)
         # Unlike other writes, an assignment keeps the incoming cookie's text usable:
         # the codec splices the new value in (see codec.SessionCodec.encode).
         self._accessed = trunc(self._clock())
