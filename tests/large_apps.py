@@ -170,7 +170,7 @@ class FlaskClient(Client):
         self.client = app.test_client()
 
     def _request(self, path: str) -> list[str]:
-        return self.client.get(path).headers.getlist("Set-Cookie")  # type: ignore[no-any-return]
+        return self.client.get(path).headers.getlist("Set-Cookie")
 
 
 #: The Django views' client: Django's URL conf names views by module path.
@@ -203,15 +203,13 @@ class DjangoClient(Client):
     """Django's test client, ``cookiesession.django`` as the engine and its middleware;
     ``COOKIESESSION`` from the options."""
 
-    MIDDLEWARE = ["cookiesession.django.middleware.SessionMiddleware"]
-
     def __init__(self, options: dict[str, Any]) -> None:
         super().__init__()
         from django.test import Client as TestClient
 
         self.settings = {
             "ROOT_URLCONF": __name__,
-            "MIDDLEWARE": self.MIDDLEWARE,
+            "MIDDLEWARE": ["cookiesession.django.middleware.SessionMiddleware"],
             "COOKIESESSION": {
                 "secret": SECRET,
                 "serializer": RichJSONSerializer() if options["serializer"] == "rich" else None,

@@ -45,7 +45,7 @@ OPTIONS = [
 
 @functools.cache
 def _client(framework: str, serializer: str, compress: bool, max_cookies: int) -> large_apps.Client:
-    options = {"serializer": serializer, "compress": compress, "max_cookies": max_cookies}
+    options: dict[str, Any] = {"serializer": serializer, "compress": compress, "max_cookies": max_cookies}
     if framework == "pyramid":
         return large_apps.PyramidClient(large_apps.factory(**options))
     if framework == "wsgi":
@@ -67,7 +67,7 @@ def _pad(seed: int, size: int) -> str:
 
 @st.composite
 def _states(draw: st.DrawFn, serializer: str, max_cookies: int) -> dict[str, Any]:
-    state = draw(rich_states if serializer == "rich" else json_states)
+    state: dict[str, Any] = draw(rich_states if serializer == "rich" else json_states)
     if max_cookies > 1:
         state["pad"] = _pad(draw(st.integers(0, 2**32)), draw(st.integers(3500, 6000)))
     return state

@@ -146,8 +146,9 @@ def test_too_large_names_the_size_the_limit_and_the_setting_that_fits(clock: Fak
     with pytest.raises(SessionTooLarge) as caught:
         session.set_cookie_headers()
     assert str(caught.value) == (
-        "Cookie value is too long to store (15624 bytes): max_cookies=2 cookies hold at most about "
-        "8128 characters (each Set-Cookie at most 4096 bytes); max_cookies=4 would store it"
+        "Cookie value is too long to store (15624 bytes): max_cookies=2 cookies hold at most 8127 "
+        "characters (each Set-Cookie, name and attributes included, at most 4096 bytes); "
+        "max_cookies=4 would store it"
     )
 
 

@@ -39,6 +39,7 @@ from .signing import MAX_TOKEN_LENGTH
 
 __all__ = [
     "HEAD",
+    "capacity",
     "MAX_COOKIES",
     "MAX_HEADER",
     "check_max_cookies",
@@ -165,6 +166,13 @@ def cut(token: str, rooms: list[int]) -> list[str] | None:
     return None
 
 
+def capacity(spec: CookieSpec, clock: Callable[[], float], max_cookies: int) -> int:
+    """The longest token ``max_cookies`` cookies of ``spec`` hold."""
+    empty = spec.set_cookie("", clock)
+    rooms = sum(MAX_HEADER - len(rename(empty, spec.name, index)) for index in range(max_cookies))
+    return rooms - len(f"{HEAD}{max_cookies}{HEAD}")
+
+
 def deletions(spec: CookieSpec, start: int, carried: int) -> list[str]:
     """The ``Set-Cookie`` values deleting pieces ``start`` to ``carried - 1``."""
     deleting = spec.delete_cookie()
@@ -190,8 +198,8 @@ def too_large(
         limit = f"a cookie value holds at most {MAX_TOKEN_LENGTH} characters"
     else:
         limit = (
-            f"max_cookies={max_cookies} cookies hold at most about {max_cookies * MAX_TOKEN_LENGTH} "
-            f"characters (each Set-Cookie at most {MAX_HEADER} bytes)"
+            f"max_cookies={max_cookies} cookies hold at most {capacity(spec, clock, max_cookies)} "
+            f"characters (each Set-Cookie, name and attributes included, at most {MAX_HEADER} bytes)"
         )
     advice = _advice(token, compressed, spec, clock, max_cookies, most)
     return SessionTooLarge(f"Cookie value is too long to store ({len(token)} bytes): {limit}; {advice}")
