@@ -187,3 +187,17 @@ def test_any_change_to_the_pieces_gives_a_fresh_session_or_the_same_one(
     unchanged = joined == dict(original)
     expected = (False, {"big": noise(9000)}) if unchanged else (True, {})
     assert fresh(factory, header(cookies)) == expected
+
+
+_PIECE_TEXT = st.text(alphabet='~0123456789AB-_;=, .\t"\\', max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(head=_PIECE_TEXT, others=st.lists(st.tuples(st.integers(0, 12), _PIECE_TEXT), max_size=6))
+def test_no_cookie_header_of_pieces_raises(head: str, others: list[tuple[int, str]]) -> None:
+    factory = _factory("signed")
+    pieces = "; ".join(f"session.{index}={value}" for index, value in others)
+    for cookie_header in (f"session=~{head}; {pieces}", f"session={head}; {pieces}"):
+        session = factory.from_cookie_header(cookie_header)
+        assert (session.new, stored_state(session)) == (True, {})
+        assert factory.from_cookie_value(f"~{head}", {"session.1": head}).new is True
