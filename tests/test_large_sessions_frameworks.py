@@ -69,7 +69,7 @@ def _pad(seed: int, size: int) -> str:
 def _states(draw: st.DrawFn, serializer: str, max_cookies: int) -> dict[str, Any]:
     state: dict[str, Any] = draw(rich_states if serializer == "rich" else json_states)
     if max_cookies > 1:
-        state["pad"] = _pad(draw(st.integers(0, 2**32)), draw(st.integers(3500, 6000)))
+        state["pad"] = _pad(draw(st.integers(0, 2**32)), draw(st.integers(3000, 4500)))
     return state
 
 
