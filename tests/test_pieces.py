@@ -238,3 +238,20 @@ def test_token_pieces_cut_a_token_for_a_framework_that_writes_them_itself(clock:
     assert (len(pieces), pieces[0][:3], "".join(pieces)[3:]) == (2, "~2~", token)
     assert factory.token_pieces("short", lambda index: 4000) == ["short"]
     assert factory.token_pieces("A" * 20000, lambda index: 4000) is None
+
+
+@pytest.mark.parametrize("attributes", [{}, {"max_age": 1209600, "secure": True, "httponly": True}])
+def test_the_cookie_header_sent_back_is_within_the_documented_total(
+    clock: FakeClock, attributes: dict[str, Any]
+) -> None:
+    # k cookies make a Cookie header of at most k * (4096 - A) + 2 * (k - 1) bytes,
+    # A being the length of the cookie's attributes (docs/large-sessions.md).
+    factory = SignedCookieSessionFactory(SECRET, clock=clock, max_cookies=MAX_COOKIES, **attributes)
+    (small,) = written(factory, {"a": 1})
+    attribute_length = len(small) - len(small.split(";", 1)[0])
+    totals = []
+    for size in (5000, 9000, 20000):
+        cookies = written(factory, {"big": noise(size)})
+        k = len(cookies)
+        totals.append(len(cookie_header(cookies)) <= k * (MAX_HEADER - attribute_length) + 2 * (k - 1))
+    assert totals == [True, True, True]

@@ -39,9 +39,9 @@ from .signing import MAX_TOKEN_LENGTH
 
 __all__ = [
     "HEAD",
-    "capacity",
     "MAX_COOKIES",
     "MAX_HEADER",
+    "capacity",
     "check_max_cookies",
     "cut",
     "deletions",
@@ -96,9 +96,9 @@ def rename(header: str, name: str, index: int) -> str:
 
 
 def join(head: str, name: str, lookup: Lookup, max_cookies: int) -> tuple[str | None, int]:
-    """The token the pieces of a request hold, from the value ``head`` of its cookie ``name``
-    (``lookup`` finds the others),
-    and how many pieces the head says the request brought (1: it is no head).
+    """The token the pieces of a request hold, from the value ``head`` of its cookie
+    ``name`` (``lookup`` finds the others), and how many cookies the head says the
+    request brought (1: it is no head).
 
     The token is None when the head is malformed, names more pieces than
     ``max_cookies``, or a piece is missing; whether the token verifies is for the
