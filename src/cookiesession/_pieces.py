@@ -69,13 +69,19 @@ _LONGEST_HEAD = len(f"{HEAD}{MAX_COOKIES}{HEAD}")
 Lookup = Callable[[str], "str | None"]
 
 
-def check_max_cookies(value: object) -> int:
-    """The ``max_cookies`` option checked at start-up."""
+def check_max_cookies(value: object, splittable: bool = True) -> int:
+    """The ``max_cookies`` option checked at start-up; ``splittable``: whether the
+    factory's cookie is a signed or encrypted token (only those are cut)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigurationTypeError(f"max_cookies must be a whole number, not {type(value).__name__}")
     if not 1 <= value <= MAX_COOKIES:
         raise ConfigurationError(
             f"max_cookies={value} is out of range: 1 (one cookie, the default) to {MAX_COOKIES}"
+        )
+    if value != 1 and not splittable:
+        raise ConfigurationError(
+            "max_cookies applies to signed and encrypted cookies, whose pieces are verified "
+            "together; BaseCookieSessionFactory's cookie is its serializer's text, kept whole"
         )
     return value
 

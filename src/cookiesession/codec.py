@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from . import _json, _reuse
+from ._compression import Compressed, deflate
 from .exceptions import SessionNotSerializable
 from .serializers import JSONSerializer
 
@@ -95,6 +96,13 @@ class SessionCodec:
                 f"session[{key!r}] cannot be stored in a cookie: "
                 f"Object of type {type(value).__name__} is not JSON serializable"
             )
+
+    def compressed_token(self, accessed: Any, created: Any, state: dict[str, Any]) -> str | None:
+        """The token of the state compressed, to tell whether ``compress=True`` would
+        store it; None when this codec compresses already."""
+        if isinstance(self.protector, Compressed):
+            return None
+        return self.protector.seal(deflate(self.dumps(accessed, created, state)))
 
     def dumps(self, accessed: Any, created: Any, state: dict[str, Any]) -> bytes:
         """The payload of ``state`` (raises what the serializer raises)."""

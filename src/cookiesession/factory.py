@@ -188,14 +188,9 @@ def make_session_factory(
             "clock_skew must be a number of seconds: None would let a cookie dated in the "
             "future live until that date"
         )
-    max_cookies = check_max_cookies(max_cookies)
-    if max_cookies != 1:
-        if not isinstance(protector, (Signer, Encryptor)):
-            raise ConfigurationError(
-                "max_cookies applies to signed and encrypted cookies, whose pieces are verified "
-                "together; BaseCookieSessionFactory's cookie is its serializer's text, kept whole"
-            )
-        # The joined pieces are one token, longer than a cookie's.
+    splittable = isinstance(protector, (Signer, Encryptor))
+    max_cookies = check_max_cookies(max_cookies, splittable)
+    if isinstance(protector, (Signer, Encryptor)):  # pieces joined are one token, longer than a cookie's
         protector.longest_token = longest_token(max_cookies)
     checked_read_also = check_read_also(read_also, spec.name)
     attrs = {
@@ -213,7 +208,7 @@ def make_session_factory(
         "_read_also": checked_read_also,
         "_max_cookies": max_cookies,
         "_reads_other_cookies": bool(checked_read_also) or max_cookies != 1,
-        "_can_grow": isinstance(protector, (Signer, Encryptor)),
+        "_can_grow": splittable,
     }
     _declare_isession()
     return type("CookieSession", (CookieSession,), attrs)

@@ -5,7 +5,7 @@ the factory's options live on that class.  The whole state is loaded when the
 session is made (:func:`cookiesession.loading.load`), so every way of reading the
 dict sees all of it; the dict's methods track use as Pyramid's do.  Adapters use
 the public interface only: ``from_cookie_value`` / ``from_cookie_header`` (and
-their ``_async`` twins), ``add_response_headers`` (or ``set_cookie_header`` and
+their ``_async`` twins), ``add_response_headers`` (or ``set_cookie_headers`` and
 ``varies``), ``token`` where the framework writes the cookie itself, and
 ``revoke_pending_async`` (``revoke_pending``) after a logout.
 """
@@ -17,7 +17,6 @@ from math import trunc
 from typing import Any, ClassVar
 
 from . import _pieces, _request
-from ._compression import Compressed, deflate
 from ._making import Made
 from ._revocable import SID_KEY
 from .codec import Incoming, SessionCodec
@@ -51,7 +50,8 @@ class CookieSession(Made):
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
     _empty_deletes_cookie: ClassVar[bool]
-    _can_grow: ClassVar[bool] = True  # max_cookies and compress may be set (not by Base...)
+    # Whether max_cookies and compress are options (not for BaseCookieSessionFactory).
+    _can_grow: ClassVar[bool] = True
     _clock: Callable[[], float]  # a staticmethod on the class (and _revocation: see Revocable)
 
     # Set when the response callback let later callbacks run first (see _request.respond).
@@ -309,9 +309,7 @@ class CookieSession(Made):
         several headers: it raises ``TypeError``, use :meth:`set_cookie_headers`.
         """
         if self._max_cookies != 1:
-            raise TypeError(
-                "with max_cookies above 1 a response may need several cookies: use set_cookie_headers()"
-            )
+            raise TypeError("with max_cookies above 1, use set_cookie_headers(): it may take several")
         send = self._cookie_to_send(failed)
         if send is None:
             return None
@@ -364,8 +362,7 @@ class CookieSession(Made):
         self._accessed = trunc(self._clock())
         self._used = True
         token = self._encode()
-        max_cookies = self._max_cookies
-        if max_cookies != 1 and _pieces.split(token, self._cookie, self._clock, max_cookies) is None:
+        if self._max_cookies != 1 and not _pieces.split(token, self._cookie, self._clock, self._max_cookies):
             raise self._too_large(token)
         return token
 
@@ -385,13 +382,10 @@ class CookieSession(Made):
 
     def _too_large(self, token: str) -> SessionTooLarge:
         # Said with the size, the limit, and what would store it (worked out only now).
-        codec = self._codec
-        compressed = None
-        if self._can_grow and not isinstance(codec.protector, Compressed):
-            payload = codec.dumps(self._accessed, self.created, dict(dict.items(self)))
-            compressed = codec.protector.seal(deflate(payload))
-        most = _pieces.MAX_COOKIES if self._can_grow else 1
-        return _pieces.too_large(token, compressed, self._cookie, self._clock, self._max_cookies, most)
+        if not self._can_grow:  # BaseCookieSessionFactory: neither compress nor max_cookies
+            return _pieces.too_large(token, None, self._cookie, self._clock, 1, most=1)
+        compressed = self._codec.compressed_token(self._accessed, self.created, dict(dict.items(self)))
+        return _pieces.too_large(token, compressed, self._cookie, self._clock, self._max_cookies)
 
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed
