@@ -36,6 +36,31 @@ def test_pyramid_settings_take_max_cookies_and_compress() -> None:
     assert names(session.set_cookie_headers()) == ["session", "session.1"]
 
 
+@pytest.mark.parametrize("word", ["rich", " Rich "])
+def test_pyramid_settings_take_the_rich_serializer(word: str) -> None:
+    require(_has("pyramid"), "Pyramid")
+    from cookiesession.pyramid import session_factory_from_settings
+
+    factory = session_factory_from_settings(
+        {"cookiesession.secret": SECRET, "cookiesession.serializer": word}
+    )
+    session = factory.from_cookie_header(None)
+    session["at"] = datetime(2024, 5, 1, 12, 0, 0, 7)
+    header = session.set_cookie_headers()[0].split(";", 1)[0]
+    assert stored_state(factory.from_cookie_header(header)) == {"at": datetime(2024, 5, 1, 12, 0, 0, 7)}
+
+
+def test_an_unknown_pyramid_serializer_setting_is_refused() -> None:
+    require(_has("pyramid"), "Pyramid")
+    from cookiesession.pyramid import session_factory_from_settings
+
+    with pytest.raises(ConfigurationError) as caught:
+        session_factory_from_settings({"cookiesession.secret": SECRET, "cookiesession.serializer": "pickle"})
+    assert str(caught.value) == (
+        "cookiesession.serializer='pickle': use json (the default), rich, or a serializer object"
+    )
+
+
 @pytest.mark.parametrize("value", ["three", "-1", "2.5", ""])
 def test_a_pyramid_max_cookies_setting_that_is_no_count_names_the_setting(value: str) -> None:
     require(_has("pyramid"), "Pyramid")

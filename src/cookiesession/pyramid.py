@@ -35,6 +35,9 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   :mod:`cookiesession.revocation`), with ``revocation_on_error`` (``closed``, the
   default, or ``open``: what happens while Redis is down, see docs/security.md) and
   ``revocation_timeout`` (seconds, default ``0.005``);
+* ``serializer`` takes ``json`` (the default) or ``rich``
+  (:class:`~cookiesession.RichJSONSerializer`), or a serializer object in settings
+  made in Python;
 * ``read_also`` takes a list of readers (:mod:`cookiesession.readers`), so it
   can only be given in settings made in Python, not in an .ini file.
 
@@ -65,6 +68,7 @@ from .factory import (
     seconds_option,
 )
 from .revocation import DEFAULT_TIMEOUT, RevocationStore, store_from_setting
+from .serializers import RichJSONSerializer
 
 __all__ = ["PREFIX", "includeme", "session_factory_from_settings"]
 
@@ -102,6 +106,7 @@ _KNOWN = frozenset(
         *_TEXT,
         *_REVOCATION,
         *_OBJECTS,
+        "serializer",
     }
 )
 _NONE_WORDS = frozenset({"", "none", "null"})
@@ -144,6 +149,17 @@ def _as_count(name: str, value: object) -> int:
     return int(text)
 
 
+def _as_serializer(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # a serializer object, in settings made in Python
+    word = value.strip().lower()
+    if word not in ("json", "rich"):
+        raise ConfigurationError(
+            f"{_setting('serializer')}={value!r}: use json (the default), rich, or a serializer object"
+        )
+    return RichJSONSerializer() if word == "rich" else None
+
+
 def _as_text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ConfigurationError(f"{_setting(name)} must be text, not {type(value).__name__}")
@@ -177,6 +193,8 @@ def _coerce(name: str, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
     if name == "revocation_timeout" and isinstance(value, (int, float)):
         return value
+    if name == "serializer":
+        return _as_serializer(value)
     if name in _OBJECTS:
         if isinstance(value, str):
             raise ConfigurationError(
