@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import random
 from typing import Any
 
 import pytest
@@ -19,14 +18,20 @@ from cookiesession import (
 from cookiesession._pieces import MAX_COOKIES, MAX_HEADER
 from cookiesession.signing import MAX_TOKEN_LENGTH
 from tests.conftest import require
-from tests.session_harness import SECRET, FakeClock, FakeRequest, cookie_value, mint, stored_state
+from tests.session_harness import (
+    SECRET,
+    FakeClock,
+    FakeRequest,
+    cookie_header,
+    cookie_value,
+    mint,
+    names,
+    noise,
+    stored_state,
+    written,
+)
 
 HAVE_CRYPTO = importlib.util.find_spec("cryptography") is not None
-
-
-def noise(size: int, seed: int = 1) -> str:
-    """``size`` characters that do not compress (hex of random bytes)."""
-    return random.Random(seed).randbytes(size // 2 + 1).hex()[:size]
 
 
 def _make(kind: str, clock: FakeClock, **options: Any) -> Any:
@@ -37,24 +42,6 @@ def _make(kind: str, clock: FakeClock, **options: Any) -> Any:
 
 
 KINDS = pytest.mark.parametrize("kind", ["signed", "encrypted"])
-
-
-def written(factory: Any, state: dict[str, Any], header: str | None = None) -> list[str]:
-    """The Set-Cookie values a request bringing ``header`` answers with after the
-    session became ``state``."""
-    session = factory.from_cookie_header(header)
-    session.clear()
-    session.update(state)
-    return list(session.set_cookie_headers())
-
-
-def cookie_header(set_cookies: list[str]) -> str:
-    """The Cookie header a browser sends back after ``set_cookies`` (none deleted)."""
-    return "; ".join(each.split(";", 1)[0] for each in set_cookies if "Max-Age=0" not in each)
-
-
-def names(set_cookies: list[str]) -> list[str]:
-    return [each.split("=", 1)[0] for each in set_cookies]
 
 
 @KINDS

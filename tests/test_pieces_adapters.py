@@ -13,8 +13,7 @@ import pytest
 from cookiesession import ConfigurationError, RichJSONSerializer, SessionTooLarge, SignedCookieSessionFactory
 from tests import large_apps
 from tests.conftest import require
-from tests.session_harness import SECRET, FakeClock, stored_state
-from tests.test_pieces import cookie_header, names, noise, written
+from tests.session_harness import SECRET, FakeClock, cookie_header, names, noise, stored_state, written
 
 
 def _has(*modules: str) -> bool:

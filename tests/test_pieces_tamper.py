@@ -16,8 +16,7 @@ from cookiesession._compression import MARK, MAX_INFLATED
 from cookiesession._pieces import MAX_COOKIES, MAX_HEADER
 from cookiesession.signing import Signer
 from tests.conftest import require
-from tests.session_harness import SALT, SECRET, FakeClock, stored_state
-from tests.test_pieces import noise, written
+from tests.session_harness import SALT, SECRET, FakeClock, noise, stored_state, written
 
 HAVE_CRYPTO = importlib.util.find_spec("cryptography") is not None
 
