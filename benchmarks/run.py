@@ -5,7 +5,8 @@
     .venv/bin/python benchmarks/run.py --payloads medium,large --peers pyramid,ours --json out.json
 
 Operations, for each payload (tiny, medium ~600 B of JSON, large ~2.9 KB, close to
-the 4 KB cookie limit):
+the 4 KB cookie limit), then the cost of ``compress=True`` and of a session in
+three cookies (``large.py``):
 
 * LOAD: build the session from a request carrying the peer's own cookie; read one key.
 * SAVE: load, write one key, and produce the ``Set-Cookie`` header.
@@ -37,7 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 
-import peers as peers_mod  # noqa: E402 - after the path set-up above
+import large  # noqa: E402 - after the path set-up above
+import peers as peers_mod  # noqa: E402
 from peers import OPS, READ_KEY, READ_VALUE, WRITE_KEY, WRITE_VALUE, Case  # noqa: E402
 
 LIMIT = 4064  # the longest cookie value Pyramid (and this library) writes
@@ -354,6 +356,12 @@ def main(argv: list[str] | None = None) -> int:
     bounds = check_bounds(payload_names, net, net_rounds, log)
     size_table = report_sizes(size_rows, log)
     log(f"\ntiming took {elapsed:.0f} s; loadavg at end {os.getloadavg()[0]:.2f}")
+    # Compression and sessions in several cookies: pairs timed round by round (large.py).
+    log("")
+    big = _grow(PAYLOADS["medium"], 8500, 7)
+    states = {name: PAYLOADS[name] for name in ("medium", "large") if name in payload_names}
+    for line in large.report(states, big, rounds=rounds, min_time=min_time):
+        log(line)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(

@@ -9,6 +9,10 @@ escape) when the promise is broken:
   canonical form.
 * ``encrypted_token``: the encrypted protector's ``unseal`` raises nothing but ``BadCookie``.
 * ``cookie_header``: ``find_cookie`` raises nothing, and what it returns is a piece of the header.
+* ``pieces``: a session in several cookies (``max_cookies``): from ``session``, ``session.1``,
+  ... whose values are anything at all, building it raises nothing, and it loads a state exactly
+  when the first value's head (``~k~``) names pieces that are all there and whose text, joined,
+  is a signed state (the join done here, from the format's description).
 * ``session``: building a session, from a cookie value or from a request whose ``Cookie``
   header is anything at all, raises nothing and gives an empty new session unless the cookie is
   validly signed and holds ``[accessed, created, {state}]`` that the standard library parses (a
@@ -90,9 +94,10 @@ def _text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def oracle_unsign(token: str) -> tuple[bytes, int] | None:
-    """Payload and key index of a canonical, validly signed token, by the stdlib alone."""
-    if len(token) > MAX_TOKEN_LENGTH or _URLSAFE.fullmatch(token) is None:
+def oracle_unsign(token: str, longest: int = MAX_TOKEN_LENGTH) -> tuple[bytes, int] | None:
+    """Payload and key index of a canonical, validly signed token of at most ``longest``
+    characters, by the stdlib alone."""
+    if len(token) > longest or _URLSAFE.fullmatch(token) is None:
         return None
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
@@ -238,6 +243,42 @@ def check_session(data: bytes) -> None:
         _check_assignments_are_stored(value, state)
 
 
+PIECES = SignedCookieSessionFactory(SECRET, COOKIE_NAME, timeout=TIMEOUT, clock=lambda: NOW, max_cookies=4)
+_HEAD = re.compile(r"~([2-4])~")
+# What a piece's value may hold and still be sent as it is (no separator, quote or escape).
+_PLAIN_VALUE = re.compile(r"[^;,\s\"\\=]*")
+
+
+def _oracle_pieces(values: list[str]) -> dict[str, Any] | None:
+    head = _HEAD.match(values[0])
+    if head is None or len(values) < int(head[1]) or not all(values[1 : int(head[1])]):
+        return None
+    # Four cookies of at most 4096 bytes each: no longer token is read.
+    verified = oracle_unsign(values[0][head.end() :] + "".join(values[1 : int(head[1])]), 4 * 4096)
+    return _parsed_state(verified[0]) if verified is not None else None
+
+
+def check_pieces(data: bytes) -> None:
+    values = _text(data).split("\x00")[:5]
+    header = "; ".join(f"{COOKIE_NAME}.{i}={v}" if i else f"{COOKIE_NAME}={v}" for i, v in enumerate(values))
+    session = PIECES.from_cookie_header(header)
+    state = _stored_state(session)
+    if not all(_PLAIN_VALUE.fullmatch(value) for value in values):
+        return  # values no browser sends as they are: the promise is only that nothing raised
+    expected = _oracle_pieces(values)
+    if expected is None:
+        _expect(session.new is True and state == {}, "pieces that do not join into a signed state loaded")
+    else:
+        # (A verified state past its idle timeout loads empty.)
+        _expect(state == {} or _same_json(state, expected), "a session in pieces differs from its cookies")
+    try:
+        written = session.set_cookie_headers()
+    except UnstorableSession:
+        _expect(expected is not None, "unverified pieces made the session unstorable")
+    else:
+        _expect(all(len(each) <= 4096 for each in written), "a Set-Cookie longer than 4096 bytes")
+
+
 def _same_json(a: object, b: object) -> bool:
     with _room_to_recurse():  # NaN equals NaN here
         return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
@@ -298,6 +339,7 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "signed_token": check_signed_token,
     "cookie_header": check_cookie_header,
     "session": check_session,
+    "pieces": check_pieces,
 }
 _encrypted = encrypted_target()
 if _encrypted is not None:

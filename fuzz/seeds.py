@@ -26,6 +26,20 @@ def _deeper_than_the_parser(depth: int = 1400) -> bytes:
     return f'[{NOW}, {NOW}, {{"a": {"[" * depth}{"]" * depth}}}]'.encode()
 
 
+def _pieces_seeds(signer: Signer) -> dict[str, str]:
+    # A state in three pieces (values separated by NUL), and the same with one changed.
+    token = signer.sign(_triple({"cart": [f"item {i}" for i in range(600)]}))
+    third = len(token) // 3 + 1
+    values = ["~3~" + token[:third], token[third : 2 * third], token[2 * third :]]
+    return {
+        "three-pieces": "\x00".join(values),
+        "reordered": "\x00".join([values[0], values[2], values[1]]),
+        "one-dropped": "\x00".join(values[:2]),
+        "head-says-two": "\x00".join(["~2~" + values[0][3:], *values[1:]]),
+        "head-only": "~4~",
+    }
+
+
 def seeds() -> dict[str, dict[str, bytes]]:
     signer = Signer(SECRET)
     old = Signer(FALLBACK_SECRET)
@@ -63,6 +77,7 @@ def seeds() -> dict[str, dict[str, bytes]]:
             "signed-deeper-than-the-parser": "\x01" + _deeper_than_the_parser().decode(),
         },
     }
+    corpus["pieces"] = _pieces_seeds(signer)
     out = {
         target: {name: text.encode("utf-8") for name, text in files.items()}
         for target, files in corpus.items()

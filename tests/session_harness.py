@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -225,3 +226,29 @@ def http_scope(path: str = "/", *cookie_lines: bytes) -> dict[str, Any]:
         "client": ("127.0.0.1", 1),
         "server": ("testserver", 80),
     }
+
+
+# -- sessions in several cookies (max_cookies) ----------------------------------------
+
+
+def noise(size: int, seed: int = 1) -> str:
+    """``size`` characters that compress to about half at best (hex of random bytes)."""
+    return random.Random(seed).randbytes(size // 2 + 1).hex()[:size]
+
+
+def written(factory: Any, state: dict[str, Any], header: str | None = None) -> list[str]:
+    """The Set-Cookie values a request bringing ``header`` answers with after the
+    session became ``state``."""
+    session = factory.from_cookie_header(header)
+    session.clear()
+    session.update(state)
+    return list(session.set_cookie_headers())
+
+
+def cookie_header(set_cookies: list[str]) -> str:
+    """The Cookie header a browser sends back after ``set_cookies`` (none deleted)."""
+    return "; ".join(each.split(";", 1)[0] for each in set_cookies if "Max-Age=0" not in each)
+
+
+def names(set_cookies: list[str]) -> list[str]:
+    return [each.split("=", 1)[0] for each in set_cookies]

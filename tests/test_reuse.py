@@ -382,7 +382,7 @@ def test_other_layouts_of_a_signed_payload_reissue_the_same_data(clock: FakeCloc
 def test_an_unstorable_assignment_is_reported_naming_its_key(clock: FakeClock) -> None:
     factory = _factory(clock)
     session = factory.from_cookie_value(mint(factory, {"a": 1}))
-    session["bad"] = object()
+    session["bad"] = [object()]  # inside a list: found when the cookie is written
     with pytest.raises(SessionNotSerializable, match=r"^session\['bad'\] cannot be stored in a cookie: "):
         session.set_cookie_header()
 

@@ -282,3 +282,11 @@ def test_an_assignment_to_a_loaded_session_is_written_tagged(clock: FakeClock) -
         exactly({"kept": (1,), "n": (2, b"x")}),
         False,
     )
+
+
+@pytest.mark.parametrize("offset", [timedelta(microseconds=1), timedelta(microseconds=-999_999)])
+def test_a_utc_offset_of_under_a_second_comes_back_exactly(clock: FakeClock, offset: timedelta) -> None:
+    # isoformat() writes it as "+00:00:00.000001", which Python 3.11 alone reads as UTC.
+    zone = timezone(offset)
+    state = {"at": datetime(2000, 1, 1, tzinfo=zone), "t": time(1, 2, tzinfo=zone)}
+    assert exactly(read_back(rich_factory(clock), state)) == exactly(state)

@@ -355,8 +355,8 @@ def _sessions(factory: Any, clock: FakeClock) -> Iterator[tuple[str, Any]]:
     except CookieSessionError as exc:
         yield "SessionTooLarge", exc
     unserializable = factory.from_cookie_value(None)
-    unserializable["when"] = object()
     try:
+        unserializable["when"] = object()  # refused here, naming the key
         unserializable.set_cookie_header()
     except CookieSessionError as exc:
         yield "SessionNotSerializable", exc

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, TypeVar
 
+from . import _pieces
 from ._revocable import recorded_id
 from .codec import Incoming, SessionCodec
 from .cookies import CookieSpec, find_cookie
 from .loading import Limits, Loaded, load
 from .migration import CookieLookup, ReadsOldCookies
+from .signing import MAX_TOKEN_LENGTH
 
 __all__ = ["Made"]
 
@@ -30,6 +32,8 @@ class Made(ReadsOldCookies):
     _codec: ClassVar[SessionCodec]
     _cookie: ClassVar[CookieSpec]
     _limits: ClassVar[Limits]
+    #: How many cookies a session may take (see cookiesession._pieces).
+    _max_cookies: ClassVar[int] = 1
     _clock: Callable[[], float]  # a staticmethod on the class
     # The session's own slots (see CookieSession).
     _request_ref: Callable[[], Any] | None
@@ -40,6 +44,10 @@ class Made(ReadsOldCookies):
     _invalidated: bool
     created: float
     renewed: float
+
+    # How many cookies the request brought for this session (the pieces its first
+    # cookie names, with max_cookies): set on the instance (its __dict__) only then.
+    _carried: int = 1
 
     @classmethod
     def from_cookie_value(cls: type[_S], value: str | None, cookies: Mapping[str, str] | None = None) -> _S:
@@ -54,7 +62,7 @@ class Made(ReadsOldCookies):
     def from_cookie_header(cls: type[_S], header: str | None) -> _S:
         """:meth:`from_cookie_value` for a request whose ``Cookie`` header is ``header``."""
         self = cls._unbound()
-        lookup = cls._lookup_in_header(header) if cls._read_also else None
+        lookup = cls._lookup_in_header(header) if cls._reads_other_cookies else None
         self._start(cls._clock(), cls._cookie_in(header), lookup)
         return self
 
@@ -81,6 +89,8 @@ class Made(ReadsOldCookies):
             return self
         self._io_async = True
         now = cls._clock()
+        if cls._max_cookies != 1 and value:
+            value = self._joined(value, cookies)
         loaded = load(cls._codec, cls._limits, value, now)
         session_id = recorded_id(loaded)
         if (
@@ -95,6 +105,26 @@ class Made(ReadsOldCookies):
         return self
 
     @classmethod
+    def whole_token(cls, cookies: Mapping[str, str]) -> tuple[str | None, int]:
+        """The value of the session's cookie among ``cookies`` (a request's cookies by
+        name), its pieces joined (``max_cookies``); and how many cookies the request
+        brought for it.  For a framework that reads the cookie itself (Django)."""
+        value = cookies.get(cls._cookie.name)
+        if not value or cls._max_cookies == 1 or value[0] != _pieces.HEAD:
+            return value, 1
+        return _pieces.join(value, cls._cookie.name, cookies.get, cls._max_cookies)
+
+    @classmethod
+    def token_pieces(cls, token: str, rooms: Callable[[int], int]) -> list[str] | None:
+        """The values of the cookies (``name``, ``name.1``, ...) storing ``token``, where
+        ``rooms(i)`` says how long the value of cookie ``i`` may be: ``[token]`` when it
+        fits the first, None when it needs more than ``max_cookies``.  For a framework
+        that writes the cookies itself (Django)."""
+        if len(token) <= min(rooms(0), MAX_TOKEN_LENGTH):
+            return [token]
+        return _pieces.cut(token, [rooms(index) for index in range(cls._max_cookies)])
+
+    @classmethod
     def _unbound(cls: type[_S]) -> _S:
         # A session that no request holds, unused until the application reads or writes it.
         self = cls.__new__(cls)
@@ -107,6 +137,8 @@ class Made(ReadsOldCookies):
         return find_cookie(header, cls._cookie.name) if header else None
 
     def _start(self, now: float, value: str | None, cookies: CookieLookup | None = None) -> None:
+        if self._max_cookies != 1 and value:
+            value = self._joined(value, cookies)
         loaded = load(self._codec, self._limits, value, now)
         store = self._revocation
         session_id = None
@@ -117,6 +149,18 @@ class Made(ReadsOldCookies):
         self._take(now, loaded, session_id)
         if loaded is None and cookies is not None:
             self._read_old_cookie(now, cookies)
+
+    def _joined(self, value: str, cookies: CookieLookup | None) -> str | None:
+        """The whole token of a session in pieces, whose first cookie's value is
+        ``value`` (unverified: the load verifies it); ``value`` itself otherwise."""
+        if value[0] != _pieces.HEAD:
+            return value
+        if cookies is None:  # the other cookies cannot be looked at
+            return None
+        token, carried = _pieces.join(value, self._cookie.name, cookies, self._max_cookies)
+        if carried != 1:
+            self._carried = carried  # deleted by the response when no longer needed
+        return token
 
     def _take(self, now: float, loaded: Loaded | None, session_id: str | None = None) -> None:
         """Become the session ``loaded`` (None: a new one), whose revocation id

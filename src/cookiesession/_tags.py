@@ -41,12 +41,14 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._json import MAX_DEPTH
 
 __all__ = ["TAGS", "tag", "untag"]
+
+_Clock = TypeVar("_Clock", datetime, time)
 
 
 def _exact_zone(value: datetime | time) -> None:
@@ -84,16 +86,26 @@ def _to_zoned(item: Any) -> datetime:
     return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(key), fold=fold)
 
 
+def _from_iso(kind: type[_Clock], text: str) -> _Clock:
+    value = kind.fromisoformat(text)
+    # CPython 3.11 reads a UTC offset of under a second ("+00:00:00.000001", which
+    # isoformat() writes for such a timezone) as UTC itself: the offset is read here.
+    if value.tzinfo is timezone.utc and text[-16:-15] in ("+", "-") and text[-15:-6] == "00:00:00.":
+        offset = timedelta(microseconds=int(text[-6:]))
+        value = value.replace(tzinfo=timezone(-offset if text[-16] == "-" else offset))
+    return value
+
+
 def _to_datetime(item: Any) -> datetime:
     if type(item) is list and len(item) == 2 and item[1] == 1:
-        return datetime.fromisoformat(item[0]).replace(fold=1)
-    return datetime.fromisoformat(item)
+        return _from_iso(datetime, item[0]).replace(fold=1)
+    return _from_iso(datetime, item)
 
 
 def _to_time(item: Any) -> time:
     if type(item) is list and len(item) == 2 and item[1] == 1:
-        return time.fromisoformat(item[0]).replace(fold=1)
-    return time.fromisoformat(item)
+        return _from_iso(time, item[0]).replace(fold=1)
+    return _from_iso(time, item)
 
 
 def _to_timedelta(item: Any) -> timedelta:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from . import _json, _reuse
+from ._compression import Compressed, deflate
 from .exceptions import SessionNotSerializable
 from .serializers import JSONSerializer
 
@@ -58,7 +59,7 @@ class Incoming(Protocol):
 class SessionCodec:
     """State triple ``[accessed, created, state]`` <-> payload bytes <-> token."""
 
-    __slots__ = ("_resign", "json_payload", "loads", "protector", "serializer")
+    __slots__ = ("_resign", "json_payload", "loads", "protector", "serializer", "storable_types")
 
     #: The object a verified payload holds; ``ValueError`` if it holds none.
     loads: Callable[[bytes], Any]
@@ -76,11 +77,32 @@ class SessionCodec:
         # session's: it is encoded in full.
         self.json_payload = type(serializer) is JSONSerializer
         self.loads = _json.loads if self.json_payload else serializer.loads
+        # Types a value must have to be stored, when the serializer's own class says
+        # (not inherited: a subclass may store more); None: any may be.
+        self.storable_types: tuple[type, ...] | None = vars(type(serializer)).get("storable_types")
 
     def __repr__(self) -> str:
         return f"<SessionCodec {self.serializer!r} {self.protector!r}>"
 
     # -- writing -----------------------------------------------------------------------
+
+    def check_value(self, key: Any, value: Any) -> None:
+        """Raise :class:`SessionNotSerializable` naming ``key`` if ``value`` is of a type
+        the serializer can never store (the values inside it are checked when the
+        cookie is written)."""
+        storable = self.storable_types
+        if storable is not None and not isinstance(value, storable):
+            raise SessionNotSerializable(
+                f"session[{key!r}] cannot be stored in a cookie: "
+                f"Object of type {type(value).__name__} is not JSON serializable"
+            )
+
+    def compressed_token(self, accessed: Any, created: Any, state: dict[str, Any]) -> str | None:
+        """The token of the state compressed, to tell whether ``compress=True`` would
+        store it; None when this codec compresses already."""
+        if isinstance(self.protector, Compressed):
+            return None
+        return self.protector.seal(deflate(self.dumps(accessed, created, state)))
 
     def dumps(self, accessed: Any, created: Any, state: dict[str, Any]) -> bytes:
         """The payload of ``state`` (raises what the serializer raises)."""

@@ -83,7 +83,7 @@ class Encryptor:
     costs one HMAC-SHA256 (its subkey) and one AES-GCM operation.
     """
 
-    __slots__ = ("_aad", "_aead", "_invalid_tag", "_keys", "_random")
+    __slots__ = ("_aad", "_aead", "_invalid_tag", "_keys", "_random", "longest_token")
 
     def __init__(
         self,
@@ -128,6 +128,8 @@ class Encryptor:
         self._aead: type[AESGCM] = AESGCM
         self._invalid_tag: type[Exception] = InvalidTag
         self._random = _random
+        #: The longest token opened (longer with ``max_cookies``: see cookiesession._pieces).
+        self.longest_token = MAX_TOKEN_LENGTH
 
     def __repr__(self) -> str:
         n = len(self._keys) - 1
@@ -145,7 +147,7 @@ class Encryptor:
         Raises :class:`BadSignature`, always with the same message, for anything
         but a canonical token that this cookie name and one of the secrets open.
         """
-        if len(token) > MAX_TOKEN_LENGTH:  # before any decoding work
+        if len(token) > self.longest_token:  # before any decoding work
             raise BadSignature(_INVALID)
         try:
             raw = _base64.decode(token)

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from ._compression import Compressed
+from ._pieces import check_max_cookies, longest_token
 from .codec import Protector, SessionCodec
 from .cookies import CookieSpec, quote_cookie_value
 from .encryption import DEFAULT_SALT, Encryptor
@@ -147,6 +148,7 @@ def make_session_factory(
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
     user_key: str | None = None,
 ) -> SessionFactory:
@@ -159,6 +161,9 @@ def make_session_factory(
     ``compress``: compress payloads where that makes them shorter (see
     :mod:`cookiesession._compression`); ``protector`` must verify before it
     returns a payload, as signing and encryption do.
+    ``max_cookies``: how many cookies a session may take (see
+    :mod:`cookiesession._pieces`); ``protector`` must then write URL-safe base64,
+    as signing and encryption do.
     ``read_also``: readers of other libraries' session cookies, tried when no cookie
     of ours is accepted (see :mod:`cookiesession.readers`).
     ``user_key``: the state key holding the signed-in user's id, so that
@@ -187,11 +192,16 @@ def make_session_factory(
             "clock_skew must be a number of seconds: None would let a cookie dated in the "
             "future live until that date"
         )
+    splittable = isinstance(protector, (Signer, Encryptor))
+    max_cookies = check_max_cookies(max_cookies, splittable)
+    if isinstance(protector, (Signer, Encryptor)):  # pieces joined are one token, longer than a cookie's
+        protector.longest_token = longest_token(max_cookies)
+    checked_read_also = check_read_also(read_also, spec.name)
     attrs = {
         "__slots__": (),
         "_codec": SessionCodec(serializer, Compressed(protector) if compress else protector),
         "_cookie": spec,
-        "_limits": Limits(timeout_seconds, absolute_seconds, skew_seconds),
+        "_limits": Limits(timeout_seconds, absolute_seconds, skew_seconds, longest_token(max_cookies)),
         "_reissue_after": reissue_limit(reissue_seconds),
         "_set_on_exception": bool(set_on_exception),
         "_vary": bool(vary),
@@ -200,7 +210,10 @@ def make_session_factory(
         "_revocation": (store := check_revocation_option(revocation)),
         "_user_key": check_user_key(user_key, store),
         "_clock": staticmethod(clock),
-        "_read_also": check_read_also(read_also, spec.name),
+        "_read_also": checked_read_also,
+        "_max_cookies": max_cookies,
+        "_reads_other_cookies": bool(checked_read_also) or max_cookies != 1,
+        "_can_grow": splittable,
     }
     _declare_isession()
     return type("CookieSession", (CookieSession,), attrs)
@@ -232,6 +245,7 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
     user_key: str | None = None,
 ) -> SessionFactory:
@@ -249,7 +263,9 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
     :mod:`cookiesession.revocation`), ``clock_skew`` (seconds a cookie's times
     may lie in this server's future, default 300; further ahead, it is refused),
     ``compress`` (compress the payload where that shortens the cookie; Pyramid
-    cannot read a compressed cookie, so it is off by default), ``read_also``
+    cannot read a compressed cookie, so it is off by default), ``max_cookies``
+    (how many cookies a session too large for one may take: ``name``, ``name.1``,
+    ...; see docs/large-sessions.md), ``read_also``
     (readers of other libraries' session cookies, so that a switch to
     cookiesession logs nobody out: see :mod:`cookiesession.readers`) and ``user_key``
     (the state key of the user's id, for :func:`~cookiesession.revoke_user`).
@@ -281,6 +297,7 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
     user_key: str | None = None,
 ) -> SessionFactory:
@@ -331,6 +348,7 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     revocation: object = None,
     clock_skew: Seconds = DEFAULT_CLOCK_SKEW,
     compress: bool = False,
+    max_cookies: int = 1,
     read_also: Sequence[Any] = (),
     user_key: str | None = None,
 ) -> SessionFactory:

@@ -30,7 +30,12 @@ built once per distinct configuration and kept, the last 16):
   ``COOKIESESSION_READ_ALSO`` readers of other libraries' session cookies
   (:mod:`cookiesession.readers`), so that switching logs nobody out, and
   ``COOKIESESSION_USER_KEY`` the state key of the user's id (Flask-Login's is
-  ``'_user_id'``), for :func:`~cookiesession.revoke_user`.
+  ``'_user_id'``), for :func:`~cookiesession.revoke_user`;
+* ``COOKIESESSION_SERIALIZER`` (``'flask'``, the default: Flask's tags below;
+  ``'rich'``: :class:`~cookiesession.RichJSONSerializer`'s exact values; or a
+  serializer object), ``COOKIESESSION_COMPRESS`` (``compress=``) and
+  ``COOKIESESSION_MAX_COOKIES`` (``max_cookies=``), as on the factories
+  (docs/large-sessions.md).
 
 Values are tagged as Flask's session tags them (tuples, bytes, datetimes, UUIDs,
 ``Markup``; :class:`TaggedStateSerializer`) inside the state of a cookie that
@@ -58,11 +63,14 @@ from flask.sessions import SecureCookieSessionInterface, SessionInterface, Sessi
 from flask.wrappers import Request, Response
 
 from .cookies import CookieSpec
+from .exceptions import ConfigurationError
 from .factory import SignedCookieSessionFactory, check_session_factory
-from .serializers import ValueTaggingSerializer
+from .serializers import RichJSONSerializer, ValueTaggingSerializer
 from .session import CookieSession
 
 __all__ = ["CookieSessionInterface", "FlaskCookieSession", "TaggedStateSerializer"]
+
+_RICH = RichJSONSerializer()
 
 # Session classes kept per interface; a config that keeps changing builds new ones,
 # and the oldest are dropped past this many.
@@ -178,26 +186,27 @@ class FlaskCookieSession(CookieSession, SessionMixin):
             return dict.pop(self, key, *default)
         return super().pop(key, *default)
 
-    def flask_response(self, failed: bool, refresh: bool) -> tuple[bool, str | None]:
-        """Whether the response gets ``Vary: Cookie``, and its ``Set-Cookie`` value (or None).
+    def flask_response(self, failed: bool, refresh: bool) -> tuple[bool, list[str]]:
+        """Whether the response gets ``Vary: Cookie``, and its ``Set-Cookie`` values
+        (more than one only with ``max_cookies``).
 
         ``failed``: the response answers an unhandled exception; ``refresh``: re-send
         the cookie even if nothing changed (Flask's permanent-session refresh).
         """
         vary = self.accessed  # read first: the checks below read the session too
-        cookie: str | None
+        cookies: list[str]
         if failed and not self._set_on_exception:
-            cookie = None
+            cookies = []
         elif not dict.__len__(self):
             # As Flask does with an empty session: delete the cookie if the request
             # emptied it (session.clear(), the last flashed message read), else write
             # nothing (not even "{}").
-            cookie = self._cookie.delete_cookie() if self._flask_modified else None
+            cookies = self.cookie_deletions() if self._flask_modified else []
         else:
             if refresh:
                 self.reissue()
-            cookie = self.set_cookie_header(failed)
-        return self._vary and (vary or cookie is not None), cookie
+            cookies = self.set_cookie_headers(failed)
+        return self._vary and (vary or bool(cookies)), cookies
 
 
 def _flask_session_class(
@@ -229,6 +238,23 @@ class _FlaskConfig(NamedTuple):
     revocation: Any
     read_also: tuple[Any, ...]
     user_key: Any
+    serializer: Any  # None: Flask's tags
+    compress: bool
+    max_cookies: Any
+
+
+def _serializer_setting(value: Any) -> Any:
+    """``COOKIESESSION_SERIALIZER``: None or ``'flask'`` (Flask's tags: None here),
+    ``'rich'`` (:class:`~cookiesession.RichJSONSerializer`), or a serializer."""
+    if value is None or value == "flask":
+        return None
+    if value == "rich":
+        return _RICH
+    if isinstance(value, str):
+        raise ConfigurationError(
+            f"COOKIESESSION_SERIALIZER={value!r}: use 'flask' (the default), 'rich', or a serializer object"
+        )
+    return value
 
 
 class CookieSessionInterface(SessionInterface):
@@ -287,6 +313,9 @@ class CookieSessionInterface(SessionInterface):
             config.get("COOKIESESSION_REVOCATION"),
             tuple(config.get("COOKIESESSION_READ_ALSO") or ()),
             config.get("COOKIESESSION_USER_KEY"),
+            _serializer_setting(config.get("COOKIESESSION_SERIALIZER")),
+            bool(config.get("COOKIESESSION_COMPRESS", False)),
+            config.get("COOKIESESSION_MAX_COOKIES", 1),
         )
 
     def _build(self, config: _FlaskConfig) -> type[FlaskCookieSession]:
@@ -300,6 +329,7 @@ class CookieSessionInterface(SessionInterface):
             "samesite": config.samesite,
             "partitioned": config.partitioned,
         }
+        serializer = config.serializer
         factory = SignedCookieSessionFactory(
             config.secret,
             cookie_name=config.name,
@@ -307,11 +337,13 @@ class CookieSessionInterface(SessionInterface):
             timeout=lifetime,
             reissue_time=None,  # Flask's rules decide when to re-send (see save_session)
             salt=config.salt,
-            serializer=TaggedStateSerializer(self.serializer),
+            serializer=TaggedStateSerializer(self.serializer) if serializer is None else serializer,
             fallback_secrets=config.fallback_secrets,
             revocation=config.revocation,
             read_also=config.read_also,
             user_key=config.user_key,
+            compress=config.compress,
+            max_cookies=config.max_cookies,
             **cookie,
         )
         return _flask_session_class(factory, CookieSpec(config.name, max_age=lifetime, **cookie))
@@ -332,10 +364,10 @@ class CookieSessionInterface(SessionInterface):
         # inside the `except` block: that is set_on_exception's case.
         failed = sys.exc_info()[1] is not None
         refresh = self._fixed is None and self.should_set_cookie(app, session)
-        vary, cookie = session.flask_response(failed, refresh)
+        vary, cookies = session.flask_response(failed, refresh)
         if vary:
             response.vary.add("Cookie")
-        if cookie is not None:
+        for cookie in cookies:
             response.headers.add("Set-Cookie", cookie)
         old_cookie_deletion = session.old_cookie_deletion(failed)
         if old_cookie_deletion is not None:

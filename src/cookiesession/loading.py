@@ -35,6 +35,8 @@ class Limits(NamedTuple):
     timeout: int | None
     absolute_timeout: int | None
     clock_skew: int = DEFAULT_CLOCK_SKEW
+    #: The longest token read: one cookie's, or with ``max_cookies`` its pieces' joined.
+    longest_token: int = MAX_TOKEN_LENGTH
 
 
 class Loaded(NamedTuple):
@@ -64,7 +66,7 @@ def load(codec: SessionCodec, limits: Limits, token: str | None, now: float) -> 
     A ``RecursionError`` is raised as it is when the caller's own stack, not the
     payload, was too deep to parse it: it is not the client's doing.
     """
-    if not token or len(token) > MAX_TOKEN_LENGTH:
+    if not token or len(token) > limits.longest_token:
         return None
     try:
         payload, key_index = codec.protector.unseal(token)

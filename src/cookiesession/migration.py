@@ -91,6 +91,8 @@ class ReadsOldCookies(Revocable):
 
     # Set on the class that each factory builds.
     _read_also: ClassVar[tuple[OldCookie, ...]] = ()
+    # Whether the request's other cookies are looked at: read_also=, or max_cookies.
+    _reads_other_cookies: ClassVar[bool] = False
     _set_on_exception: ClassVar[bool]
     # The session's own (see CookieSession).
     new: bool
@@ -104,13 +106,13 @@ class ReadsOldCookies(Revocable):
     @classmethod
     def _lookup_in(cls, cookies: Mapping[str, str] | None) -> CookieLookup | None:
         # How readers find their cookies: only a factory with read_also= looks.
-        if cookies is None or not cls._read_also:
+        if cookies is None or not cls._reads_other_cookies:
             return None
         return cookies.get
 
     @classmethod
     def _lookup_in_request(cls, request: Any) -> CookieLookup | None:
-        if not cls._read_also:
+        if not cls._reads_other_cookies:
             return None
 
         def lookup(name: str) -> str | None:
@@ -120,7 +122,7 @@ class ReadsOldCookies(Revocable):
 
     @classmethod
     def _lookup_in_header(cls, header: str | None) -> CookieLookup | None:
-        if not header or not cls._read_also:
+        if not header or not cls._reads_other_cookies:
             return None
 
         def lookup(name: str) -> str | None:

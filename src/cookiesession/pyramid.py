@@ -27,6 +27,8 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   attribute, which needs ``secure``), or an empty value for no attribute;
 * ``fallback_secrets`` is separated by whitespace or newlines (so a secret in an
   .ini file cannot contain a space);
+* ``max_cookies`` takes a whole number (1, the default, to 10): how many cookies
+  a session too large for one may take (docs/large-sessions.md);
 * ``encrypt = true`` uses ``EncryptedCookieSessionFactory`` (``cookiesession[crypto]``);
 * ``revocation`` takes ``memory`` or a Redis URL (``redis://host:6379/0``,
   ``cookiesession[redis]``) for logout that holds across servers (see
@@ -35,6 +37,9 @@ keyword arguments of :func:`~cookiesession.SignedCookieSessionFactory`:
   ``revocation_timeout`` (seconds, default ``0.005``), ``revocation_local_view``
   (``true``: answer checks from memory, kept current by pub/sub), and ``user_key`` (the state key
   holding the user's id, for :func:`~cookiesession.revoke_user`);
+* ``serializer`` takes ``json`` (the default) or ``rich``
+  (:class:`~cookiesession.RichJSONSerializer`), or a serializer object in settings
+  made in Python;
 * ``read_also`` takes a list of readers (:mod:`cookiesession.readers`), so it
   can only be given in settings made in Python, not in an .ini file.
 
@@ -65,6 +70,7 @@ from .factory import (
     seconds_option,
 )
 from .revocation import DEFAULT_TIMEOUT, RevocationStore, store_from_setting
+from .serializers import RichJSONSerializer
 
 __all__ = ["PREFIX", "includeme", "session_factory_from_settings"]
 
@@ -81,6 +87,7 @@ _BOOLEANS = (
     "compress",
 )
 _SECONDS = ("max_age", "timeout", "reissue_time", "absolute_timeout", "clock_skew")
+_COUNTS = ("max_cookies",)
 _NULLABLE_TEXT = ("path", "domain", "user_key")
 _TEXT = ("cookie_name", "hashalg", "salt")
 _REVOCATION = ("revocation", "revocation_on_error", "revocation_timeout", "revocation_local_view")
@@ -96,10 +103,12 @@ _KNOWN = frozenset(
         "encrypt",
         *_BOOLEANS,
         *_SECONDS,
+        *_COUNTS,
         *_NULLABLE_TEXT,
         *_TEXT,
         *_REVOCATION,
         *_OBJECTS,
+        "serializer",
     }
 )
 _NONE_WORDS = frozenset({"", "none", "null"})
@@ -133,6 +142,26 @@ def _as_seconds(name: str, value: object) -> int | None:
         raise ConfigurationError(f"{exc} (use a whole number of seconds, or none)") from None
 
 
+def _as_count(name: str, value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigurationError(f"{_setting(name)}={value!r} is not a whole number")
+    return int(text)
+
+
+def _as_serializer(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # a serializer object, in settings made in Python
+    word = value.strip().lower()
+    if word not in ("json", "rich"):
+        raise ConfigurationError(
+            f"{_setting('serializer')}={value!r}: use json (the default), rich, or a serializer object"
+        )
+    return RichJSONSerializer() if word == "rich" else None
+
+
 def _as_text(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ConfigurationError(f"{_setting(name)} must be text, not {type(value).__name__}")
@@ -151,6 +180,8 @@ def _coerce(name: str, value: Any) -> Any:
         return _as_bool(name, value)
     if name in _SECONDS:
         return _as_seconds(name, value)
+    if name in _COUNTS:
+        return _as_count(name, value)
     if name in _NULLABLE_TEXT:
         if value is None:
             return None
@@ -164,6 +195,8 @@ def _coerce(name: str, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
     if name == "revocation_timeout" and isinstance(value, (int, float)):
         return value
+    if name == "serializer":
+        return _as_serializer(value)
     if name in _OBJECTS:
         if isinstance(value, str):
             raise ConfigurationError(

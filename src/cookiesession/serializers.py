@@ -13,7 +13,10 @@ writes the same JSON, with the values JSON has no type for tagged (see
 from __future__ import annotations
 
 import pickle
+import uuid
 import warnings
+from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from . import _json, _tags
@@ -25,6 +28,11 @@ class JSONSerializer:
     """Serialize with ``json.dumps`` / ``json.loads`` defaults, as UTF-8 bytes."""
 
     __slots__ = ()
+
+    #: A value of none of these types is refused when it is assigned (see
+    #: :meth:`~cookiesession.codec.SessionCodec.check_value`); what is inside a
+    #: list or dict is checked when the cookie is written.
+    storable_types: tuple[type, ...] = (str, int, float, list, tuple, dict, type(None))
 
     def dumps(self, appstruct: Any) -> bytes:
         return _json.dumps(appstruct).encode("utf-8")
@@ -82,6 +90,19 @@ class RichJSONSerializer(ValueTaggingSerializer):
     """
 
     __slots__ = ()
+
+    #: As :attr:`JSONSerializer.storable_types`.
+    storable_types: tuple[type, ...] = (
+        *JSONSerializer.storable_types,
+        bytes,
+        uuid.UUID,
+        date,  # and datetime
+        time,
+        timedelta,
+        Decimal,
+        set,
+        frozenset,
+    )
 
     def tag(self, value: Any) -> Any:
         return _tags.tag(value, 1)

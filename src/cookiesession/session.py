@@ -5,7 +5,7 @@ the factory's options live on that class.  The whole state is loaded when the
 session is made (:func:`cookiesession.loading.load`), so every way of reading the
 dict sees all of it; the dict's methods track use as Pyramid's do.  Adapters use
 the public interface only: ``from_cookie_value`` / ``from_cookie_header`` (and
-their ``_async`` twins), ``add_response_headers`` (or ``set_cookie_header`` and
+their ``_async`` twins), ``add_response_headers`` (or ``set_cookie_headers`` and
 ``varies``), ``token`` where the framework writes the cookie itself, and
 ``revoke_pending_async`` (``revoke_pending``) after a logout.
 """
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, MutableSequence
 from math import trunc
 from typing import Any, ClassVar
 
-from . import _request
+from . import _pieces, _request
 from ._making import Made
 from ._revocable import SID_KEY
 from .codec import Incoming, SessionCodec
@@ -29,6 +29,8 @@ __all__ = ["CookieSession"]
 
 # Values that cannot change in place: handing one out cannot hide a change.
 _IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
+# What every serializer stores: no check at assignment.
+_PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
 
 class CookieSession(Made):
@@ -48,6 +50,8 @@ class CookieSession(Made):
     _vary: ClassVar[bool]
     _detect_nested_changes: ClassVar[bool]
     _empty_deletes_cookie: ClassVar[bool]
+    # Whether max_cookies and compress are options (not for BaseCookieSessionFactory).
+    _can_grow: ClassVar[bool] = True
     _clock: Callable[[], float]  # a staticmethod on the class (and _revocation: see Revocable)
 
     # Set when the response callback let later callbacks run first (see _request.respond).
@@ -82,7 +86,8 @@ class CookieSession(Made):
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
         value = _request.incoming_cookie(request, self._cookie.name)
         # Only a factory with read_also= looks at the request's other cookies.
-        self._start(self._clock(), value, self._lookup_in_request(request) if self._read_also else None)
+        lookup = self._lookup_in_request(request) if self._reads_other_cookies else None
+        self._start(self._clock(), value, lookup)
         self._used = True  # Pyramid makes the session when the application asks for it
         self._request_ref = _request.bind(self, request)
 
@@ -203,6 +208,10 @@ class CookieSession(Made):
     # -- writing -----------------------------------------------------------------------
 
     def __setitem__(self, key: str, value: Any) -> None:
+        # A value of a type the serializer cannot store is refused here, naming the
+        # key where the application put it; JSON's own types cost one set lookup.
+        if type(value) not in _PLAIN:
+            self._codec.check_value(key, value)
         # Unlike other writes, an assignment keeps the incoming cookie's text usable:
         # the codec splices the new value in (see codec.SessionCodec.encode).
         self._accessed = trunc(self._clock())
@@ -277,7 +286,11 @@ class CookieSession(Made):
         ``binary=True``, latin-1 ``bytes`` (ASGI).  ``failed``: see :meth:`set_cookie_header`."""
         if self.varies:
             merge_vary(headers, binary=binary)
-        cookies = [self.set_cookie_header(failed)]
+        cookies: list[str | None]
+        if self._max_cookies == 1:
+            cookies = [self.set_cookie_header(failed)]
+        else:
+            cookies = [*self.set_cookie_headers(failed)]
         if self._old_cookie_deletion is not None:  # read from another library's cookie
             cookies.append(self.old_cookie_deletion(failed))
         for cookie in cookies:
@@ -292,21 +305,55 @@ class CookieSession(Made):
         ``failed`` says the response answers an exception; with
         ``set_on_exception=False`` nothing is sent then.  Raises
         :class:`SessionTooLarge` or :class:`SessionNotSerializable` when the
-        state cannot be stored.
+        state cannot be stored.  A factory with ``max_cookies`` above 1 may need
+        several headers: it raises ``TypeError``, use :meth:`set_cookie_headers`.
         """
+        if self._max_cookies != 1:
+            raise TypeError("with max_cookies above 1, use set_cookie_headers(): it may take several")
+        send = self._cookie_to_send(failed)
+        if send is None:
+            return None
+        return self._cookie.set_cookie(self._encode(), self._clock) if send else self._cookie.delete_cookie()
+
+    def set_cookie_headers(self, failed: bool = False) -> list[str]:
+        """Every ``Set-Cookie`` value the session's cookie needs in this response (none,
+        one, or with ``max_cookies`` one per piece, and the deletion of pieces the
+        request brought that are no longer needed).  As :meth:`set_cookie_header`
+        otherwise."""
+        if self._max_cookies == 1:
+            header = self.set_cookie_header(failed)
+            return [] if header is None else [header]
+        send = self._cookie_to_send(failed)
+        if send is None:
+            return []
+        if not send:
+            return self.cookie_deletions()
+        token = self._encode()
+        headers = _pieces.split(token, self._cookie, self._clock, self._max_cookies)
+        if headers is None:
+            raise self._too_large(token)
+        return headers + _pieces.deletions(self._cookie, len(headers), self._carried)
+
+    def cookie_deletions(self) -> list[str]:
+        """The ``Set-Cookie`` values deleting the session's cookie, and every piece of
+        it the request brought (``max_cookies``)."""
+        return [self._cookie.delete_cookie(), *_pieces.deletions(self._cookie, 1, self._carried)]
+
+    def _cookie_to_send(self, failed: bool) -> bool | None:
+        # True: write the cookie; False: delete it; None: send nothing.
         if (failed and not self._set_on_exception) or not self._used:
             return None
         if self._pending_revocations:  # invalidate() or regenerate() under asyncio
             self._revoke_pending_blocking()
         if self._invalidated and not dict.__len__(self):
-            return self._cookie.delete_cookie()
+            return False
         if not self._dirty and not self._nested_change():
             return None
         if self._empty_deletes_cookie and not dict.__len__(self):
             # An empty state is never stored (Starlette's and Flask's way): the
             # cookie the request brought is deleted, and without one nothing is sent.
-            return None if self.new else self._cookie.delete_cookie()
-        return self._cookie.set_cookie(self._encode(), self._clock)
+            return None if self.new else False
+        return True
 
     def token(self) -> str:
         """The cookie value storing this session, issued now (``accessed`` becomes the
@@ -314,7 +361,10 @@ class CookieSession(Made):
         session key).  Raises what :meth:`set_cookie_header` raises."""
         self._accessed = trunc(self._clock())
         self._used = True
-        return self._encode()
+        token = self._encode()
+        if self._max_cookies != 1 and not _pieces.split(token, self._cookie, self._clock, self._max_cookies):
+            raise self._too_large(token)
+        return token
 
     def _encode(self) -> str:
         if self._revocation is not None and type(dict.get(self, SID_KEY)) is not str:
@@ -326,12 +376,16 @@ class CookieSession(Made):
         # items(), which counts as a use: harmless, the response is being made.
         incoming = None if self._exposed else self._incoming
         token = self._codec.encode(self._accessed, self.created, self, incoming, self._written)
-        if len(token) > MAX_TOKEN_LENGTH:
-            raise SessionTooLarge(
-                f"Cookie value is too long to store ({len(token)} bytes): a cookie value "
-                f"holds at most {MAX_TOKEN_LENGTH} characters; store less in the session"
-            )
+        if len(token) > MAX_TOKEN_LENGTH and self._max_cookies == 1:
+            raise self._too_large(token)
         return token
+
+    def _too_large(self, token: str) -> SessionTooLarge:
+        # Said with the size, the limit, and what would store it (worked out only now).
+        if not self._can_grow:  # BaseCookieSessionFactory: neither compress nor max_cookies
+            return _pieces.too_large(token, None, self._cookie, self._clock, 1, most=1)
+        compressed = self._codec.compressed_token(self._accessed, self.created, dict(dict.items(self)))
+        return _pieces.too_large(token, compressed, self._cookie, self._clock, self._max_cookies)
 
     def _nested_change(self) -> bool:
         # Only a loaded session that handed out a mutable value can have changed

@@ -131,7 +131,7 @@ class Signer:
     WebOb's ``SignedSerializer`` format, which ``pyramid.session`` writes.
     """
 
-    __slots__ = ("_keys", "digest_size", "hashalg")
+    __slots__ = ("_keys", "digest_size", "hashalg", "longest_token")
 
     def __init__(
         self,
@@ -163,6 +163,8 @@ class Signer:
                 )
             keys.append(keyed_hmac(salt_bytes + secret_bytes, self.hashalg))
         self._keys = tuple(keys)
+        #: The longest token verified (longer with ``max_cookies``: see cookiesession._pieces).
+        self.longest_token = MAX_TOKEN_LENGTH
 
     def __repr__(self) -> str:
         n = len(self._keys) - 1
@@ -181,7 +183,7 @@ class Signer:
         Raises :class:`BadSignature` for anything but a canonical token that
         verifies under one of the secrets.
         """
-        if len(token) > MAX_TOKEN_LENGTH:
+        if len(token) > self.longest_token:
             raise BadSignature("token longer than any cookie we write")
         raw = _base64.decode(token)
         n = self.digest_size

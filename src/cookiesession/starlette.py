@@ -116,7 +116,8 @@ class SessionMiddleware(asgi.SessionMiddleware):
     ``cookiesession[crypto]``), ``salt`` (default: the factory's own, so the cookie
     is shared with apps that use the factory's defaults), ``hashalg`` (signed
     cookies), ``fallback_secrets``, ``absolute_timeout``, ``revocation``,
-    ``detect_nested_changes``, ``clock``, ``read_also`` and ``user_key``, as on the
+    ``detect_nested_changes``, ``clock``, ``read_also``, ``user_key``, ``compress``,
+    ``max_cookies`` and ``serializer`` (for example ``RichJSONSerializer()``), as on the
     factories.  Every option is checked here, and a mistake raises :class:`ConfigurationError` naming it (an
     option it does not have raises ``TypeError``, as any call does).
     The factory built is ``self.session_factory``.
@@ -146,6 +147,9 @@ class SessionMiddleware(asgi.SessionMiddleware):
         clock: Callable[[], float] = time.time,
         read_also: Sequence[Any] = (),
         user_key: str | None = None,
+        compress: bool = False,
+        max_cookies: int = 1,
+        serializer: Any = None,
     ) -> None:
         cookie_max_age, self.refuses_every_cookie = _max_age(max_age)
         options: dict[str, Any] = {
@@ -167,6 +171,9 @@ class SessionMiddleware(asgi.SessionMiddleware):
             "revocation": revocation,
             "read_also": read_also,
             "user_key": user_key,
+            "compress": compress,
+            "max_cookies": max_cookies,
+            "serializer": serializer,
         }
         if salt is not None:
             options["salt"] = salt

@@ -13,6 +13,10 @@ Django's ``SessionMiddleware`` drives :class:`SessionStore` as it drives its
 the Pyramid, WSGI, ASGI and Flask adapters read and write too.  Django sets the
 cookie with its own ``SESSION_COOKIE_*`` settings (see :mod:`._config`).
 
+``COOKIESESSION`` also takes ``compress``, ``serializer`` (``RichJSONSerializer()``)
+and ``max_cookies``; the last needs ``cookiesession.django.middleware.SessionMiddleware``
+in place of Django's (see :mod:`.middleware`).
+
 Differences from ``signed_cookies``, each on purpose: ending a session
 (``flush()``, so ``logout()``) or cycling its key (``login()``) records the old
 one as revoked when ``COOKIESESSION`` has ``revocation``, so copies of the old

@@ -36,6 +36,9 @@ _OPTIONS = frozenset(
         "clock_skew",
         "read_also",
         "user_key",
+        "compress",
+        "max_cookies",
+        "serializer",
     }
 )
 # Factory options that Django's own settings already give.
@@ -49,6 +52,9 @@ _DJANGO_SETTING_FOR = {
     "httponly": "SESSION_COOKIE_HTTPONLY",
     "samesite": "SESSION_COOKIE_SAMESITE",
 }
+
+# The middleware that reads and writes a session in several cookies.
+_MIDDLEWARE = "cookiesession.django.middleware.SessionMiddleware"
 
 _lock = threading.Lock()
 _built: tuple[tuple[Any, ...], SessionFactory] | None = None
@@ -110,6 +116,11 @@ def _build(snapshot: tuple[Any, ...]) -> SessionFactory:
         if "hashalg" in options:
             raise ImproperlyConfigured(f"settings.{SETTING}['hashalg'] cannot be used with 'encrypt': True")
     options["fallback_secrets"] = tuple(options.get("fallback_secrets") or ())
+    if options.get("max_cookies", 1) != 1 and _MIDDLEWARE not in settings.MIDDLEWARE:
+        raise ImproperlyConfigured(
+            f"settings.{SETTING}['max_cookies'] needs {_MIDDLEWARE!r} in MIDDLEWARE, in place of "
+            "Django's SessionMiddleware (which reads and writes one cookie)"
+        )
     try:
         return make(
             secret,
