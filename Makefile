@@ -1,33 +1,53 @@
 # Two commands for a fresh machine with Python 3.10+ and make:
-#   make test   - set everything up, then lint, types, unit, integration and browser tests
-#   make demo   - set everything up, then serve the demo on http://127.0.0.1:6543/
+#   make test   - set everything up, then lint, types, the documentation build, unit,
+#                 integration and browser tests, on this Python
+#   make demo   - set up what the demo needs, then serve it on http://127.0.0.1:6543/
+# More: make docs (the site, into site/), make test-all (the suite on every Python
+# installed, through nox), make bench, make fuzz, make load, make dist.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint types unit demo bench fuzz load system-deps clean dist
+.PHONY: test test-all lint types unit docs demo bench fuzz load system-deps clean dist
 
 # constraints.txt pins the versions CI tests with, resolved for Python 3.11; on
 # another Python, pip picks the newest versions that fit the ranges in pyproject.toml.
 CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints.txt" if sys.version_info[:2] == (3, 11) else "")')
 
-$(STAMP): pyproject.toml constraints.txt
+# Tooling lives in pyproject.toml's [dependency-groups], which pip installs from 25.1 on:
+# hence pip is upgraded first.
+$(VENV)/.pip:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test]'
+	$(PY) -m pip install -q --upgrade 'pip>=25.1'
+	touch $@
+
+$(STAMP): pyproject.toml constraints.txt $(VENV)/.pip
+	$(PY) -m pip install -q $(CONSTRAINTS) -e . --group test
 	touch $(STAMP)
+
+# The demo's own environment needs only the library and the demo group.
+DEMO_STAMP := $(VENV)/.demo-installed
+$(DEMO_STAMP): pyproject.toml constraints.txt $(VENV)/.pip
+	$(PY) -m pip install -q $(CONSTRAINTS) -e . --group demo
+	touch $(DEMO_STAMP)
 
 # Chromium (browser tests) and redis-server (revocation tests) come from Debian's
 # packages; installed only when missing, and only where we may (root).
 system-deps:
 	@bash scripts/system-deps.sh
 
-test: $(STAMP) system-deps lint types unit
+test: $(STAMP) system-deps lint types docs unit
+
+# The suite on every Python 3.10-3.13 found (nox: noxfile.py), then coverage combined over
+# them, so a branch only one version takes counts where it runs.
+test-all: $(STAMP) system-deps
+	rm -f .coverage .coverage.*
+	$(VENV)/bin/nox
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks fuzz loadtest demo
-	$(VENV)/bin/ruff format --check src tests benchmarks fuzz loadtest demo
+	$(VENV)/bin/ruff check src tests benchmarks fuzz loadtest demo noxfile.py
+	$(VENV)/bin/ruff format --check src tests benchmarks fuzz loadtest demo noxfile.py
 
 types: $(STAMP)
 	$(VENV)/bin/mypy
@@ -35,7 +55,13 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest --cov --cov-report=term
 
-demo: $(STAMP)
+# The documentation site, from nothing, in strict mode: a broken link, a missing page
+# or an API reference that does not resolve fails the build.
+docs: $(STAMP)
+	rm -rf site
+	$(VENV)/bin/mkdocs build --strict --quiet
+
+demo: $(DEMO_STAMP)
 	$(PY) -m demo
 
 bench: $(STAMP)
@@ -47,7 +73,7 @@ bench: $(STAMP)
 FUZZ_SECONDS ?= 60
 FUZZ_STAMP   := $(VENV)/.fuzz-installed
 $(FUZZ_STAMP): $(STAMP)
-	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test,fuzz]'
+	$(PY) -m pip install -q $(CONSTRAINTS) -e . --group fuzz
 	touch $(FUZZ_STAMP)
 
 fuzz: $(FUZZ_STAMP)
@@ -63,4 +89,4 @@ dist: $(STAMP)
 	$(PY) -m build
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage src/*.egg-info
+	rm -rf $(VENV) .nox build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* src/*.egg-info

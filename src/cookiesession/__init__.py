@@ -30,6 +30,8 @@ from .serializers import JSONSerializer, PickleSerializer, RichJSONSerializer
 from .session import CookieSession
 from .signing import SecretTooShortWarning
 
+# The one place the version is written: pyproject.toml reads it (dynamic version), and so
+# does `cookiesession --version`.
 __version__ = "0.1.0"
 
 __all__ = [
