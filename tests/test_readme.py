@@ -79,8 +79,14 @@ print(json.dumps([cookie, home, client.get("/", secure=True).text]))
 """,
 }
 
-# What each framework's block imports (the one module it needs), and how it greets.
-NEEDS = {"pyramid": "pyramid", "wsgi": "webtest", "flask": "flask", "starlette": "fastapi", "django": "django"}
+# The package each framework's block (or its driver) needs.
+NEEDS = {
+    "pyramid": "pyramid",
+    "wsgi": "webtest",
+    "flask": "flask",
+    "starlette": "fastapi",
+    "django": "django",
+}
 
 
 def framework_of(block: str) -> str:
@@ -135,7 +141,11 @@ def test_quickstart_runs_as_pasted(block: str, tmp_path: Path) -> None:
 def test_the_keygen_command_the_readme_gives_prints_one_secret() -> None:
     assert 'export SESSION_SECRET="$(cookiesession keygen)"' in README
     result = subprocess.run(
-        [sys.executable, "-m", "cookiesession", "keygen"], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "cookiesession", "keygen"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     lines = result.stdout.splitlines()
     assert (result.returncode, len(lines)) == (0, 1)

@@ -150,6 +150,14 @@ def make_session_factory(
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
 
+    The factories call this; an adapter or a new kind of protection may too.
+    ``protector``: ``seal(payload) -> token`` and ``unseal(token) -> (payload,
+    key index)``, raising :class:`~cookiesession.exceptions.BadCookie` for a token it
+    refuses.  ``serializer``: ``dumps``/``loads``.  ``cookie_name``, ``max_age``,
+    ``path``, ``domain``, ``secure``, ``httponly``, ``samesite``, ``set_on_exception``,
+    ``timeout``, ``reissue_time``, ``absolute_timeout``, ``partitioned``, ``vary``,
+    ``detect_nested_changes`` and ``empty_deletes_cookie``: as on
+    :func:`SignedCookieSessionFactory`.  Raises ``ConfigurationError`` as it does.
     ``revocation``: None (the default: nothing is stored on the server), ``'memory'``,
     a Redis URL, or a store from :mod:`cookiesession.revocation`; see there.
     ``clock_skew``: seconds a cookie's times may lie ahead of this server's clock
@@ -231,21 +239,50 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
-    Pyramid's parameters, order and defaults.  Keyword-only extras:
-    ``fallback_secrets`` (older secrets that still verify; cookies they verify are
-    re-issued under ``secret``), ``absolute_timeout`` (seconds since ``created``),
-    ``partitioned`` (CHIPS), ``vary`` (add ``Vary: Cookie``),
-    ``detect_nested_changes`` (save in-place changes to nested values),
-    ``empty_deletes_cookie`` (a session that is empty when its cookie would be
-    written deletes the cookie instead of storing ``{}``, as Starlette and Flask do),
-    ``clock`` (a ``time.time`` stand-in for tests), ``revocation`` (a store
-    that makes ``invalidate()`` hold for copies of the cookie, see
-    :mod:`cookiesession.revocation`), ``clock_skew`` (seconds a cookie's times
-    may lie in this server's future, default 300; further ahead, it is refused),
-    ``compress`` (compress the payload where that shortens the cookie; Pyramid
-    cannot read a compressed cookie, so it is off by default) and ``read_also``
-    (readers of other libraries' session cookies, so that a switch to
-    cookiesession logs nobody out: see :mod:`cookiesession.readers`).
+    Pyramid's parameters, order and defaults; the options Pyramid lacks are
+    keyword-only.  Returns the session class: Pyramid calls it with the request
+    (``config.set_session_factory(factory)``), adapters take it as ``session_factory``.
+    Durations are whole seconds or a ``timedelta`` of whole seconds.
+
+    Args:
+        secret: the key that signs new cookies (str or bytes; ``cookiesession keygen``
+            makes one).  Shorter than the hash's digest, it warns (``SecretTooShortWarning``).
+        cookie_name: the cookie's name.
+        max_age: the cookie's ``Max-Age``; None: until the browser closes.
+        path: the cookie's ``Path``.
+        domain: the cookie's ``Domain``; None: this host only.
+        secure: send the cookie over HTTPS only (``Secure``).
+        httponly: hide the cookie from page scripts (``HttpOnly``).
+        samesite: ``"Strict"``, ``"Lax"``, ``"None"`` (needs ``secure``) or None (no attribute).
+        set_on_exception: whether a response to a request whose view raised sets the cookie.
+        timeout: the idle timeout, checked on the server; None: none.
+        reissue_time: how old a cookie must be before a read re-issues it; None: only changes do.
+        hashalg: the HMAC's hash, a fixed-length ``hashlib`` name.
+        salt: mixed into the key; apps that share a cookie need the same one.
+        serializer: ``dumps``/``loads`` between the state and bytes (default ``JSONSerializer()``).
+        fallback_secrets: older secrets that still verify; a cookie only one of them
+            verifies is re-issued under ``secret``.
+        absolute_timeout: the session ends this long after its ``created``, however active.
+        partitioned: the ``Partitioned`` attribute (CHIPS); needs ``secure``.
+        vary: add ``Vary: Cookie`` to responses of requests that used the session.
+        detect_nested_changes: save in-place changes to values taken out of the session.
+        empty_deletes_cookie: delete the cookie, instead of storing ``{}``, when the
+            session is empty (as Starlette and Flask do).
+        clock: a ``time.time`` stand-in, for tests.
+        revocation: None, ``"memory"``, a Redis URL or a store (see
+            :mod:`cookiesession.revocation`): makes ``invalidate()`` hold for copies of the cookie.
+        clock_skew: seconds a cookie's times may lie in this server's future (default 300).
+        compress: compress the payload where that shortens the cookie (Pyramid cannot
+            read it, hence off by default).
+        read_also: readers of other libraries' session cookies (:mod:`cookiesession.readers`),
+            so that switching to cookiesession signs nobody out.
+
+    Raises:
+        ConfigurationError: an option cannot work (an empty secret, an unknown
+            ``hashalg``, ``samesite="None"`` without ``secure``, a cookie name, path or
+            domain a cookie cannot carry, a negative or fractional duration...);
+            :class:`~cookiesession.exceptions.ConfigurationTypeError` (also a
+            ``TypeError``) for a value of the wrong type.
     """
     options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
@@ -280,8 +317,24 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
 
     For framework authors whose serializer signs or encrypts by itself (as
     Pyramid's ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).
-    ``compress=True`` is refused: nothing here verifies a cookie before it would be
-    inflated (a serializer that signs can compress inside itself).
+    Pyramid's parameters, order and defaults (``set_on_exception`` comes after
+    ``reissue_time`` here, as in Pyramid).
+
+    Args:
+        serializer: ``dumps(state) -> bytes`` and ``loads(bytes) -> state``; its bytes
+            are the cookie, so it must sign them itself.
+        cookie_name: as for :func:`SignedCookieSessionFactory`, like ``max_age``, ``path``,
+            ``domain``, ``secure``, ``httponly``, ``samesite``, ``timeout``,
+            ``reissue_time``, ``set_on_exception``, ``absolute_timeout``, ``partitioned``,
+            ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``, ``clock``,
+            ``revocation``, ``clock_skew`` and ``read_also``.
+        compress: must stay False: nothing here verifies a cookie before it would be
+            inflated (a serializer that signs can compress inside itself).
+
+    Raises:
+        ConfigurationError: ``compress=True``; a ``PickleSerializer`` (it would unpickle
+            bytes the client chose); or an option that cannot work, as for
+            :func:`SignedCookieSessionFactory`.
     """
     if compress:
         raise ConfigurationError(
@@ -327,12 +380,25 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
 
-    ``SignedCookieSessionFactory``'s parameters, order and defaults, without
-    ``hashalg``; ``salt`` is part of the key-derivation label (a different salt
-    gives unrelated keys).  Needs ``cookiesession[crypto]``: without the
-    ``cryptography`` package this raises :class:`MissingDependency` (an
-    ``ImportError``).  Pyramid cannot read these cookies.  The format is in
-    :mod:`cookiesession.encryption`.
+    AES-256-GCM, a key per cookie, the cookie name bound in.  Pyramid cannot read
+    these cookies.  Needs ``cookiesession[crypto]``.
+
+    Args:
+        secret: the key new cookies are encrypted under (str or bytes); shorter than
+            32 bytes, it warns (``SecretTooShortWarning``).
+        salt: part of the key-derivation label (a different salt gives unrelated keys).
+        cookie_name: as for :func:`SignedCookieSessionFactory`, and also bound into each
+            cookie (a renamed cookie does not decrypt); the others (``max_age``, ``path``,
+            ``domain``, ``secure``, ``httponly``, ``samesite``, ``set_on_exception``,
+            ``timeout``, ``reissue_time``, ``serializer``, ``fallback_secrets``,
+            ``absolute_timeout``, ``partitioned``, ``vary``, ``detect_nested_changes``,
+            ``empty_deletes_cookie``, ``clock``, ``revocation``, ``clock_skew``,
+            ``compress``, ``read_also``) are exactly
+            :func:`SignedCookieSessionFactory`'s.  There is no ``hashalg``.
+
+    Raises:
+        MissingDependency: the ``cryptography`` package is not installed (an ``ImportError``).
+        ConfigurationError: an option cannot work, as for :func:`SignedCookieSessionFactory`.
     """
     options = _session_options(locals())
     encryptor = Encryptor(secret, cookie_name, salt, fallback_secrets)
@@ -349,7 +415,12 @@ _SESSION_OPTIONS = tuple(inspect.signature(make_session_factory).parameters)[2:]
 
 
 def check_session_factory(session_factory: object) -> type[CookieSession]:
-    """The factory itself, if it is one of ours; a ConfigurationTypeError at start-up if not."""
+    """``session_factory`` itself, if it is a factory of ours (for adapters to check theirs).
+
+    Raises:
+        ConfigurationTypeError: ``session_factory`` is not a session class made by one
+            of the factories (or is the bare ``CookieSession``).
+    """
     if not (isinstance(session_factory, type) and issubclass(session_factory, CookieSession)):
         raise ConfigurationTypeError(
             "session_factory must be a factory made by cookiesession (for example "

@@ -121,6 +121,21 @@ class RedisRevocationStore:
     the password), and once more when Redis answers again; ``error_count``,
     ``outage_count`` and ``available`` tell the application.  :meth:`revoke` itself
     always raises ``RevocationUnavailable`` when it cannot record.
+
+    Args:
+        url: a redis-py URL; or give ``client`` and/or ``async_client`` instead.
+        client: a ready ``redis.Redis``.
+        async_client: a ready ``redis.asyncio.Redis``.
+        prefix: the keys' prefix.
+        on_error: ``'closed'`` or ``'open'``, as above.
+        timeout: seconds for each answer, above 0 and at most 60.
+        connect_timeout: seconds for connecting (default: ``timeout``).
+        unbounded_ttl: seconds a record lasts when the factory has no timeout (30 days).
+
+    Raises:
+        ConfigurationError: an option that cannot work (no url nor client, a bad
+            ``on_error``, timeout or URL).
+        MissingDependency: the ``redis`` package is not installed.
     """
 
     def __init__(
@@ -250,6 +265,8 @@ class RedisRevocationStore:
             self._health.answered()
 
     def is_revoked(self, session_id: str) -> bool:
+        """Whether ``session_id`` is revoked (one ``EXISTS``).  When Redis cannot answer,
+        ``on_error`` decides (``'closed'``: True) and nothing is raised."""
         try:
             found = self.client.exists(self._key(session_id))
         except self._errors as exc:
@@ -258,6 +275,7 @@ class RedisRevocationStore:
         return bool(found)
 
     async def is_revoked_async(self, session_id: str) -> bool:
+        """:meth:`is_revoked` with the asyncio client: ``session_id`` as there."""
         try:
             found = await self.async_client().exists(self._key(session_id))
         except self._errors as exc:
@@ -270,6 +288,12 @@ class RedisRevocationStore:
         return self._key(session_id), milliseconds
 
     def revoke(self, session_id: str, ttl: float | None = None) -> None:
+        """Record ``session_id`` as revoked for ``ttl`` seconds (None: ``unbounded_ttl``).
+
+        Raises:
+            RevocationUnavailable: Redis could not record it.
+            ValueError: ``ttl`` is not a positive number of seconds.
+        """
         key, milliseconds = self._set_args(session_id, ttl)
         try:
             self.client.set(key, b"1", px=milliseconds)
@@ -278,6 +302,7 @@ class RedisRevocationStore:
         self._answered()
 
     async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
+        """:meth:`revoke` with the asyncio client: ``session_id`` and ``ttl`` as there."""
         key, milliseconds = self._set_args(session_id, ttl)
         try:
             await self.async_client().set(key, b"1", px=milliseconds)
