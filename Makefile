@@ -9,11 +9,15 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all lint types unit docs demo bench fuzz load system-deps clean dist
+.PHONY: test test-all test-others lint types unit docs demo bench fuzz load system-deps clean dist
 
 # constraints.txt pins the versions CI tests with, resolved for Python 3.11; on
 # another Python, pip picks the newest versions that fit the ranges in pyproject.toml.
 CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints.txt" if sys.version_info[:2] == (3, 11) else "")')
+
+# This Python's X.Y, and the other supported ones (for test-others).
+PYVER         := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+OTHER_PYTHONS := $(filter-out $(PYVER),3.10 3.11 3.12 3.13)
 
 # Tooling lives in pyproject.toml's [dependency-groups], which pip installs from 25.1 on:
 # hence pip is upgraded first.
@@ -45,6 +49,11 @@ test-all: $(STAMP) system-deps
 	rm -f .coverage .coverage.*
 	$(VENV)/bin/nox
 
+# After `make test` (which leaves .coverage.$(PYVER)): the suite on the other Pythons,
+# browser tests left out, and coverage combined over all (CI runs this).
+test-others: $(STAMP) system-deps
+	$(VENV)/bin/nox -s $(addprefix tests-,$(OTHER_PYTHONS)) coverage
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks fuzz loadtest demo scripts noxfile.py
 	$(VENV)/bin/ruff format --check src tests benchmarks fuzz loadtest demo scripts noxfile.py
@@ -52,8 +61,9 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Coverage data per Python version (.coverage.3.11), for `nox -s coverage` to combine.
 unit: $(STAMP)
-	$(PY) -m pytest --cov --cov-report=term
+	COVERAGE_FILE=.coverage.$(PYVER) $(PY) -m pytest --cov --cov-report=term
 
 # The documentation site, from nothing, in strict mode: a broken link, a missing page
 # or an API reference that does not resolve fails the build (not --quiet: it hides the

@@ -65,7 +65,12 @@ def test_build_and_install_into_a_fresh_venv(tmp_path: Path) -> None:
     assert [f for f in wheel_files if f.startswith("tests/")] == []
     with tarfile.open(sdist) as archive:
         sdist_files = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"pyproject.toml", "LICENSE", "src/cookiesession/py.typed", "src/cookiesession/__init__.py"} <= sdist_files
+    assert {
+        "pyproject.toml",
+        "LICENSE",
+        "src/cookiesession/py.typed",
+        "src/cookiesession/__init__.py",
+    } <= sdist_files
 
     version = cookiesession.__version__
     assert f"cookiesession-{version}.dist-info/licenses/LICENSE" in wheel_files

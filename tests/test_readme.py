@@ -108,6 +108,22 @@ def test_every_python_block_is_a_quickstart_and_every_framework_has_one() -> Non
     assert sorted(framework_of(block) for block in BLOCKS) == sorted(DRIVERS)
 
 
+# The documentation site's page for each framework starts with the same quickstart.
+PAGES = {
+    "pyramid": "pyramid.md",
+    "flask": "flask.md",
+    "starlette": "starlette.md",
+    "wsgi": "wsgi.md",
+    "django": "django.md",
+}
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[framework_of(b) for b in BLOCKS])
+def test_the_getting_started_page_shows_the_same_quickstart(block: str) -> None:
+    page = ROOT / "docs" / "getting-started" / PAGES[framework_of(block)]
+    assert f"```python\n{block}```" in page.read_text(encoding="utf-8")
+
+
 def test_the_readme_stays_short() -> None:
     # A short start; everything else belongs on the documentation site.
     assert len(README.splitlines()) <= 215
