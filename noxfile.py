@@ -56,6 +56,8 @@ def tests(session: nox.Session) -> None:
         "no:cacheprovider",
         "--cov",
         "--cov-report=",
+        # The fail_under of pyproject.toml applies to the combined figure (see coverage).
+        "--cov-fail-under=0",
         *marks,
         *session.posargs,
         env={"COVERAGE_FILE": str(ROOT / f".coverage.{session.python}")},

@@ -124,6 +124,12 @@ def test_the_getting_started_page_shows_the_same_quickstart(block: str) -> None:
     assert f"```python\n{block}```" in page.read_text(encoding="utf-8")
 
 
+def test_every_relative_link_of_the_readme_leads_to_a_file() -> None:
+    targets = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", README)
+    assert len(targets) >= 10
+    assert [target for target in targets if not (ROOT / target).is_file()] == []
+
+
 def test_the_readme_stays_short() -> None:
     # A short start; everything else belongs on the documentation site.
     assert len(README.splitlines()) <= 215
