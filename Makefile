@@ -46,7 +46,7 @@ test: $(STAMP) system-deps lint types docs unit
 # The suite on every Python 3.10-3.13 found (nox: noxfile.py), then coverage combined over
 # them, so a branch only one version takes counts where it runs.
 test-all: $(STAMP) system-deps
-	rm -f .coverage .coverage.*
+	rm -f .coverage .coverage.* .coverage-combined
 	$(VENV)/bin/nox
 
 # After `make test` (which leaves .coverage.$(PYVER)): the suite on the other Pythons,
@@ -100,4 +100,4 @@ dist: $(STAMP)
 	$(PY) -m build
 
 clean:
-	rm -rf $(VENV) .nox build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* src/*.egg-info
+	rm -rf $(VENV) .nox build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .coverage-combined src/*.egg-info

@@ -70,7 +70,8 @@ def coverage(session: nox.Session) -> None:
     data = sorted(str(p) for p in ROOT.glob(".coverage.*"))
     if not data:
         session.error("no coverage data: run the tests sessions first")
-    # nox's own interpreter: the project's environment, which has coverage.
-    combined = {"COVERAGE_FILE": str(ROOT / ".coverage")}
+    # nox's own interpreter: the project's environment, which has coverage.  Not
+    # ".coverage": `coverage report` would combine (and delete) its ".coverage.*" again.
+    combined = {"COVERAGE_FILE": str(ROOT / ".coverage-combined")}
     session.run(sys.executable, "-m", "coverage", "combine", "--keep", *data, env=combined, external=True)
     session.run(sys.executable, "-m", "coverage", "report", env=combined, external=True)
