@@ -150,23 +150,13 @@ def make_session_factory(
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
 
-    The factories call this; an adapter or a new kind of protection may too.
-    ``protector``: ``seal(payload) -> token`` and ``unseal(token) -> (payload,
-    key index)``, raising :class:`~cookiesession.exceptions.BadCookie` for a token it
-    refuses.  ``serializer``: ``dumps``/``loads``.  ``cookie_name``, ``max_age``,
-    ``path``, ``domain``, ``secure``, ``httponly``, ``samesite``, ``set_on_exception``,
-    ``timeout``, ``reissue_time``, ``absolute_timeout``, ``partitioned``, ``vary``,
-    ``detect_nested_changes`` and ``empty_deletes_cookie``: as on
-    :func:`SignedCookieSessionFactory`.  Raises ``ConfigurationError`` as it does.
-    ``revocation``: None (the default: nothing is stored on the server), ``'memory'``,
-    a Redis URL, or a store from :mod:`cookiesession.revocation`; see there.
-    ``clock_skew``: seconds a cookie's times may lie ahead of this server's clock
-    (a writer whose clock runs fast); a cookie further ahead is refused.
-    ``compress``: compress payloads where that makes them shorter (see
-    :mod:`cookiesession._compression`); ``protector`` must verify before it
-    returns a payload, as signing and encryption do.
-    ``read_also``: readers of other libraries' session cookies, tried when no cookie
-    of ours is accepted (see :mod:`cookiesession.readers`).
+    ``protector``: ``seal(payload) -> token`` and ``unseal(token) -> (payload, key index)``,
+    raising ``BadCookie``; with ``compress``, it must verify before it returns a payload.
+    ``serializer``: ``dumps``/``loads``.  The others (``cookie_name``, ``max_age``, ``path``,
+    ``domain``, ``secure``, ``httponly``, ``samesite``, ``set_on_exception``, ``timeout``,
+    ``reissue_time``, ``absolute_timeout``, ``partitioned``, ``vary``, ``detect_nested_changes``,
+    ``empty_deletes_cookie``, ``clock``, ``revocation``, ``clock_skew``, ``compress``,
+    ``read_also``) are :func:`SignedCookieSessionFactory`'s; it raises as that does.
     """
     if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
         raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
@@ -239,50 +229,40 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
-    Pyramid's parameters, order and defaults; the options Pyramid lacks are
-    keyword-only.  Returns the session class: Pyramid calls it with the request
-    (``config.set_session_factory(factory)``), adapters take it as ``session_factory``.
-    Durations are whole seconds or a ``timedelta`` of whole seconds.
+    Pyramid's parameters, order and defaults; the options Pyramid lacks are keyword-only.
+    Returns the session class (Pyramid: ``config.set_session_factory(factory)``; adapters
+    take it as ``session_factory``).  Durations: whole seconds, or a ``timedelta``.
 
     Args:
-        secret: the key that signs new cookies (str or bytes; ``cookiesession keygen``
-            makes one).  Shorter than the hash's digest, it warns (``SecretTooShortWarning``).
+        secret: the key that signs new cookies (``cookiesession keygen`` makes one).
         cookie_name: the cookie's name.
         max_age: the cookie's ``Max-Age``; None: until the browser closes.
         path: the cookie's ``Path``.
         domain: the cookie's ``Domain``; None: this host only.
         secure: send the cookie over HTTPS only (``Secure``).
         httponly: hide the cookie from page scripts (``HttpOnly``).
-        samesite: ``"Strict"``, ``"Lax"``, ``"None"`` (needs ``secure``) or None (no attribute).
-        set_on_exception: whether a response to a request whose view raised sets the cookie.
+        samesite: ``"Strict"``, ``"Lax"``, ``"None"`` (needs ``secure``) or None.
+        set_on_exception: whether a response to a view that raised sets the cookie.
         timeout: the idle timeout, checked on the server; None: none.
-        reissue_time: how old a cookie must be before a read re-issues it; None: only changes do.
+        reissue_time: a read re-issues a cookie this old; None: only changes do.
         hashalg: the HMAC's hash, a fixed-length ``hashlib`` name.
         salt: mixed into the key; apps that share a cookie need the same one.
-        serializer: ``dumps``/``loads`` between the state and bytes (default ``JSONSerializer()``).
-        fallback_secrets: older secrets that still verify; a cookie only one of them
-            verifies is re-issued under ``secret``.
-        absolute_timeout: the session ends this long after its ``created``, however active.
+        serializer: ``dumps``/``loads`` of the state (default ``JSONSerializer()``).
+        fallback_secrets: older secrets that still verify (re-issued under ``secret``).
+        absolute_timeout: the session ends this long after ``created``, however active.
         partitioned: the ``Partitioned`` attribute (CHIPS); needs ``secure``.
         vary: add ``Vary: Cookie`` to responses of requests that used the session.
         detect_nested_changes: save in-place changes to values taken out of the session.
-        empty_deletes_cookie: delete the cookie, instead of storing ``{}``, when the
-            session is empty (as Starlette and Flask do).
+        empty_deletes_cookie: delete the cookie instead of storing an empty session.
         clock: a ``time.time`` stand-in, for tests.
-        revocation: None, ``"memory"``, a Redis URL or a store (see
-            :mod:`cookiesession.revocation`): makes ``invalidate()`` hold for copies of the cookie.
-        clock_skew: seconds a cookie's times may lie in this server's future (default 300).
-        compress: compress the payload where that shortens the cookie (Pyramid cannot
-            read it, hence off by default).
-        read_also: readers of other libraries' session cookies (:mod:`cookiesession.readers`),
-            so that switching to cookiesession signs nobody out.
+        revocation: None, ``"memory"``, a Redis URL or a store: logout that holds.
+        clock_skew: seconds a cookie's times may lie in this server's future (300).
+        compress: compress the payload where that shortens it (Pyramid cannot read it).
+        read_also: readers of other libraries' cookies (:mod:`cookiesession.readers`).
 
     Raises:
-        ConfigurationError: an option cannot work (an empty secret, an unknown
-            ``hashalg``, ``samesite="None"`` without ``secure``, a cookie name, path or
-            domain a cookie cannot carry, a negative or fractional duration...);
-            :class:`~cookiesession.exceptions.ConfigurationTypeError` (also a
-            ``TypeError``) for a value of the wrong type.
+        ConfigurationError: an option that cannot work, named (a ``ValueError``; a
+            ``ConfigurationTypeError``, also a ``TypeError``, for a wrong type).
     """
     options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
@@ -315,26 +295,17 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
 
-    For framework authors whose serializer signs or encrypts by itself (as
-    Pyramid's ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).
-    Pyramid's parameters, order and defaults (``set_on_exception`` comes after
-    ``reissue_time`` here, as in Pyramid).
-
-    Args:
-        serializer: ``dumps(state) -> bytes`` and ``loads(bytes) -> state``; its bytes
-            are the cookie, so it must sign them itself.
-        cookie_name: as for :func:`SignedCookieSessionFactory`, like ``max_age``, ``path``,
-            ``domain``, ``secure``, ``httponly``, ``samesite``, ``timeout``,
-            ``reissue_time``, ``set_on_exception``, ``absolute_timeout``, ``partitioned``,
-            ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``, ``clock``,
-            ``revocation``, ``clock_skew`` and ``read_also``.
-        compress: must stay False: nothing here verifies a cookie before it would be
-            inflated (a serializer that signs can compress inside itself).
-
-    Raises:
-        ConfigurationError: ``compress=True``; a ``PickleSerializer`` (it would unpickle
-            bytes the client chose); or an option that cannot work, as for
-            :func:`SignedCookieSessionFactory`.
+    For framework authors whose serializer signs or encrypts by itself (as Pyramid's
+    ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).  ``serializer``
+    (``dumps``/``loads``) must sign its bytes itself.  ``compress=True`` is refused:
+    nothing here verifies a cookie before it would be inflated.  The other options
+    (``cookie_name``, ``max_age``, ``path``, ``domain``, ``secure``, ``httponly``,
+    ``samesite``, ``timeout``, ``reissue_time``, ``set_on_exception``, ``absolute_timeout``,
+    ``partitioned``, ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``,
+    ``clock``, ``revocation``, ``clock_skew``, ``read_also``) are those of
+    :func:`SignedCookieSessionFactory`, in Pyramid's order.  Raises
+    ``ConfigurationError`` for ``compress=True``, for a ``PickleSerializer`` (it would
+    unpickle bytes the client chose), and as :func:`SignedCookieSessionFactory` does.
     """
     if compress:
         raise ConfigurationError(
@@ -380,25 +351,16 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
 
-    AES-256-GCM, a key per cookie, the cookie name bound in.  Pyramid cannot read
-    these cookies.  Needs ``cookiesession[crypto]``.
-
-    Args:
-        secret: the key new cookies are encrypted under (str or bytes); shorter than
-            32 bytes, it warns (``SecretTooShortWarning``).
-        salt: part of the key-derivation label (a different salt gives unrelated keys).
-        cookie_name: as for :func:`SignedCookieSessionFactory`, and also bound into each
-            cookie (a renamed cookie does not decrypt); the others (``max_age``, ``path``,
-            ``domain``, ``secure``, ``httponly``, ``samesite``, ``set_on_exception``,
-            ``timeout``, ``reissue_time``, ``serializer``, ``fallback_secrets``,
-            ``absolute_timeout``, ``partitioned``, ``vary``, ``detect_nested_changes``,
-            ``empty_deletes_cookie``, ``clock``, ``revocation``, ``clock_skew``,
-            ``compress``, ``read_also``) are exactly
-            :func:`SignedCookieSessionFactory`'s.  There is no ``hashalg``.
-
-    Raises:
-        MissingDependency: the ``cryptography`` package is not installed (an ``ImportError``).
-        ConfigurationError: an option cannot work, as for :func:`SignedCookieSessionFactory`.
+    AES-256-GCM with a key per cookie (see :mod:`cookiesession.encryption`); Pyramid
+    cannot read these cookies.  ``secret`` and ``salt`` make the keys (a different salt
+    gives unrelated keys), and ``cookie_name`` is bound into each cookie.  The other
+    options (``max_age``, ``path``, ``domain``, ``secure``, ``httponly``, ``samesite``,
+    ``set_on_exception``, ``timeout``, ``reissue_time``, ``serializer``,
+    ``fallback_secrets``, ``absolute_timeout``, ``partitioned``, ``vary``,
+    ``detect_nested_changes``, ``empty_deletes_cookie``, ``clock``, ``revocation``,
+    ``clock_skew``, ``compress``, ``read_also``) are :func:`SignedCookieSessionFactory`'s;
+    there is no ``hashalg``.  Raises :class:`MissingDependency` (an ``ImportError``)
+    without ``cookiesession[crypto]``, and ``ConfigurationError`` as the signed one does.
     """
     options = _session_options(locals())
     encryptor = Encryptor(secret, cookie_name, salt, fallback_secrets)
@@ -415,12 +377,8 @@ _SESSION_OPTIONS = tuple(inspect.signature(make_session_factory).parameters)[2:]
 
 
 def check_session_factory(session_factory: object) -> type[CookieSession]:
-    """``session_factory`` itself, if it is a factory of ours (for adapters to check theirs).
-
-    Raises:
-        ConfigurationTypeError: ``session_factory`` is not a session class made by one
-            of the factories (or is the bare ``CookieSession``).
-    """
+    """``session_factory`` itself if it is a factory of ours (adapters check theirs);
+    raises ``ConfigurationTypeError`` at start-up if not."""
     if not (isinstance(session_factory, type) and issubclass(session_factory, CookieSession)):
         raise ConfigurationTypeError(
             "session_factory must be a factory made by cookiesession (for example "
