@@ -1,47 +1,76 @@
 # Two commands for a fresh machine with Python 3.10+ and make:
-#   make test   - set everything up, then lint, types, unit, integration and browser tests
-#   make demo   - install what the demo needs, then serve it on http://127.0.0.1:6543/
+#   make test   - set everything up, then lint, types, the documentation build, unit,
+#                 integration and browser tests, on this Python
+#   make demo   - set up what the demo needs (its own group), then serve it on http://127.0.0.1:6543/
+# More: make docs (the site, into site/), make test-all (the suite on every Python
+# installed, through nox), make bench, make fuzz, make load, make dist.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint types unit demo bench fuzz load system-deps clean dist
+.PHONY: test test-all test-others lint types unit docs demo bench fuzz load system-deps clean dist
 
 # constraints.txt pins the versions CI tests with, resolved for Python 3.11; on
 # another Python, pip picks the newest versions that fit the ranges in pyproject.toml.
 CONSTRAINTS := $(shell $(PYTHON) -c 'import sys; print("-c constraints.txt" if sys.version_info[:2] == (3, 11) else "")')
 
-$(STAMP): pyproject.toml constraints.txt
+# This Python's X.Y, and the other supported ones (for test-others).
+PYVER         := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+OTHER_PYTHONS := $(filter-out $(PYVER),3.10 3.11 3.12 3.13)
+
+# Tooling lives in pyproject.toml's [dependency-groups], which pip installs from 25.1 on:
+# hence pip is upgraded first.
+$(VENV)/.pip:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test]'
+	$(PY) -m pip install -q --upgrade 'pip>=25.1'
+	touch $@
+
+$(STAMP): pyproject.toml constraints.txt $(VENV)/.pip
+	$(PY) -m pip install -q $(CONSTRAINTS) -e . --group test
 	touch $(STAMP)
+
+# The demo's own environment needs only the library and the demo group.
+DEMO_STAMP := $(VENV)/.demo-installed
+$(DEMO_STAMP): pyproject.toml constraints.txt $(VENV)/.pip
+	$(PY) -m pip install -q $(CONSTRAINTS) -e . --group demo
+	touch $(DEMO_STAMP)
 
 # Chromium (browser tests) and redis-server (revocation tests) come from Debian's
 # packages; installed only when missing, and only where we may (root).
 system-deps:
 	@bash scripts/system-deps.sh
 
-test: $(STAMP) system-deps lint types unit
+test: $(STAMP) system-deps lint types docs unit
+
+# The suite on every Python 3.10-3.13 found (nox: noxfile.py), then coverage combined over
+# them, so a branch only one version takes counts where it runs.
+test-all: $(STAMP) system-deps
+	rm -f .coverage .coverage.* .coverage-combined
+	$(VENV)/bin/nox
+
+# After `make test` (which leaves .coverage.$(PYVER)): the suite on the other Pythons,
+# browser tests left out, and coverage combined over all (CI runs this).
+test-others: $(STAMP) system-deps
+	$(VENV)/bin/nox -s $(addprefix tests-,$(OTHER_PYTHONS)) coverage
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks fuzz loadtest demo
-	$(VENV)/bin/ruff format --check src tests benchmarks fuzz loadtest demo
+	$(VENV)/bin/ruff check src tests benchmarks fuzz loadtest demo scripts noxfile.py
+	$(VENV)/bin/ruff format --check src tests benchmarks fuzz loadtest demo scripts noxfile.py
 
 types: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Coverage data per Python version (.coverage.3.11), for `nox -s coverage` to combine.
 unit: $(STAMP)
-	$(PY) -m pytest --cov --cov-report=term
+	COVERAGE_FILE=.coverage.$(PYVER) $(PY) -m pytest --cov --cov-report=term
 
-# Only the demo's own dependencies (the `demo` extra); `make test` installs them too.
-DEMO_STAMP := $(VENV)/.demo-installed
-$(DEMO_STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[demo]'
-	touch $(DEMO_STAMP)
+# The documentation site, from nothing, in strict mode: a broken link, a missing page
+# or an API reference that does not resolve fails the build (not --quiet: it hides the
+# warnings, and strict mode then counts none).
+docs: $(STAMP)
+	rm -rf site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 demo: $(DEMO_STAMP)
 	$(PY) -m demo
@@ -56,7 +85,7 @@ bench: $(STAMP)
 FUZZ_SECONDS ?= 60
 FUZZ_STAMP   := $(VENV)/.fuzz-installed
 $(FUZZ_STAMP): $(STAMP)
-	$(PY) -m pip install -q $(CONSTRAINTS) -e '.[test,fuzz]'
+	$(PY) -m pip install -q $(CONSTRAINTS) -e . --group fuzz
 	touch $(FUZZ_STAMP)
 
 fuzz: $(FUZZ_STAMP)
@@ -72,4 +101,4 @@ dist: $(STAMP)
 	$(PY) -m build
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage src/*.egg-info
+	rm -rf $(VENV) .nox build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .coverage-combined src/*.egg-info

@@ -454,7 +454,7 @@ def test_python_dash_m_and_the_console_script_run() -> None:
         check=False,
     )
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.startswith("usage: cookiesession [-h] COMMAND") is True
+    assert result.stdout.startswith("usage: cookiesession [-h] [--version] COMMAND") is True
     script = shutil.which("cookiesession", path=str(Path(sys.executable).parent))
     require(script is not None, "the installed `cookiesession` console script (pip install -e .)")
     assert script is not None

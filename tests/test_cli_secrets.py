@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,11 @@ def test_no_error_repeats_a_value_given_to_an_unknown_or_mistaken_option(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     code, out, err = _run(capsys, *argv)
+    if argv[0].startswith("-h") and sys.version_info >= (3, 13):
+        # Python 3.13's argparse acts on -h before it reads the letters glued to it: help,
+        # which repeats nothing that was typed either.
+        assert (code, TYPED_SECRET in out + err, out.startswith("usage: cookiesession")) == (0, False, True)
+        return
     assert (code, out, TYPED_SECRET in err, err.startswith("usage: cookiesession")) == (2, "", False, True)
 
 

@@ -1,5 +1,5 @@
 """Where ``CookieSessionInterface()`` differs from Flask's ``SecureCookieSessionInterface``
-on purpose: one test per difference listed in the README's Flask section, each showing
+on purpose: one test per difference listed in docs/migrating/flask.md, each showing
 what Flask does and what we do, through Flask's test client."""
 
 from __future__ import annotations

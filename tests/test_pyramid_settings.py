@@ -269,12 +269,12 @@ def _ini_settings(tmp_path: Any, text: str) -> dict[str, Any]:
     return dict(parser.items("app:main"))
 
 
-def test_the_readme_ini_example_loads_as_written(tmp_path: Any) -> None:
+def test_the_documented_ini_example_loads_as_written(tmp_path: Any) -> None:
     _require_pyramid()
     from cookiesession.pyramid import session_factory_from_settings
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Pyramid: the factory from your settings", 1)[1]
+    page = Path(__file__).resolve().parent.parent / "docs" / "getting-started" / "pyramid.md"
+    section = page.read_text(encoding="utf-8").split("## The factory from your settings", 1)[1]
     block = section.split("```ini\n", 1)[1].split("```", 1)[0]
     assert "cookiesession.fallback_secrets" in block
     with pytest.warns(SecretTooShortWarning):  # its placeholder secret is short

@@ -2,7 +2,7 @@
 fallback is re-issued under ``secret`` on the same response.
 
 The session-level tests drive the session through a stand-in request; the fleet tests run the
-rolling rotation procedure that the README describes across two real Pyramid apps (and from
+rolling rotation procedure that docs/key-rotation.md describes across two real Pyramid apps (and from
 cookies written by real ``pyramid.session``), with users whose browsers move between them.
 """
 

@@ -31,6 +31,8 @@ from .session import CookieSession
 from .signing import SecretTooShortWarning
 from .user_revocation import revoke_user, revoke_user_async
 
+# The one place the version is written: pyproject.toml reads it (dynamic version), and so
+# does `cookiesession --version`.
 __version__ = "0.1.0"
 
 __all__ = [

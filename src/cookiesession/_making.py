@@ -77,7 +77,8 @@ class Made(ReadsOldCookies):
     ) -> _S:
         """:meth:`from_cookie_value` for asyncio adapters: the revocation check (with
         ``revocation=``) is awaited instead of blocking the event loop, and
-        ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`."""
+        ``invalidate()`` leaves its revocation for :meth:`revoke_pending_async`.
+        ``value`` and ``cookies`` as for :meth:`from_cookie_value`."""
         return await cls._from_cookie_async(value, cls._lookup_in(cookies))
 
     @classmethod

@@ -78,9 +78,11 @@ class Revocable(FlashAndCsrf):
 
     # The session's own (see CookieSession).
     def changed(self) -> None:  # pragma: no cover
+        """Mark the session changed (defined by the session class)."""
         raise NotImplementedError
 
     def invalidate(self) -> None:  # pragma: no cover
+        """End the session (defined by the session class)."""
         raise NotImplementedError
 
     created: float

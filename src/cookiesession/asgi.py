@@ -72,6 +72,13 @@ class SessionMiddleware:
     When the application raises before it starts its response, there is no
     response here to add a cookie to (the server or Starlette's error middleware
     answers), so nothing is sent, whatever ``set_on_exception`` says.
+
+    Args:
+        app: the ASGI application to wrap.
+        session_factory: a factory such as ``SignedCookieSessionFactory(secret)``.
+
+    Raises:
+        ConfigurationTypeError: ``session_factory`` is not one of ours.
     """
 
     __slots__ = ("app", "session_factory")

@@ -2,6 +2,7 @@
 
 ::
 
+    cookiesession --version
     cookiesession keygen [--hashalg sha512] [--output FILE [--force]]
     cookiesession decode TOKEN [--secret-file FILE] [--timeout S] [--json] [--unsafe] [--encrypted]
     cookiesession sign --state JSON [--accessed T] [--created T]
@@ -31,7 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _base64
+from . import __version__, _base64
 from ._cli_args import QuietParser, add_redis_options, add_secret_options, add_token_argument, command_doc
 from ._cli_input import (
     UsageError,
@@ -235,6 +236,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Make secrets, and read or make cookiesession / pyramid.session cookies.",
         epilog="Exit codes: 0 ok, 1 the cookie is invalid, expired or forged, 2 usage error.",
     )
+    parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     keygen = commands.add_parser(

@@ -154,20 +154,14 @@ def make_session_factory(
 ) -> SessionFactory:
     """Build a session class from a protector (signing, encryption, none) and a serializer.
 
-    ``revocation``: None (the default: nothing is stored on the server), ``'memory'``,
-    a Redis URL, or a store from :mod:`cookiesession.revocation`; see there.
-    ``clock_skew``: seconds a cookie's times may lie ahead of this server's clock
-    (a writer whose clock runs fast); a cookie further ahead is refused.
-    ``compress``: compress payloads where that makes them shorter (see
-    :mod:`cookiesession._compression`); ``protector`` must verify before it
-    returns a payload, as signing and encryption do.
-    ``max_cookies``: how many cookies a session may take (see
-    :mod:`cookiesession._pieces`); ``protector`` must then write URL-safe base64,
-    as signing and encryption do.
-    ``read_also``: readers of other libraries' session cookies, tried when no cookie
-    of ours is accepted (see :mod:`cookiesession.readers`).
-    ``user_key``: the state key holding the signed-in user's id, so that
-    :func:`~cookiesession.revoke_user` can end all of a user's sessions (needs ``revocation``).
+    ``protector``: ``seal(payload) -> token`` and ``unseal(token) -> (payload, key index)``,
+    raising ``BadCookie``; with ``compress``, it must verify before it returns a payload.
+    ``serializer``: ``dumps``/``loads``.  The others (``cookie_name``, ``max_age``, ``path``,
+    ``domain``, ``secure``, ``httponly``, ``samesite``, ``set_on_exception``, ``timeout``,
+    ``reissue_time``, ``absolute_timeout``, ``partitioned``, ``vary``, ``detect_nested_changes``,
+    ``empty_deletes_cookie``, ``clock``, ``revocation``, ``clock_skew``, ``compress``,
+    ``max_cookies``, ``read_also``, ``user_key``) are :func:`SignedCookieSessionFactory`'s;
+    it raises as that does.
     """
     if not (callable(getattr(serializer, "dumps", None)) and callable(getattr(serializer, "loads", None))):
         raise ConfigurationTypeError("serializer must have dumps(obj) -> bytes and loads(bytes) -> obj")
@@ -251,24 +245,43 @@ def SignedCookieSessionFactory(  # noqa: N802 - Pyramid's name
 ) -> SessionFactory:
     """Sessions in a cookie signed with HMAC, readable and writable by ``pyramid.session``.
 
-    Pyramid's parameters, order and defaults.  Keyword-only extras:
-    ``fallback_secrets`` (older secrets that still verify; cookies they verify are
-    re-issued under ``secret``), ``absolute_timeout`` (seconds since ``created``),
-    ``partitioned`` (CHIPS), ``vary`` (add ``Vary: Cookie``),
-    ``detect_nested_changes`` (save in-place changes to nested values),
-    ``empty_deletes_cookie`` (a session that is empty when its cookie would be
-    written deletes the cookie instead of storing ``{}``, as Starlette and Flask do),
-    ``clock`` (a ``time.time`` stand-in for tests), ``revocation`` (a store
-    that makes ``invalidate()`` hold for copies of the cookie, see
-    :mod:`cookiesession.revocation`), ``clock_skew`` (seconds a cookie's times
-    may lie in this server's future, default 300; further ahead, it is refused),
-    ``compress`` (compress the payload where that shortens the cookie; Pyramid
-    cannot read a compressed cookie, so it is off by default), ``max_cookies``
-    (how many cookies a session too large for one may take: ``name``, ``name.1``,
-    ...; see docs/large-sessions.md), ``read_also``
-    (readers of other libraries' session cookies, so that a switch to
-    cookiesession logs nobody out: see :mod:`cookiesession.readers`) and ``user_key``
-    (the state key of the user's id, for :func:`~cookiesession.revoke_user`).
+    Pyramid's parameters, order and defaults; the options Pyramid lacks are keyword-only.
+    Returns the session class (Pyramid: ``config.set_session_factory(factory)``; adapters
+    take it as ``session_factory``).  Durations: whole seconds, or a ``timedelta``.
+
+    Args:
+        secret: the key that signs new cookies (``cookiesession keygen`` makes one).
+        cookie_name: the cookie's name.
+        max_age: the cookie's ``Max-Age``; None: until the browser closes.
+        path: the cookie's ``Path``.
+        domain: the cookie's ``Domain``; None: this host only.
+        secure: send the cookie over HTTPS only (``Secure``).
+        httponly: hide the cookie from page scripts (``HttpOnly``).
+        samesite: ``"Strict"``, ``"Lax"``, ``"None"`` (needs ``secure``) or None.
+        set_on_exception: whether a response to a view that raised sets the cookie.
+        timeout: the idle timeout, checked on the server; None: none.
+        reissue_time: a read re-issues a cookie this old; None: only changes do.
+        hashalg: the HMAC's hash, a fixed-length ``hashlib`` name.
+        salt: mixed into the key; apps that share a cookie need the same one.
+        serializer: ``dumps``/``loads`` of the state (default ``JSONSerializer()``).
+        fallback_secrets: older secrets that still verify (re-issued under ``secret``).
+        absolute_timeout: the session ends this long after ``created``, however active.
+        partitioned: the ``Partitioned`` attribute (CHIPS); needs ``secure``.
+        vary: add ``Vary: Cookie`` to responses of requests that used the session.
+        detect_nested_changes: save in-place changes to values taken out of the session.
+        empty_deletes_cookie: delete the cookie instead of storing an empty session.
+        clock: a ``time.time`` stand-in, for tests.
+        revocation: None, ``"memory"``, a Redis URL or a store: logout that holds.
+        clock_skew: seconds a cookie's times may lie in this server's future (300).
+        compress: compress the payload where that shortens it (Pyramid cannot read it).
+        max_cookies: how many cookies a session too large for one may take (``name``,
+            ``name.1``, ...); see the large sessions page.
+        read_also: readers of other libraries' cookies (:mod:`cookiesession.readers`).
+        user_key: the state key of the user's id, for :func:`~cookiesession.revoke_user`.
+
+    Raises:
+        ConfigurationError: an option that cannot work, named (a ``ValueError``; a
+            ``ConfigurationTypeError``, also a ``TypeError``, for a wrong type).
     """
     options = _session_options(locals())
     signer = Signer(secret, salt, hashalg, fallback_secrets)
@@ -303,10 +316,17 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
 ) -> SessionFactory:
     """Sessions in a cookie written by ``serializer`` alone: no signing is added.
 
-    For framework authors whose serializer signs or encrypts by itself (as
-    Pyramid's ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).
-    ``compress=True`` is refused: nothing here verifies a cookie before it would be
-    inflated (a serializer that signs can compress inside itself).
+    For framework authors whose serializer signs or encrypts by itself (as Pyramid's
+    ``SignedCookieSessionFactory`` passes WebOb's ``SignedSerializer``).  ``serializer``
+    (``dumps``/``loads``) must sign its bytes itself.  ``compress=True`` is refused:
+    nothing here verifies a cookie before it would be inflated.  The other options
+    (``cookie_name``, ``max_age``, ``path``, ``domain``, ``secure``, ``httponly``,
+    ``samesite``, ``timeout``, ``reissue_time``, ``set_on_exception``, ``absolute_timeout``,
+    ``partitioned``, ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``,
+    ``clock``, ``revocation``, ``clock_skew``, ``read_also``) are those of
+    :func:`SignedCookieSessionFactory`, in Pyramid's order.  Raises
+    ``ConfigurationError`` for ``compress=True``, for a ``PickleSerializer`` (it would
+    unpickle bytes the client chose), and as :func:`SignedCookieSessionFactory` does.
     """
     if compress:
         raise ConfigurationError(
@@ -354,12 +374,16 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
 ) -> SessionFactory:
     """Sessions in an encrypted cookie: nothing of the state is readable without the secret.
 
-    ``SignedCookieSessionFactory``'s parameters, order and defaults, without
-    ``hashalg``; ``salt`` is part of the key-derivation label (a different salt
-    gives unrelated keys).  Needs ``cookiesession[crypto]``: without the
-    ``cryptography`` package this raises :class:`MissingDependency` (an
-    ``ImportError``).  Pyramid cannot read these cookies.  The format is in
-    :mod:`cookiesession.encryption`.
+    AES-256-GCM with a key per cookie (see :mod:`cookiesession.encryption`); Pyramid
+    cannot read these cookies.  ``secret`` and ``salt`` make the keys (a different salt
+    gives unrelated keys), and ``cookie_name`` is bound into each cookie.  The other
+    options (``max_age``, ``path``, ``domain``, ``secure``, ``httponly``, ``samesite``,
+    ``set_on_exception``, ``timeout``, ``reissue_time``, ``serializer``,
+    ``fallback_secrets``, ``absolute_timeout``, ``partitioned``, ``vary``,
+    ``detect_nested_changes``, ``empty_deletes_cookie``, ``clock``, ``revocation``,
+    ``clock_skew``, ``compress``, ``read_also``) are :func:`SignedCookieSessionFactory`'s;
+    there is no ``hashalg``.  Raises :class:`MissingDependency` (an ``ImportError``)
+    without ``cookiesession[crypto]``, and ``ConfigurationError`` as the signed one does.
     """
     options = _session_options(locals())
     encryptor = Encryptor(secret, cookie_name, salt, fallback_secrets)
@@ -376,7 +400,8 @@ _SESSION_OPTIONS = tuple(inspect.signature(make_session_factory).parameters)[2:]
 
 
 def check_session_factory(session_factory: object) -> type[CookieSession]:
-    """The factory itself, if it is one of ours; a ConfigurationTypeError at start-up if not."""
+    """``session_factory`` itself if it is a factory of ours (adapters check theirs);
+    raises ``ConfigurationTypeError`` at start-up if not."""
     if not (isinstance(session_factory, type) and issubclass(session_factory, CookieSession)):
         raise ConfigurationTypeError(
             "session_factory must be a factory made by cookiesession (for example "

@@ -96,9 +96,19 @@ class TaggedStateSerializer(ValueTaggingSerializer):
         return "TaggedStateSerializer()"
 
     def tag(self, value: Any) -> Any:
+        """``value`` as Flask's tagged JSON (a tuple becomes ``{" t": [...]}``...).
+
+        Raises:
+            SessionNotSerializable: a value tagged JSON cannot carry (see the codec).
+        """
         return self.tagger.tag(value)
 
     def untag(self, value: Any) -> Any:
+        """A value of Flask's tagged JSON back as the object it was.
+
+        Raises:
+            ValueError: a tag that does not parse (the cookie is then refused).
+        """
         # Inner values first, then the object itself, as Flask reads its tags.  A value
         # whose tag does not parse (written by another program holding the secret)
         # raises, and the session loader then starts a fresh session.
@@ -163,6 +173,7 @@ class FlaskCookieSession(CookieSession, SessionMixin):
             self._flask_modified = self._dirty = False
 
     def changed(self) -> None:
+        """Mark the session changed (Flask's ``modified`` becomes True)."""
         self._flask_modified = True
         super().changed()
 
@@ -179,6 +190,11 @@ class FlaskCookieSession(CookieSession, SessionMixin):
         super().__setitem__(key, value)
 
     def pop(self, key: str, *default: Any) -> Any:
+        """``dict.pop`` of ``key`` (or ``default``); a change only when ``key`` was there.
+
+        Raises:
+            KeyError: ``key`` is not there and no ``default`` was given.
+        """
         # As with Flask's own session, popping a key that is not there changes
         # nothing (`session.pop("user", None)` to sign out an anonymous visitor).
         if not dict.__contains__(self, key):
@@ -258,7 +274,18 @@ def _serializer_setting(value: Any) -> Any:
 
 
 class CookieSessionInterface(SessionInterface):
-    """A Flask ``SessionInterface`` storing ``flask.session`` in a cookiesession cookie."""
+    """A Flask ``SessionInterface`` storing ``flask.session`` in a cookiesession cookie.
+
+    ``app.session_interface = CookieSessionInterface()``.
+
+    Args:
+        session_factory: None (the default) to follow the app's config as Flask's
+            own interface does (see the module's documentation); or a factory, whose
+            own options then apply.
+
+    Raises:
+        ConfigurationTypeError: ``session_factory`` is not one of ours.
+    """
 
     pickle_based = False
     #: Flask's value tagger (where an app registers its own tags), as on Flask's interface.
@@ -349,6 +376,12 @@ class CookieSessionInterface(SessionInterface):
         return _flask_session_class(factory, CookieSpec(config.name, max_age=lifetime, **cookie))
 
     def open_session(self, app: Flask, request: Request) -> FlaskCookieSession | None:
+        """Flask calls this: the session of ``request`` to ``app`` (None without a
+        ``SECRET_KEY``: Flask's null session).  A bad cookie gives a fresh session.
+
+        Raises:
+            ConfigurationError: a config value that cannot work.
+        """
         cls = self.session_class(app)
         if cls is None:
             return None
@@ -358,6 +391,13 @@ class CookieSessionInterface(SessionInterface):
         return cls.from_cookie_value(cookies.get(cls.cookie_name), cookies)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Flask calls this: add ``session``'s ``Vary`` and ``Set-Cookie`` to ``response``
+        of ``app``, as Flask's rules say (modified, permanent and refreshed, emptied).
+
+        Raises:
+            SessionTooLarge: the state does not fit in a cookie.
+            SessionNotSerializable: a value cannot be stored.
+        """
         if not isinstance(session, FlaskCookieSession):
             return  # not ours (a null session is filtered out by Flask already)
         # Flask calls this while handling an unhandled exception (its 500 response)

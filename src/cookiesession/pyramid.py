@@ -208,7 +208,16 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def session_factory_from_settings(settings: Mapping[str, Any]) -> SessionFactory:
-    """A session factory built from the ``cookiesession.*`` entries of ``settings``."""
+    """A session factory built from the ``cookiesession.*`` entries of ``settings``.
+
+    Args:
+        settings: the app's settings (other entries are ignored); see the module's
+            documentation for each ``cookiesession.*`` value.
+
+    Raises:
+        ConfigurationError: no ``cookiesession.secret``, an unknown ``cookiesession.*``
+            name, a comment after a value, or a value that cannot work, naming the setting.
+    """
     options: dict[str, Any] = {}
     for key, value in settings.items():
         if not key.startswith(PREFIX):
@@ -292,5 +301,12 @@ def _naming_the_setting(
 
 
 def includeme(config: Configurator) -> None:
-    """``config.include('cookiesession.pyramid')``: set the session factory from the settings."""
+    """``config.include('cookiesession.pyramid')``: set the session factory from the settings.
+
+    Args:
+        config: the app's ``Configurator``.
+
+    Raises:
+        ConfigurationError: as :func:`session_factory_from_settings`.
+    """
     config.set_session_factory(session_factory_from_settings(config.get_settings()))

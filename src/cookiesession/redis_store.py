@@ -79,6 +79,21 @@ class RedisRevocationStore:
     the password), and once more when Redis answers again; ``error_count``,
     ``outage_count`` and ``available`` tell the application.  :meth:`revoke` itself
     always raises ``RevocationUnavailable`` when it cannot record.
+
+    Args:
+        url: a redis-py URL; or give ``client`` and/or ``async_client`` instead.
+        client: a ready ``redis.Redis``.
+        async_client: a ready ``redis.asyncio.Redis``.
+        prefix: the keys' prefix.
+        on_error: ``'closed'`` or ``'open'``, as above.
+        timeout: seconds for each answer, above 0 and at most 60.
+        connect_timeout: seconds for connecting (default: ``timeout``).
+        unbounded_ttl: seconds a record lasts when the factory has no timeout (30 days).
+
+    Raises:
+        ConfigurationError: an option that cannot work (no url nor client, a bad
+            ``on_error``, timeout or URL).
+        MissingDependency: the ``redis`` package is not installed.
     """
 
     def __init__(
@@ -247,6 +262,8 @@ class RedisRevocationStore:
         return _import_redis().Redis.from_url(self._url, **options)
 
     def is_revoked(self, session_id: str) -> bool:
+        """Whether ``session_id`` is revoked (one ``EXISTS``).  When Redis cannot answer,
+        ``on_error`` decides (``'closed'``: True) and nothing is raised."""
         view = self._trusted_view()
         if view is not None:
             return view.is_revoked(session_id)
@@ -258,6 +275,7 @@ class RedisRevocationStore:
         return bool(found)
 
     async def is_revoked_async(self, session_id: str) -> bool:
+        """:meth:`is_revoked` with the asyncio client: ``session_id`` as there."""
         view = self._trusted_view()
         if view is not None:
             return view.is_revoked(session_id)
@@ -319,6 +337,12 @@ class RedisRevocationStore:
         self._seen_here(lambda view: view.add_user(user_id, revoked_at, args[5]))
 
     def revoke(self, session_id: str, ttl: float | None = None) -> None:
+        """Record ``session_id`` as revoked for ``ttl`` seconds (None: ``unbounded_ttl``).
+
+        Raises:
+            RevocationUnavailable: Redis could not record it.
+            ValueError: ``ttl`` is not a positive number of seconds.
+        """
         args = self._set_args(session_id, ttl)
         self._write(args)
         self._seen_here(lambda view: view.add_session(session_id, args[4]))

@@ -72,13 +72,29 @@ class RevocationStore(Protocol):
 
     unbounded_ttl: float
 
-    def is_revoked(self, session_id: str) -> bool: ...
+    def is_revoked(self, session_id: str) -> bool:
+        """Whether ``session_id`` was revoked (and the record has not expired).
 
-    def revoke(self, session_id: str, ttl: float | None = None) -> None: ...
+        A store that cannot answer decides by its own policy (see ``on_error`` of
+        :class:`~cookiesession.redis_store.RedisRevocationStore`) and does not raise."""
+        ...
 
-    async def is_revoked_async(self, session_id: str) -> bool: ...
+    def revoke(self, session_id: str, ttl: float | None = None) -> None:
+        """Record ``session_id`` as revoked for ``ttl`` seconds (None: ``unbounded_ttl``).
 
-    async def revoke_async(self, session_id: str, ttl: float | None = None) -> None: ...
+        Raises:
+            RevocationUnavailable: the store could not record it.
+            ValueError: ``ttl`` is not a positive number of seconds.
+        """
+        ...
+
+    async def is_revoked_async(self, session_id: str) -> bool:
+        """:meth:`is_revoked` for asyncio: ``session_id`` as there."""
+        ...
+
+    async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
+        """:meth:`revoke` for asyncio: ``session_id`` and ``ttl`` as there."""
+        ...
 
 
 @runtime_checkable
@@ -127,6 +143,7 @@ def revocation_ttl(
     lives that much longer than its timeout: the record must outlast it too.
     ``created`` is the session's start (None if unknown: the bound is then the
     whole absolute timeout).  None means the session never expires on the server.
+    ``timeout`` and ``absolute_timeout`` are the factory's, in seconds (or None).
     """
     bounds: list[float] = []
     if timeout is not None:
@@ -160,6 +177,13 @@ class MemoryRevocationStore:
     single-process servers.  Expired entries are purged on every ``revoke``
     (a heap ordered by expiry makes that cheap), so the store holds at most the
     revocations still in force plus those that expired since the last one.
+
+    Args:
+        clock: a ``time.time`` stand-in, for tests.
+        unbounded_ttl: seconds a record lasts when the factory has no timeout (30 days).
+
+    Raises:
+        ConfigurationError: ``unbounded_ttl`` is not a positive, finite number.
     """
 
     def __init__(
@@ -184,11 +208,17 @@ class MemoryRevocationStore:
         return len(self._expiry) + len(self._users)
 
     def is_revoked(self, session_id: str) -> bool:
+        """Whether ``session_id`` was revoked and its record has not expired."""
         # A single dict read needs no lock; an expired entry counts as absent.
         expiry = self._expiry.get(session_id)
         return expiry is not None and expiry > self._clock()
 
     def revoke(self, session_id: str, ttl: float | None = None) -> None:
+        """Record ``session_id`` as revoked for ``ttl`` seconds (None: ``unbounded_ttl``).
+
+        Raises:
+            ValueError: ``ttl`` is not a positive number of seconds.
+        """
         seconds = check_ttl(ttl, self.unbounded_ttl)
         with self._lock:
             now = self._clock()
@@ -238,9 +268,11 @@ class MemoryRevocationStore:
                 del users[user_id]
 
     async def is_revoked_async(self, session_id: str) -> bool:
+        """:meth:`is_revoked` (memory needs no waiting): ``session_id`` as there."""
         return self.is_revoked(session_id)
 
     async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
+        """:meth:`revoke` (memory needs no waiting): ``session_id`` and ``ttl`` as there."""
         self.revoke(session_id, ttl)
 
     async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool:
@@ -269,8 +301,21 @@ def store_from_setting(
     prefix: str = DEFAULT_PREFIX,
     local_view: bool = False,
 ) -> RevocationStore:
-    """A store from a setting string: ``'memory'``, or a Redis URL (``redis://``, ``rediss://``,
-    ``unix://``; ``local_view``: see :class:`~cookiesession.redis_store.RedisRevocationStore`)."""
+    """A store from a setting string (Pyramid's ``cookiesession.revocation``, the factories'
+    ``revocation="..."``).
+
+    Args:
+        value: ``'memory'``, or a Redis URL (``redis://``, ``rediss://``, ``unix://``).
+        on_error: a Redis store's ``on_error``: ``'closed'`` or ``'open'``.
+        timeout: a Redis store's ``timeout``, in seconds.
+        prefix: a Redis store's key prefix.
+        local_view: a Redis store's ``local_view`` (answer checks from memory, kept
+            current by pub/sub; see :class:`~cookiesession.redis_store.RedisRevocationStore`).
+
+    Raises:
+        ConfigurationError: any other ``value``, or a Redis option that cannot work.
+        MissingDependency: a Redis URL without the ``redis`` package.
+    """
     text = value.strip()
     if text == "memory":
         return MemoryRevocationStore()

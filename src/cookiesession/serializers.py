@@ -35,9 +35,20 @@ class JSONSerializer:
     storable_types: tuple[type, ...] = (str, int, float, list, tuple, dict, type(None))
 
     def dumps(self, appstruct: Any) -> bytes:
+        """``appstruct`` as compact UTF-8 JSON (``json.dumps``'s defaults).
+
+        Raises:
+            TypeError: a value JSON cannot hold.
+            ValueError: a circular reference, or a float that is not finite.
+        """
         return _json.dumps(appstruct).encode("utf-8")
 
     def loads(self, bstruct: bytes) -> Any:
+        """The value ``bstruct`` (UTF-8 JSON) holds.
+
+        Raises:
+            ValueError: ``bstruct`` is not UTF-8 JSON.
+        """
         # UnicodeDecodeError and JSONDecodeError are both ValueErrors.
         return _json.loads(bstruct)
 
@@ -63,6 +74,8 @@ class ValueTaggingSerializer:
         raise NotImplementedError
 
     def dumps(self, appstruct: Any) -> bytes:
+        """``appstruct`` (the payload's ``(accessed, created, state)``) as JSON, each of
+        the state's values tagged by :meth:`tag`; raises what :meth:`tag` raises."""
         tag = self.tag
         if type(appstruct) is tuple and len(appstruct) == 3 and isinstance(appstruct[2], dict):
             accessed, created, state = appstruct
@@ -72,6 +85,11 @@ class ValueTaggingSerializer:
         return _json.dumps(appstruct).encode("utf-8")
 
     def loads(self, bstruct: bytes) -> Any:
+        """The payload ``bstruct`` holds, its state's values untagged by :meth:`untag`.
+
+        Raises:
+            ValueError: ``bstruct`` is not JSON, or a tag does not parse.
+        """
         triple = _json.loads(bstruct)
         if type(triple) is list and len(triple) == 3 and type(triple[2]) is dict:
             untag = self.untag
@@ -105,9 +123,19 @@ class RichJSONSerializer(ValueTaggingSerializer):
     )
 
     def tag(self, value: Any) -> Any:
+        """``value`` as tagged JSON.
+
+        Raises:
+            SessionNotSerializable: a value it cannot store exactly (a ``TypeError``).
+        """
         return _tags.tag(value, 1)
 
     def untag(self, value: Any) -> Any:
+        """A tagged value back as the object it was.
+
+        Raises:
+            ValueError: a tag that does not parse (the cookie is then refused).
+        """
         return _tags.untag(value)
 
     def __repr__(self) -> str:
@@ -120,6 +148,9 @@ class PickleSerializer:
     Unpickling runs code chosen by whoever wrote the bytes, so cookiesession only
     ever calls :meth:`loads` on a payload whose signature has already been verified,
     and :func:`~cookiesession.BaseCookieSessionFactory` refuses it outright.
+
+    Args:
+        protocol: the pickle protocol :meth:`dumps` writes.
     """
 
     __slots__ = ("protocol",)
@@ -134,9 +165,15 @@ class PickleSerializer:
         self.protocol = protocol
 
     def dumps(self, appstruct: Any) -> bytes:
+        """``appstruct`` pickled; raises what :func:`pickle.dumps` raises."""
         return pickle.dumps(appstruct, self.protocol)
 
     def loads(self, bstruct: bytes) -> Any:
+        """The object ``bstruct`` pickles; call it on verified bytes only.
+
+        Raises:
+            ValueError: ``bstruct`` does not unpickle.
+        """
         try:
             return pickle.loads(bstruct)  # noqa: S301 - only ever on verified bytes
         except Exception as exc:  # any failure of unpickling is a bad payload

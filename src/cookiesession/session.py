@@ -166,6 +166,10 @@ class CookieSession(Made):
         return self._hand_out(dict.__getitem__(self, key))
 
     def get(self, key: str, default: Any = None) -> Any:
+        """``dict.get``: the value of ``key``, or ``default`` when it is not there.
+
+        A list or dict handed out is watched, so a change made inside it is saved
+        (``detect_nested_changes``)."""
         self._touch()
         return self._hand_out(dict.get(self, key, default))
 
@@ -186,15 +190,18 @@ class CookieSession(Made):
         return dict.__reversed__(self)
 
     def keys(self) -> Any:
+        """``dict.keys``; counts as a use of the session (so the response may re-issue it)."""
         self._touch()
         return dict.keys(self)
 
     def values(self) -> Any:
+        """``dict.values``; the values handed out are watched for changes inside them."""
         self._touch()
         self._exposed = True
         return dict.values(self)
 
     def items(self) -> Any:
+        """``dict.items``; the values handed out are watched for changes inside them."""
         self._touch()
         self._exposed = True
         return dict.items(self)
@@ -229,10 +236,13 @@ class CookieSession(Made):
         dict.__delitem__(self, key)
 
     def clear(self) -> None:
+        """``dict.clear``, saved with the response (an empty state, or no cookie with
+        ``empty_deletes_cookie``).  To end the session, call :meth:`invalidate`."""
         self._modify()
         dict.clear(self)
 
     def update(self, *args: Any, **kwargs: Any) -> None:
+        """``dict.update`` with ``args`` and ``kwargs``, saved with the response."""
         self._modify()
         dict.update(self, *args, **kwargs)
 
@@ -243,14 +253,25 @@ class CookieSession(Made):
         return self
 
     def setdefault(self, key: str, default: Any = None) -> Any:
+        """``dict.setdefault`` of ``key`` to ``default``; counts as a change (Pyramid's rule)."""
         self._modify()
         return dict.setdefault(self, key, default)
 
     def pop(self, key: str, *default: Any) -> Any:
+        """``dict.pop`` of ``key`` (``default`` when it is not there), saved with the response.
+
+        Raises:
+            KeyError: ``key`` is not there and no ``default`` was given.
+        """
         self._modify()
         return dict.pop(self, key, *default)
 
     def popitem(self) -> tuple[str, Any]:
+        """``dict.popitem``, saved with the response.
+
+        Raises:
+            KeyError: the session is empty.
+        """
         self._modify()
         return dict.popitem(self)
 
@@ -283,7 +304,8 @@ class CookieSession(Made):
     ) -> None:
         """Add ``Vary: Cookie`` and ``Set-Cookie`` to a response's ``headers``, as
         this session needs them: a list of ``(name, value)`` pairs, ``str`` or, with
-        ``binary=True``, latin-1 ``bytes`` (ASGI).  ``failed``: see :meth:`set_cookie_header`."""
+        ``binary=True``, latin-1 ``bytes`` (ASGI).  ``failed``: see :meth:`set_cookie_header`,
+        which also says what this raises."""
         if self.varies:
             merge_vary(headers, binary=binary)
         cookies: list[str | None]

@@ -58,16 +58,27 @@ class StarletteSession(CookieSession):
 
     # As in Starlette, a call that changes nothing does not count as a change.
     def pop(self, key: str, *default: Any) -> Any:
+        """``dict.pop`` of ``key`` (or ``default``); a change only when ``key`` was there.
+
+        Raises:
+            KeyError: ``key`` is not there and no ``default`` was given.
+        """
         if key not in self:
             return dict.pop(self, key, *default)
         return super().pop(key, *default)
 
     def popitem(self) -> tuple[str, Any]:
+        """``dict.popitem``, saved with the response.
+
+        Raises:
+            KeyError: the session is empty.
+        """
         if not len(self):
             return dict.popitem(self)  # raises KeyError, as dict does
         return super().popitem()
 
     def setdefault(self, key: str, default: Any = None) -> Any:
+        """``dict.setdefault`` of ``key`` to ``default``; a change only when ``key`` was missing."""
         if key in self:
             return self[key]
         return super().setdefault(key, default)
@@ -121,6 +132,28 @@ class SessionMiddleware(asgi.SessionMiddleware):
     factories.  Every option is checked here, and a mistake raises :class:`ConfigurationError` naming it (an
     option it does not have raises ``TypeError``, as any call does).
     The factory built is ``self.session_factory``.
+
+    Args:
+        app: the ASGI application to wrap.
+        secret_key: the secret (str, bytes or Starlette's ``Secret``).
+        session_cookie: the cookie's name.
+        max_age: the cookie's ``Max-Age``, and how long a cookie stays valid after it
+            was last written (an idle timeout); None: a browser-session cookie with
+            no expiry; negative: nothing is kept.
+        path: the cookie's ``Path``.
+        same_site: ``"lax"``, ``"strict"`` or ``"none"`` (which needs ``https_only``).
+        https_only: the ``Secure`` attribute.
+        domain: the cookie's ``Domain``.
+        partitioned: the ``Partitioned`` attribute (needs ``https_only``).
+        encrypt: True for an encrypted cookie (``cookiesession[crypto]``).
+        salt: as on the factories (default: theirs).
+        hashalg: as on ``SignedCookieSessionFactory``.
+        fallback_secrets: as on the factories, like ``absolute_timeout``,
+            ``revocation``, ``detect_nested_changes``, ``clock`` and ``read_also``.
+
+    Raises:
+        ConfigurationError: an option that cannot work, named as Starlette names it.
+        MissingDependency: ``encrypt=True`` without ``cryptography``.
     """
 
     __slots__ = ("refuses_every_cookie",)
@@ -185,6 +218,8 @@ class SessionMiddleware(asgi.SessionMiddleware):
         super().__init__(app, session_class)
 
     async def open_session(self, scope: asgi.Scope) -> CookieSession:
+        """The session of the connection ``scope`` (a fresh one when ``max_age`` is
+        negative: Starlette keeps nothing then)."""
         if self.refuses_every_cookie:
             return await self.session_factory.from_cookie_header_async(None)
         return await super().open_session(scope)

@@ -43,7 +43,11 @@ WSGIApplication = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def get_session(environ: dict[str, Any]) -> CookieSession:
-    """The request's session."""
+    """The session of the request whose WSGI ``environ`` this is.
+
+    Raises:
+        LookupError: the application is not wrapped in :class:`SessionMiddleware`.
+    """
     session = environ.get(ENVIRON_KEY)
     if not isinstance(session, CookieSession):
         raise LookupError(f"environ[{ENVIRON_KEY!r}] is missing: wrap the application in SessionMiddleware")
@@ -51,7 +55,18 @@ def get_session(environ: dict[str, Any]) -> CookieSession:
 
 
 class SessionMiddleware:
-    """Give every request a cookie session at ``environ['cookiesession.session']``."""
+    """Give every request a cookie session at ``environ['cookiesession.session']``.
+
+    ``Set-Cookie`` and ``Vary: Cookie`` are added in ``start_response``, only when the
+    application used the session (so change it before calling ``start_response``).
+
+    Args:
+        app: the WSGI application to wrap.
+        session_factory: a factory such as ``SignedCookieSessionFactory(secret)``.
+
+    Raises:
+        ConfigurationTypeError: ``session_factory`` is not one of ours.
+    """
 
     __slots__ = ("app", "session_factory")
 

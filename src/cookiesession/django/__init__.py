@@ -46,6 +46,15 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
     Once loaded, Django's session data (``_session_cache``) is the
     ``CookieSession`` itself, which knows the cookie it came from (its
     ``created`` time, its revocation id).
+
+    Args:
+        session_key: the session cookie's value, as Django's ``SessionMiddleware``
+            passes it (None for a request without one).
+
+    Raises:
+        django.core.exceptions.ImproperlyConfigured: ``COOKIESESSION`` is missing or
+            holds a value that cannot work (on first use; at start-up when
+            ``"cookiesession.django"`` is in ``INSTALLED_APPS``).
     """
 
     # Django's property (a valid key, or None); annotated only, for the type checker.
@@ -59,9 +68,11 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
     # -- loading -------------------------------------------------------------------
 
     def load(self) -> CookieSession:
+        """The session the cookie holds (a fresh one for a bad, timed-out or revoked cookie)."""
         return self._adopt(self._factory.from_cookie_value(self.session_key, self._cookies()))
 
     async def aload(self) -> CookieSession:
+        """:meth:`load`, with the revocation check awaited."""
         # The revocation check, if any, is awaited instead of blocking the event loop.
         return self._adopt(await self._factory.from_cookie_value_async(self.session_key, self._cookies()))
 
@@ -101,33 +112,53 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
     # -- what SessionBase asks of an engine ------------------------------------------
 
     def exists(self, session_key: str | None = None) -> bool:
+        """Always False: keys are cookie values, never stored, so ``session_key`` is never taken."""
         return False  # keys are cookie values, never stored here, so none is taken
 
     async def aexists(self, session_key: str | None = None) -> bool:
+        """:meth:`exists`: always False, whatever ``session_key``."""
         return False
 
     def create(self) -> None:
+        """Start a new session: it is written with the response."""
         self.modified = True
 
     async def acreate(self) -> None:
+        """:meth:`create`."""
         self.modified = True
 
     def save(self, must_create: bool = False) -> None:
+        """Make the session's cookie value its key, which the middleware then sets.
+        ``must_create`` is Django's, and means nothing here (no key is ever taken).
+
+        Raises:
+            SessionTooLarge: the state does not fit in a cookie.
+            SessionNotSerializable: a value cannot be stored.
+        """
         self._session_key = self._core().token()
         self.modified = True
 
     async def asave(self, must_create: bool = False) -> None:
+        """:meth:`save` (no I/O); ``must_create`` as there."""
         self.save(must_create)  # no I/O: one HMAC and one JSON dump
 
     def flush(self) -> None:
+        """End the session (``logout()`` calls it): emptied, its cookie deleted, and
+        with ``revocation`` its id revoked."""
         # Django's flush() empties the data before delete(), which needs the
         # session's revocation id: delete() empties it too (invalidate()).
         self.delete()
 
     async def aflush(self) -> None:
+        """:meth:`flush`, with the revocation awaited."""
         await self.adelete()
 
     def delete(self, session_key: str | None = None) -> None:
+        """End this session, or with ``session_key`` (a cookie value) revoke that one.
+
+        Raises:
+            RevocationUnavailable: the revocation store could not record it.
+        """
         if session_key is not None and session_key != self.session_key:
             self._factory.from_cookie_value(session_key).invalidate()
             return
@@ -137,6 +168,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
         self._ended()
 
     async def adelete(self, session_key: str | None = None) -> None:
+        """:meth:`delete` of ``session_key``, with the revocation awaited."""
         if session_key is not None and session_key != self.session_key:
             other = await self._factory.from_cookie_value_async(session_key)
             await other.invalidate_async()
@@ -149,6 +181,12 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
         self.accessed = self.modified = True
 
     def cycle_key(self) -> None:
+        """A new session with the same data (``login()`` calls it, against session
+        fixation); with ``revocation``, the old cookie is revoked.
+
+        Raises:
+            RevocationUnavailable: the revocation store could not record it.
+        """
         session = self._core()
         data = _without_session_id(session)
         session.invalidate()
@@ -156,6 +194,7 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
         self._renewed(session, data)
 
     async def acycle_key(self) -> None:
+        """:meth:`cycle_key`, with the revocation awaited."""
         session = await self._acore()
         data = _without_session_id(session)
         await session.invalidate_async()
@@ -174,11 +213,11 @@ class SessionStore(SessionBase):  # type: ignore[misc]  # Django has no type hin
 
     @classmethod
     def clear_expired(cls) -> None:
-        pass  # nothing is stored on the server
+        """Nothing to do: nothing is stored on the server."""  # nothing is stored on the server
 
     @classmethod
     async def aclear_expired(cls) -> None:
-        pass
+        """Nothing to do: nothing is stored on the server."""
 
 
 def _without_session_id(session: CookieSession) -> dict[str, Any]:

@@ -134,6 +134,10 @@ def django(
     ``SECRET_KEY_FALLBACKS``, ``cookie_name`` ``SESSION_COOKIE_NAME``, ``max_age``
     ``SESSION_COOKIE_AGE``, ``path`` and ``domain`` ``SESSION_COOKIE_PATH`` and
     ``SESSION_COOKIE_DOMAIN`` (where the old cookie is deleted).
+
+    Raises:
+        ConfigurationError: an empty or mistyped key, a cookie name a cookie cannot
+            carry, or a ``max_age`` that is not a number of seconds.
     """
     keys = tuple(_signing_key(key) for key in keys_option(secret_key, fallbacks))
     return DjangoReader(keys, seconds("max_age", max_age), check_cookie_name(cookie_name), path, domain)

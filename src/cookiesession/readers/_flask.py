@@ -150,6 +150,10 @@ def flask(
     and ``SESSION_COOKIE_DOMAIN`` (where the old cookie is deleted); ``salt``
     is the session interface's ``salt``.  ``rich``: keep tagged values' types
     (see above) instead of giving their plain JSON equivalents.
+
+    Raises:
+        ConfigurationError: an empty or mistyped key, a cookie name a cookie cannot
+            carry, or a ``max_age`` that is not a number of seconds.
     """
     keys = keys_option(secret_key, fallbacks)
     derived = tuple(hmac_key(key, salt.encode("utf-8"), SHA1) for key in keys)

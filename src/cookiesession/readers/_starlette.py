@@ -63,6 +63,10 @@ def starlette(
     ``SessionMiddleware``'s parameters: ``secret_key``, ``session_cookie`` (here
     ``cookie_name``), ``max_age``, ``path`` and ``domain`` (where the old cookie
     is deleted).
+
+    Raises:
+        ConfigurationError: an empty or mistyped key, a cookie name a cookie cannot
+            carry, or a ``max_age`` that is not a number of seconds.
     """
     key = concat_key(key_bytes("secret_key", secret_key), _SALT, SHA1)
     verifier = TimestampVerifier((key,), SHA1, seconds("max_age", max_age))
