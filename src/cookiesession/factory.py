@@ -323,8 +323,8 @@ def BaseCookieSessionFactory(  # noqa: N802 - Pyramid's name
     (``cookie_name``, ``max_age``, ``path``, ``domain``, ``secure``, ``httponly``,
     ``samesite``, ``timeout``, ``reissue_time``, ``set_on_exception``, ``absolute_timeout``,
     ``partitioned``, ``vary``, ``detect_nested_changes``, ``empty_deletes_cookie``,
-    ``clock``, ``revocation``, ``clock_skew``, ``read_also``) are those of
-    :func:`SignedCookieSessionFactory`, in Pyramid's order.  Raises
+    ``clock``, ``revocation``, ``clock_skew``, ``max_cookies``, ``read_also``,
+    ``user_key``) are those of :func:`SignedCookieSessionFactory`, in Pyramid's order.  Raises
     ``ConfigurationError`` for ``compress=True``, for a ``PickleSerializer`` (it would
     unpickle bytes the client chose), and as :func:`SignedCookieSessionFactory` does.
     """
@@ -381,9 +381,10 @@ def EncryptedCookieSessionFactory(  # noqa: N802 - named like SignedCookieSessio
     ``set_on_exception``, ``timeout``, ``reissue_time``, ``serializer``,
     ``fallback_secrets``, ``absolute_timeout``, ``partitioned``, ``vary``,
     ``detect_nested_changes``, ``empty_deletes_cookie``, ``clock``, ``revocation``,
-    ``clock_skew``, ``compress``, ``read_also``) are :func:`SignedCookieSessionFactory`'s;
-    there is no ``hashalg``.  Raises :class:`MissingDependency` (an ``ImportError``)
-    without ``cookiesession[crypto]``, and ``ConfigurationError`` as the signed one does.
+    ``clock_skew``, ``compress``, ``max_cookies``, ``read_also``, ``user_key``) are
+    :func:`SignedCookieSessionFactory`'s; there is no ``hashalg``.  Raises
+    :class:`MissingDependency` (an ``ImportError``) without ``cookiesession[crypto]``,
+    and ``ConfigurationError`` as the signed one does.
     """
     options = _session_options(locals())
     encryptor = Encryptor(secret, cookie_name, salt, fallback_secrets)

@@ -287,6 +287,9 @@ class RedisRevocationStore:
         return bool(found)
 
     def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool:
+        """Whether ``session_id`` is revoked or ``user_id`` (None: no user) was revoked
+        after ``created``: one ``MGET``, or none while the local view is trusted.  When
+        Redis cannot answer, ``on_error`` decides and nothing is raised."""
         view = self._trusted_view()
         if view is not None:
             return view.is_refused(session_id, user_id, created)
@@ -300,6 +303,8 @@ class RedisRevocationStore:
         return found is not None or revoked_since(revoked_at, created)
 
     async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool:
+        """:meth:`is_refused` with the asyncio client: ``session_id``, ``user_id`` and
+        ``created`` as there."""
         view = self._trusted_view()
         if view is not None:
             return view.is_refused(session_id, user_id, created)
@@ -327,11 +332,21 @@ class RedisRevocationStore:
         return (SET_AND_ANNOUNCE, 2, *keys, milliseconds, announcement(session_id, milliseconds))
 
     def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        """Refuse the sessions of ``user_id`` created before ``revoked_at``, for ``ttl``
+        seconds (None: ``unbounded_ttl``), in one script that also tells every local view.
+
+        Raises:
+            RevocationUnavailable: Redis could not record it.
+            ValueError: an empty ``user_id``, a ``revoked_at`` that is not a finite time,
+                or a ``ttl`` that is not a positive number of seconds.
+        """
         args = self._user_args(user_id, revoked_at, ttl)
         self._write(args)
         self._seen_here(lambda view: view.add_user(user_id, revoked_at, args[5]))
 
     async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        """:meth:`revoke_user` with the asyncio client: ``user_id``, ``revoked_at`` and
+        ``ttl`` as there."""
         args = self._user_args(user_id, revoked_at, ttl)
         await self._write_async(args)
         self._seen_here(lambda view: view.add_user(user_id, revoked_at, args[5]))
@@ -348,6 +363,7 @@ class RedisRevocationStore:
         self._seen_here(lambda view: view.add_session(session_id, args[4]))
 
     async def revoke_async(self, session_id: str, ttl: float | None = None) -> None:
+        """:meth:`revoke` with the asyncio client: ``session_id`` and ``ttl`` as there."""
         args = self._set_args(session_id, ttl)
         await self._write_async(args)
         self._seen_here(lambda view: view.add_session(session_id, args[4]))

@@ -108,18 +108,35 @@ class UserRevocationStore(RevocationStore, Protocol):
     session's ``created``.
     """
 
-    def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool: ...
+    def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool:
+        """Whether the session ``session_id``, holding ``user_id`` (None: no user) and
+        created at ``created`` (POSIX seconds), is refused; one look-up.  A store that
+        cannot answer decides by its own policy and does not raise."""
+        ...
 
-    def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None: ...
+    def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        """Refuse the sessions of ``user_id`` created before ``revoked_at`` (POSIX
+        seconds), for ``ttl`` seconds (None: ``unbounded_ttl``).
 
-    async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool: ...
+        Raises:
+            RevocationUnavailable: the store could not record it.
+            ValueError: an empty ``user_id``, a ``revoked_at`` that is not a finite time,
+                or a ``ttl`` that is not a positive number of seconds.
+        """
+        ...
 
-    async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None: ...
+    async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool:
+        """:meth:`is_refused` for asyncio: ``session_id``, ``user_id`` and ``created`` as there."""
+        ...
+
+    async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        """:meth:`revoke_user` for asyncio: ``user_id``, ``revoked_at`` and ``ttl`` as there."""
+        ...
 
 
 def user_text(value: object) -> str | None:
-    """The user id a session's state holds (a str, or an int that is not a bool), as a
-    store keeps it: its text, so that ``42`` and ``"42"`` are one user.  None for
+    """The user id a session's state holds (``value`` (a str, or an int that is not a bool), as a
+    store keeps it): its text, so that ``42`` and ``"42"`` are one user.  None for
     anything else: such a session is checked by its id only."""
     if type(value) is str:
         return value
@@ -234,12 +251,17 @@ class MemoryRevocationStore:
             self._purge(self._clock())
 
     def is_refused(self, session_id: str, user_id: str | None, created: float) -> bool:
+        """Whether ``session_id`` is revoked, or ``user_id`` (None: no user) was revoked
+        after ``created``; see :class:`UserRevocationStore`."""
         if self.is_revoked(session_id):
             return True
         record = None if user_id is None else self._users.get(user_id)
         return record is not None and created < record[0] and record[1] > self._clock()
 
     def revoke_user(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        """Refuse the sessions of ``user_id`` created before ``revoked_at``, for ``ttl``
+        seconds; a second call keeps the later time and the later expiry.  Raises
+        ``ValueError`` as :meth:`UserRevocationStore.revoke_user` says."""
         seconds = check_ttl(ttl, self.unbounded_ttl)
         check_user_record(user_id, revoked_at)
         with self._lock:
@@ -276,9 +298,13 @@ class MemoryRevocationStore:
         self.revoke(session_id, ttl)
 
     async def is_refused_async(self, session_id: str, user_id: str | None, created: float) -> bool:
+        """:meth:`is_refused` (memory needs no waiting): ``session_id``, ``user_id`` and
+        ``created`` as there."""
         return self.is_refused(session_id, user_id, created)
 
     async def revoke_user_async(self, user_id: str, revoked_at: float, ttl: float | None = None) -> None:
+        """:meth:`revoke_user` (memory needs no waiting): ``user_id``, ``revoked_at`` and
+        ``ttl`` as there."""
         self.revoke_user(user_id, revoked_at, ttl)
 
 

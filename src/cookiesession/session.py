@@ -341,7 +341,8 @@ class CookieSession(Made):
         """Every ``Set-Cookie`` value the session's cookie needs in this response (none,
         one, or with ``max_cookies`` one per piece, and the deletion of pieces the
         request brought that are no longer needed).  As :meth:`set_cookie_header`
-        otherwise."""
+        otherwise; ``failed``: the view raised (the cookie is then written only with
+        ``set_on_exception``)."""
         if self._max_cookies == 1:
             header = self.set_cookie_header(failed)
             return [] if header is None else [header]

@@ -77,7 +77,8 @@ def revoke_user(session_factory: SessionFactory, user_id: str | int) -> None:
 
 
 async def revoke_user_async(session_factory: SessionFactory, user_id: str | int) -> None:
-    """:func:`revoke_user` without blocking the event loop."""
+    """:func:`revoke_user` without blocking the event loop: ``session_factory`` and
+    ``user_id`` as there, and it raises as that does."""
     store, text = _user_record(session_factory, user_id)
     now = session_factory._clock()
     await store.revoke_user_async(text, now, session_factory._revocation_ttl(None, now))
