@@ -30,9 +30,11 @@ MODULES = [
     "cookiesession.flask",
     "cookiesession.pyramid",
     "cookiesession.django",
+    "cookiesession.django.middleware",
     "cookiesession.readers",
     "cookiesession.revocation",
     "cookiesession.redis_store",
+    "cookiesession.user_revocation",
 ]
 # The framework a module imports at its top.
 FRAMEWORK = {
@@ -40,6 +42,7 @@ FRAMEWORK = {
     "cookiesession.flask": "flask",
     "cookiesession.pyramid": "pyramid",
     "cookiesession.django": "django",
+    "cookiesession.django.middleware": "django",
 }
 
 

@@ -27,7 +27,8 @@ __all__ = ["check_user_key", "revoke_user", "revoke_user_async"]
 
 
 def check_user_key(user_key: object, store: RevocationStore | None) -> str | None:
-    """The factory's ``user_key=`` option, checked at start-up."""
+    """The factory's ``user_key=`` option, checked at start-up against its revocation
+    ``store`` (which must exist and also revoke users)."""
     if user_key is None:
         return None
     if not isinstance(user_key, str) or not user_key:

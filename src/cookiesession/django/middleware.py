@@ -42,6 +42,8 @@ class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]  # Djang
     """``django.contrib.sessions``' middleware, reading and writing sessions in pieces."""
 
     def process_request(self, request: HttpRequest) -> None:
+        """Django calls this: give ``request`` its session, from every piece of the
+        session's cookie it brought (Django's own behaviour for another ``SESSION_ENGINE``)."""
         if settings.SESSION_ENGINE != "cookiesession.django":
             super().process_request(request)
             return
@@ -50,6 +52,13 @@ class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]  # Djang
         request.session = self.SessionStore(session_key)
 
     def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        """Django calls this: let Django's middleware save the session of ``request`` on
+        ``response``, then cut the cookie it wrote into pieces and delete the pieces no
+        longer needed.
+
+        Raises:
+            SessionTooLarge: the session does not fit in ``max_cookies`` cookies.
+        """
         response = super().process_response(request, response)
         carried = getattr(request, _CARRIED, 1)
         name = settings.SESSION_COOKIE_NAME
