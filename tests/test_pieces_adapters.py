@@ -262,3 +262,19 @@ def test_django_logout_deletes_every_piece(django_project: Any) -> None:
         "sessionid.1": 0,
         "sessionid.2": 0,
     }
+
+
+def test_django_middleware_leaves_another_engine_to_djangos_own(django_project: Any) -> None:
+    from django.test import Client, override_settings
+
+    middleware = [
+        "cookiesession.django.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ]
+    signed_cookies = "django.contrib.sessions.backends.signed_cookies"
+    with override_settings(MIDDLEWARE=middleware, SESSION_ENGINE=signed_cookies, COOKIESESSION=None):
+        client = Client()
+        written = client.get("/put", {"n": "5"}).cookies
+        assert list(written) == ["sessionid"]
+        assert client.get("/read").json() == {"n": 5}

@@ -60,6 +60,8 @@ class SessionMiddleware(DjangoSessionMiddleware):  # type: ignore[misc]  # Djang
             SessionTooLarge: the session does not fit in ``max_cookies`` cookies.
         """
         response = super().process_response(request, response)
+        if settings.SESSION_ENGINE != "cookiesession.django":
+            return response  # another engine's cookie: Django's middleware alone, as on the way in
         carried = getattr(request, _CARRIED, 1)
         name = settings.SESSION_COOKIE_NAME
         morsel = response.cookies.get(name)
