@@ -109,6 +109,13 @@ class _Boom:
         return (os.system, ("echo pwned",))
 
 
+class _HugeBytearray:
+    """Pickles as ``bytearray(2**40)``: a few bytes asking for a terabyte."""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (bytearray, (2**40,))
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -118,6 +125,10 @@ class _Boom:
         pickle.dumps([1.0, 1.0]),
         pickle.dumps((True, 1.0, {})),
         pickle.dumps((1.0, 1.0, ["not", "a", "dict"])),
+        pickle.dumps((1.0, 1.0, {"x": _HugeBytearray()}), protocol=2),
+        pickle.dumps((1.0, 1.0, {"x": {(1, 2): "tuple key"}})),
+        pickle.dumps((1.0, 1.0, {"x": [{frozenset(): "frozenset key"}]})),
+        pickle.dumps((1.0, 1.0, {1: "int key"})),
         b"not a pickle",
     ],
     ids=[
@@ -127,12 +138,22 @@ class _Boom:
         "two-items",
         "bool-time",
         "list-state",
+        "bytearray-of-a-count",
+        "tuple-key",
+        "frozenset-key-in-a-list",
+        "int-key",
         "junk",
     ],
 )
 def test_a_payload_with_anything_but_plain_values_is_no_session(payload: bytes) -> None:
-    reader = readers.pyramid_nacl(NACL_SECRET, timeout=None)
-    assert reader.read(_seal(payload), time.time()) is None
+    for rich in (False, True):
+        reader = readers.pyramid_nacl(NACL_SECRET, timeout=None, rich=rich)
+        assert reader.read(_seal(payload), time.time()) is None
+
+
+def test_a_bytearray_pickled_by_its_contents_is_read() -> None:
+    payload = pickle.dumps((1.0, 1.0, {"raw": bytearray(b"ab")}), protocol=3)
+    assert readers.pyramid_nacl(NACL_SECRET, timeout=None).read(_seal(payload), 0.0) == {"raw": "YWI="}
 
 
 def test_a_sealed_pickle_of_plain_values_is_read() -> None:

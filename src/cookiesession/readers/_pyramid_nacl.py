@@ -59,11 +59,29 @@ _ALLOWED = frozenset(
 )
 
 
+def _bytearray(*args: Any) -> bytearray:
+    # Older pickle protocols rebuild a bytearray from its bytes; a count would make a
+    # pickle of a few bytes ask for any amount of memory, so only bytes are taken.
+    if len(args) > 2 or (args and not isinstance(args[0], (bytes, str))):
+        raise pickle.UnpicklingError("a bytearray from its contents only")
+    return bytearray(*args)
+
+
 class _PlainUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED:
             raise pickle.UnpicklingError("not a plain value")
+        if (module, name) == ("builtins", "bytearray"):
+            return _bytearray
         return super().find_class(module, name)
+
+
+def _text_keys(value: dict[Any, Any]) -> dict[Any, Any]:
+    # A session's state, like JSON, has text keys only: a state with any other key
+    # could not be stored again, so it is no session at all.
+    if not all(type(key) is str for key in value):
+        raise ValueError("a key that is not text")
+    return value
 
 
 def _unpickle(data: bytes) -> Any:
@@ -80,7 +98,7 @@ def _json(data: bytes) -> Any:
 def _plain(value: Any) -> Any:
     """``value`` with what JSON cannot hold replaced by its plain equivalent."""
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _plain(item) for key, item in _text_keys(value).items()}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     if isinstance(value, (set, frozenset)):
@@ -103,7 +121,7 @@ def _plain(value: Any) -> Any:
 def _rich(value: Any) -> Any:
     # An OrderedDict or bytearray as the rich serializer stores its kin; the rest as they are.
     if isinstance(value, dict):
-        return {key: _rich(item) for key, item in value.items()}
+        return {key: _rich(item) for key, item in _text_keys(value).items()}
     if isinstance(value, list):
         return [_rich(item) for item in value]
     if isinstance(value, tuple):
