@@ -23,7 +23,16 @@ from cookiesession._base64 import encode as b64encode
 from cookiesession.cli import main
 from cookiesession.signing import MAX_TOKEN_LENGTH, Signer
 from tests.conftest import require
-from tests.session_harness import NOW, OTHER_SECRET, SECRET, FakeClock, cookie_value
+from tests.session_harness import (
+    NOW,
+    OTHER_SECRET,
+    SECRET,
+    FakeClock,
+    cookie_header,
+    cookie_value,
+    noise,
+    written,
+)
 
 
 @pytest.fixture
@@ -189,6 +198,44 @@ def test_a_cookie_from_the_library_session_decodes(
     assert header is not None
     code, out, _ = _run(capsys, "decode", f"Set-Cookie: {header}", "--json")
     assert (code, json.loads(out)["state"]) == (0, {"cart": [1, 2]})
+
+
+def test_a_compressed_cookie_decodes_and_unsafe_will_not_inflate_it(
+    capsys: pytest.CaptureFixture[str], secret_env: str
+) -> None:
+    state = {"words": "the same words again " * 40}
+    factory = SignedCookieSessionFactory(SECRET, clock=FakeClock(NOW), compress=True)
+    (header,) = written(factory, state)
+    code, out, _ = _run(capsys, "decode", f"Set-Cookie: {header}", "--json")
+    assert (code, json.loads(out)["state"]) == (0, state)
+    code, _, err = _run(capsys, "decode", f"Set-Cookie: {header}", "--unsafe")
+    assert (code, err.splitlines()[-1]) == (
+        1,
+        "cookiesession: error: invalid cookie: the payload is compressed: "
+        "--unsafe never inflates what no signature verified",
+    )
+
+
+def test_a_session_in_several_cookies_decodes_from_the_whole_cookie_header(
+    capsys: pytest.CaptureFixture[str], secret_env: str
+) -> None:
+    state = {"big": noise(9000)}
+    factory = SignedCookieSessionFactory(SECRET, clock=FakeClock(NOW), max_cookies=3)
+    header = cookie_header(written(factory, state))
+    code, out, _ = _run(capsys, "decode", f"Cookie: {header}", "--json")
+    assert (code, json.loads(out)["state"]) == (0, state)
+    first_two = "; ".join(header.split("; ")[:2])
+    head = header.split("; ")[0].split("=", 1)[1]
+    for text, message in [
+        (
+            f"Cookie: {first_two}",
+            "a session in several cookies whose pieces (session.1, ...) are not all in the input: "
+            "give the whole Cookie header",
+        ),
+        (head, "this is the first piece of a session in several cookies: give the whole Cookie header"),
+    ]:
+        code, _, err = _run(capsys, "decode", text)
+        assert (code, err) == (1, f"cookiesession: error: invalid cookie: {message}\n")
 
 
 # -- verification failures (exit 1) ---------------------------------------------------

@@ -22,12 +22,13 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from . import _pieces
 from .codec import SessionCodec
 from .cookies import find_cookie
 from .exceptions import BadCookie, BadPayload, ConfigurationError
 from .factory import seconds_option
 from .serializers import JSONSerializer
-from .signing import Signer
+from .signing import MAX_TOKEN_LENGTH, Signer
 
 __all__ = [
     "DEFAULT_SALT",
@@ -140,8 +141,10 @@ def read_text_argument(value: str, what: str) -> str:
 _HEADER_PREFIX = re.compile(r"\A(set-cookie|cookie)\s*:\s*", re.IGNORECASE)
 
 
-def extract_token(text: str, cookie_name: str) -> str:
-    """The cookie value from a bare token, a ``Cookie:`` / ``Set-Cookie:`` line or a pair."""
+def extract_token(text: str, cookie_name: str) -> tuple[str, int]:
+    """The cookie value from a bare token, a ``Cookie:`` / ``Set-Cookie:`` line or a pair,
+    and how many cookies held it: a session in several cookies (``max_cookies``) is
+    joined from the pieces of a ``Cookie`` header; its signature is checked later."""
     text = text.strip()
     match = _HEADER_PREFIX.match(text)
     header: str | None = None
@@ -160,7 +163,22 @@ def extract_token(text: str, cookie_name: str) -> str:
         token = found
     if not token:
         raise BadCookie("the cookie value is empty")
-    return token
+    if not token.startswith(_pieces.HEAD):
+        return token, 1
+    pieces_header = header
+    if pieces_header is None:
+        raise BadCookie(
+            "this is the first piece of a session in several cookies: give the whole Cookie header"
+        )
+    joined, count = _pieces.join(
+        token, cookie_name, lambda name: find_cookie(pieces_header, name), _pieces.MAX_COOKIES
+    )
+    if joined is None:
+        raise BadCookie(
+            f"a session in several cookies whose pieces ({cookie_name}.1, ...) are not all in the "
+            "input: give the whole Cookie header"
+        )
+    return joined, count
 
 
 # -- times and durations (argparse types) ----------------------------------------------
@@ -202,19 +220,28 @@ def whole_seconds(value: str) -> int:
 # -- the codec -------------------------------------------------------------------------
 
 
-def build_codec(args: argparse.Namespace, fallback_secrets: Sequence[str | bytes] = ()) -> SessionCodec:
-    """The codec the options describe: signed, or encrypted with ``--encrypted``."""
+def build_codec(
+    args: argparse.Namespace,
+    fallback_secrets: Sequence[str | bytes] = (),
+    longest_token: int = MAX_TOKEN_LENGTH,
+) -> SessionCodec:
+    """The codec the options describe: signed, or encrypted with ``--encrypted``;
+    ``longest_token``: the longest token it verifies (longer for a joined session)."""
     secret = _primary_secret(args)
     if args.encrypted:
-        return _encrypted_codec(args, secret, fallback_secrets)
+        return _encrypted_codec(args, secret, fallback_secrets, longest_token)
     salt = DEFAULT_SALT if args.salt is None else _from_environment_or_argv(args.salt)
     # The secret is whatever the application uses; a short one is its choice, not ours to warn about.
     signer = Signer(secret, salt, args.hashalg, fallback_secrets, warn_short=False)
+    signer.longest_token = longest_token
     return SessionCodec(JSONSerializer(), signer)
 
 
 def _encrypted_codec(
-    args: argparse.Namespace, secret: str | bytes, fallback_secrets: Sequence[str | bytes]
+    args: argparse.Namespace,
+    secret: str | bytes,
+    fallback_secrets: Sequence[str | bytes],
+    longest_token: int,
 ) -> SessionCodec:
     # cookiesession.encryption imports cryptography only when an Encryptor is built.
     from .encryption import DEFAULT_SALT as ENCRYPTED_DEFAULT_SALT
@@ -227,6 +254,7 @@ def _encrypted_codec(
         encryptor = Encryptor(secret, args.cookie_name, salt, fallback_secrets, warn_short=False)
     except ImportError as exc:  # MissingDependency: its message says what to install
         raise UsageError(str(exc)) from None
+    encryptor.longest_token = longest_token
     return SessionCodec(JSONSerializer(), encryptor)
 
 

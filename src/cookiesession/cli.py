@@ -46,6 +46,9 @@ from ._cli_input import (
     whole_seconds,
 )
 from ._cli_output import iso, print_decoded, write_private_file
+from ._compression import MARK as COMPRESSED
+from ._compression import inflate
+from ._pieces import longest_token
 from .exceptions import BadCookie, BadPayload, BadSignature, ConfigurationError, RevocationUnavailable
 from .signing import MAX_TOKEN_LENGTH, normalize_hashalg
 
@@ -94,9 +97,10 @@ def _expiry(
 
 def _decode(args: argparse.Namespace, now: float) -> dict[str, Any]:
     text = read_text_argument(args.token, "cookie")
-    token = extract_token(text, args.cookie_name)
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise BadSignature(f"the cookie value is longer than the {MAX_TOKEN_LENGTH} characters of any cookie")
+    token, cookies = extract_token(text, args.cookie_name)
+    longest = longest_token(cookies)
+    if len(token) > longest:
+        raise BadSignature(f"the cookie value is longer than the {longest} characters of any cookie")
     if args.unsafe:
         if args.encrypted:
             raise UsageError("--unsafe shows signed cookies only: an encrypted cookie needs its secret")
@@ -105,9 +109,12 @@ def _decode(args: argparse.Namespace, now: float) -> dict[str, Any]:
         if len(raw) < digest_size:
             raise BadSignature(f"the cookie is shorter than a {args.hashalg} signature")
         payload, key_index, verified = raw[digest_size:], None, False
+        if payload[:1] == COMPRESSED:
+            raise BadPayload("the payload is compressed: --unsafe never inflates what no signature verified")
     else:
         fallbacks = [read_secret_file(path, "fallback secret") for path in args.fallback_secret_file]
-        payload, key_index = build_codec(args, fallbacks).protector.unseal(token)
+        payload, key_index = build_codec(args, fallbacks, longest).protector.unseal(token)
+        payload = inflate(payload)  # verified: a compressed payload is inflated, bounded
         verified = True
     accessed, created, state = parse_payload(payload)
     return {
