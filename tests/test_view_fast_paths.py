@@ -177,3 +177,29 @@ def test_cookie_dates_are_those_gmtime_gives_whether_or_not_cached(epoch: float)
     assert cookie_date(epoch) == expected
     assert cookie_date(epoch) == expected  # the same second again: from the cache
     assert cookie_date(epoch + 1) == time.strftime("%a, %d-%b-%Y %H:%M:%S GMT", time.gmtime(epoch + 1))
+
+
+def test_the_flask_adapter_adds_cookie_to_the_vary_header_the_view_set() -> None:
+    require(importlib.util.find_spec("flask") is not None, "Flask")
+    from flask import Flask, make_response, session
+
+    from cookiesession.flask import CookieSessionInterface
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    app.session_interface = CookieSessionInterface()
+
+    @app.get("/own-vary")
+    def own_vary() -> Any:
+        session.get("user")
+        response = make_response("ok")
+        response.headers["Vary"] = "Accept-Encoding"
+        return response
+
+    @app.get("/plain")
+    def plain() -> str:
+        return str(session.get("user"))
+
+    client = app.test_client()
+    assert client.get("/own-vary").headers.get_all("Vary") == ["Accept-Encoding, Cookie"]
+    assert client.get("/plain").headers.get_all("Vary") == ["Cookie"]

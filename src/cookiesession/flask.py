@@ -380,7 +380,10 @@ class CookieSessionInterface(SessionInterface):
         refresh = self._fixed is None and self.should_set_cookie(app, session)
         vary, cookie = session.flask_response(failed, refresh)
         if vary:
-            response.vary.add("Cookie")
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")  # merged into the response's own Vary
+            else:  # the usual case: the same header, without parsing a header set
+                response.headers.add("Vary", "Cookie")
         if cookie is not None:
             response.headers.add("Set-Cookie", cookie)
         old_cookie_deletion = session.old_cookie_deletion(failed)
