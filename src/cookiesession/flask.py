@@ -108,8 +108,12 @@ class TaggedStateSerializer(ValueTaggingSerializer):
         order = self.tagger.order
         seen, verdict = self._checked
         if seen != len(order):
-            verdict = all(type(tag) in _FLASK_TAGS for tag in order) and all(
-                key.startswith(" ") for key in self.tagger.tags
+            tagger = self.tagger
+            verdict = (
+                type(tagger).tag is TaggedJSONSerializer.tag  # not a subclass's own tagging
+                and type(tagger).untag is TaggedJSONSerializer.untag
+                and all(type(tag) in _FLASK_TAGS for tag in order)
+                and all(key.startswith(" ") for key in tagger.tags)
             )
             self._checked = (len(order), verdict)
         return verdict
