@@ -37,6 +37,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -119,8 +120,11 @@ class Server:
         self.framework, self.kind = framework, kind
         self.port = _free_port()
         command = [sys.executable, __file__, "--serve", framework, kind, str(self.port), str(threads)]
+        # The server's log goes to a file: a pipe nobody reads fills up (waitress warns
+        # of its queue under load) and the server then blocks writing to it.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            _pinned(SERVER_CPU, command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            _pinned(SERVER_CPU, command), stdout=subprocess.DEVNULL, stderr=self.log
         )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
@@ -130,7 +134,8 @@ class Server:
                     break
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    err = self.process.stderr.read().decode() if self.process.stderr else ""
+                    self.log.seek(0)
+                    err = self.log.read().decode(errors="replace")
                     raise RuntimeError(f"{framework}/{kind} server did not start: {err[-2000:]}") from None
                 time.sleep(0.1)
 
@@ -143,6 +148,7 @@ class Server:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
 
 
 def mint(server: Server, state: str) -> str:
@@ -225,21 +231,26 @@ def report(results: dict[tuple[str, str, int, str], list[dict[str, float]]], fra
         for view, label in VIEWS.items():
             for connections in CONCURRENCY:
                 bare = results.get((framework, view, connections, "bare"), [])
-                costs: dict[str, list[float]] = {}
+                costs: dict[str, list[float | None]] = {}
                 for kind in apps.KINDS:
                     rounds = results.get((framework, view, connections, kind), [])
                     if not rounds:
                         continue
                     cost = ""
                     if kind != "bare" and bare:
+                        # Round by round; a run that served nothing (rps 0) has no cost to give.
                         costs[kind] = [
-                            1e6 / r["rps"] - 1e6 / b["rps"] for r, b in zip(rounds, bare, strict=True)
+                            1e6 / r["rps"] - 1e6 / b["rps"] if r["rps"] > 0 and b["rps"] > 0 else None
+                            for r, b in zip(rounds, bare, strict=True)
                         ]
-                        cost = _spread(costs[kind])
+                        served = [c for c in costs[kind] if c is not None]
+                        cost = _spread(served) if served else "none served"
                     ratio = ""
                     if kind == "ours" and "theirs" in costs:
                         per_round = [
-                            o / t for o, t in zip(costs["ours"], costs["theirs"], strict=True) if t > 0
+                            o / t
+                            for o, t in zip(costs["ours"], costs["theirs"], strict=True)
+                            if o is not None and t is not None and t > 0
                         ]
                         if per_round:
                             ratio = f"{statistics.median(per_round):.2f}"
@@ -315,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
                                 server.path(view), cookies[(framework, kind)], connections, args.duration
                             )
                             results.setdefault((framework, view, connections, kind), []).append(measured)
+                            print(
+                                f"  {framework} {view} c{connections} {kind}: {measured['rps']:.1f} req/s",
+                                file=sys.stderr,
+                                flush=True,
+                            )
             print(f"  round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
     after = busy_reason(1.0)
     if after is not None and not args.busy_ok:
