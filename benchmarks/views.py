@@ -36,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import apps  # noqa: E402 - after the path set-up above
+import calling  # noqa: E402
 
 #: The most our session may cost, as a fraction of the peer's, on the medium state:
 #: (read-write, read-only).  Django has no bound of its own: ours must be ahead.
@@ -78,7 +79,7 @@ def build_cells(
     cells = []
     for framework in frameworks:
         try:
-            callers = {kind: apps.Caller(framework, kind) for kind in apps.KINDS}
+            callers = {kind: calling.Caller(framework, kind) for kind in apps.KINDS}
         except ImportError as exc:
             log(f"!! {framework} unavailable: {exc}")
             continue
