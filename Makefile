@@ -9,7 +9,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-all test-others lint types unit docs demo bench fuzz load system-deps clean dist
+.PHONY: test test-all test-others lint types unit docs demo bench bench-e2e fuzz load system-deps clean dist
 
 # constraints.txt pins the versions CI tests with, resolved for Python 3.11; on
 # another Python, pip picks the newest versions that fit the ranges in pyproject.toml.
@@ -79,6 +79,14 @@ bench: $(STAMP)
 	$(PY) benchmarks/hostile.py
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/revocation.py
+	$(PY) benchmarks/views.py
+
+# Each framework's app on its usual server (waitress, uvicorn), loaded by wrk on
+# another core; refuses to report from a busy machine (E2E_ARGS=--busy-ok to insist).
+E2E_ARGS ?=
+bench-e2e: $(STAMP)
+	@bash scripts/bench-deps.sh
+	$(PY) benchmarks/e2e.py $(E2E_ARGS)
 
 # Coverage-guided fuzzing (atheris): FUZZ_SECONDS per target, crashes land in
 # fuzz/regressions/<target>/ and are replayed by `make test` from then on.

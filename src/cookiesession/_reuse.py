@@ -29,6 +29,17 @@ __all__ = ["state_json", "times_json"]
 _SPACE_BEFORE_COLON = re.compile('"[ \t\n\r]+:')
 
 
+def _no_space_before_colon(text: str) -> bool:
+    # json.dumps escapes tabs, newlines and returns inside strings and writes no
+    # whitespace but the space after its separators, never right after a closing
+    # quote: so its text has a quote followed by a space only where a string starts
+    # with one.  These searches (a single character is found with memchr) cost a
+    # fraction of the expression's, which then looks only at other text.
+    if "\t" not in text and "\n" not in text and "\r" not in text and '" ' not in text:
+        return True
+    return _SPACE_BEFORE_COLON.search(text) is None
+
+
 def times_json(text: str, start: int, accessed: Any, created: Any, created_is_incoming: bool) -> str:
     """``'[accessed, created, '``, the payload's text before its state, as
     ``json.dumps([accessed, created, state])`` begins, for ``text`` with its state
@@ -97,9 +108,7 @@ def state_json(
             continue
         if keys_are_literal is None:
             keys_are_literal = (
-                "\\" not in text
-                and text.count('":') == text.count('": ')
-                and _SPACE_BEFORE_COLON.search(text) is None
+                "\\" not in text and text.count('":') == text.count('": ') and _no_space_before_colon(text)
             )
         if not keys_are_literal:
             return None

@@ -8,6 +8,7 @@ once, when the factory is created, and validated there too.
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import time
@@ -61,11 +62,21 @@ LONGEST_MAX_AGE = 10**11
 
 def cookie_date(epoch: float) -> str:
     """Format ``epoch`` as WebOb does: ``Wdy, DD-Mon-YYYY HH:MM:SS GMT``."""
-    t = time.gmtime(epoch)
-    return (
+    global _last_date
+    second = math.floor(epoch)  # what gmtime() formats
+    last_second, text = _last_date
+    if second == last_second:
+        return text  # every response in the same second writes the same date
+    t = time.gmtime(second)
+    text = (
         f"{_WEEKDAYS[t.tm_wday]}, {t.tm_mday:02d}-{_MONTHS[t.tm_mon]}-{t.tm_year:04d} "
         f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
     )
+    _last_date = (second, text)  # one tuple, replaced whole: safe between threads
+    return text
+
+
+_last_date: tuple[int | None, str] = (None, "")
 
 
 def quote_cookie_value(value: str) -> str:

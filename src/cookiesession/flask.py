@@ -54,6 +54,7 @@ Given an explicit factory, its options and serializer are used as they are, the
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from typing import Any, ClassVar, NamedTuple
 
@@ -77,6 +78,15 @@ _RICH = RichJSONSerializer()
 _CLASSES_KEPT = 16
 
 
+# The values no tag of Flask's own matches (TagMarkup looks for __html__, which a
+# str subclass may have: hence exact types).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+# What makes Werkzeug's reading of a Cookie header more than "name=value": another
+# pair, quoting, escapes, or whitespace it trims.
+_NEEDS_PARSING = re.compile(r'[;"\\\s]')
+_FLASK_TAGS = frozenset(type(tag) for tag in TaggedJSONSerializer().order)
+
+
 class TaggedStateSerializer(ValueTaggingSerializer):
     """Pyramid's payload, ``[accessed, created, state]`` in JSON as ``json.dumps``
     writes it, with each of the state's values tagged as Flask's session tags it.
@@ -85,15 +95,38 @@ class TaggedStateSerializer(ValueTaggingSerializer):
     Flask's own session uses, with any tags the app registered on it).  Pass one
     to a factory (``serializer=TaggedStateSerializer()``) to get Flask's values
     from an explicit factory too.
+
+    While the tagger has only Flask's own tags, the values no tag changes (plain
+    scalars, and lists and dicts of them) are passed as they are, and a payload in
+    which no string starts with a space holds no tag (each of Flask's tag keys
+    does) and is not walked: asking each of Flask's eight tags about every value,
+    in Python, cost more than the rest of a request's session work together.
     """
 
-    __slots__ = ("tagger",)
+    __slots__ = ("_checked", "tagger")
 
     def __init__(self, tagger: TaggedJSONSerializer | None = None) -> None:
         self.tagger = SecureCookieSessionInterface.serializer if tagger is None else tagger
+        # (number of tags seen, whether they are all Flask's own): an app may
+        # register tags of its own at any time, and a registration adds to `order`.
+        self._checked: tuple[int, bool] = (-1, False)
 
     def __repr__(self) -> str:
         return "TaggedStateSerializer()"
+
+    def _only_flask_tags(self) -> bool:
+        order = self.tagger.order
+        seen, verdict = self._checked
+        if seen != len(order):
+            tagger = self.tagger
+            verdict = (
+                type(tagger).tag is TaggedJSONSerializer.tag  # not a subclass's own tagging
+                and type(tagger).untag is TaggedJSONSerializer.untag
+                and all(type(tag) in _FLASK_TAGS for tag in order)
+                and all(key.startswith(" ") for key in tagger.tags)
+            )
+            self._checked = (len(order), verdict)
+        return verdict
 
     def tag(self, value: Any) -> Any:
         """``value`` as Flask's tagged JSON (a tuple becomes ``{" t": [...]}``...).
@@ -101,7 +134,22 @@ class TaggedStateSerializer(ValueTaggingSerializer):
         Raises:
             SessionNotSerializable: a value tagged JSON cannot carry (see the codec).
         """
+        kind = type(value)
+        if kind in _PLAIN or kind is list or kind is dict:
+            if kind in _PLAIN:
+                plain = True
+            elif kind is list:
+                plain = _PLAIN.issuperset(map(type, value))
+            else:  # a dict of one key may read as a tag: Flask tags it
+                plain = len(value) != 1 and _PLAIN.issuperset(map(type, value.values()))
+            if plain and self._only_flask_tags():
+                return value
         return self.tagger.tag(value)
+
+    def may_hold_tags(self, payload: bytes) -> bool:
+        # Each of Flask's tag keys starts with a space, which a JSON string spells
+        # '" ' or with a \u escape.
+        return b'" ' in payload or b"\\u" in payload or not self._only_flask_tags()
 
     def untag(self, value: Any) -> Any:
         """A value of Flask's tagged JSON back as the object it was.
@@ -387,8 +435,15 @@ class CookieSessionInterface(SessionInterface):
             return None
         # The cookie as Flask finds it; a bad one is a fresh session, never an error.
         # Its other cookies are where read_also= finds another library's session.
+        name = cls.cookie_name
+        header = request.environ.get("HTTP_COOKIE")
+        if header is not None and header.startswith(name + "=") and not _NEEDS_PARSING.search(header):
+            # The usual header, our cookie alone, which Werkzeug reads as the text
+            # after "=": without parsing every cookie into request.cookies.
+            value = header[len(name) + 1 :]
+            return cls.from_cookie_value(value, {name: value})
         cookies = request.cookies
-        return cls.from_cookie_value(cookies.get(cls.cookie_name), cookies)
+        return cls.from_cookie_value(cookies.get(name), cookies)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Flask calls this: add ``session``'s ``Vary`` and ``Set-Cookie`` to ``response``
@@ -406,7 +461,10 @@ class CookieSessionInterface(SessionInterface):
         refresh = self._fixed is None and self.should_set_cookie(app, session)
         vary, cookies = session.flask_response(failed, refresh)
         if vary:
-            response.vary.add("Cookie")
+            if "Vary" in response.headers:
+                response.vary.add("Cookie")  # merged into the response's own Vary
+            else:  # the usual case: the same header, without parsing a header set
+                response.headers.add("Vary", "Cookie")
         for cookie in cookies:
             response.headers.add("Set-Cookie", cookie)
         old_cookie_deletion = session.old_cookie_deletion(failed)

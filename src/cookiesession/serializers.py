@@ -73,6 +73,11 @@ class ValueTaggingSerializer:
         ``TypeError``) for a tag that does not parse, which refuses the cookie."""
         raise NotImplementedError
 
+    def may_hold_tags(self, payload: bytes) -> bool:
+        """Whether ``payload`` may hold a tagged value (False: its state is read as
+        it parsed, without a walk through its values)."""
+        return True
+
     def dumps(self, appstruct: Any) -> bytes:
         """``appstruct`` (the payload's ``(accessed, created, state)``) as JSON, each of
         the state's values tagged by :meth:`tag`; raises what :meth:`tag` raises."""
@@ -91,9 +96,10 @@ class ValueTaggingSerializer:
             ValueError: ``bstruct`` is not JSON, or a tag does not parse.
         """
         triple = _json.loads(bstruct)
-        if type(triple) is list and len(triple) == 3 and type(triple[2]) is dict:
+        state = triple[2] if type(triple) is list and len(triple) == 3 else None
+        if type(state) is dict and self.may_hold_tags(bstruct):
             untag = self.untag
-            triple[2] = {key: untag(value) for key, value in triple[2].items()}
+            triple[2] = {key: untag(value) for key, value in state.items()}
         return triple
 
 
