@@ -147,8 +147,9 @@ class TaggedStateSerializer(ValueTaggingSerializer):
         return self.tagger.tag(value)
 
     def may_hold_tags(self, payload: bytes) -> bool:
-        # Each of Flask's tag keys starts with a space, which a JSON string spells
-        # '" ' or with a \u escape.
+        """Whether ``payload`` may hold one of Flask's tags: each tag key starts with a
+        space, which a JSON string spells ``'" '`` or with a ``\\u`` escape (a tag
+        of the app's own turns this check off)."""
         return b'" ' in payload or b"\\u" in payload or not self._only_flask_tags()
 
     def untag(self, value: Any) -> Any:
