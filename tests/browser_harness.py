@@ -94,8 +94,8 @@ class Demo:
 
 
 def demo_fixture(tmp_path_factory: pytest.TempPathFactory, redis_url: str | None = None) -> Iterator[Demo]:
-    """The running demo (as a module-scoped fixture in each test module); its revoked
-    sessions in memory, or in Redis at ``redis_url``."""
+    """The body of a module-scoped fixture: the running demo, its revoked sessions in
+    memory, or in Redis at ``redis_url``."""
     for module in ("pyramid", "waitress", "starlette", "uvicorn", "flask", "django", "cryptography"):
         require(has(module), module)
     ports = {app: free_port() for app in APPS}
@@ -130,8 +130,15 @@ def demo_fixture(tmp_path_factory: pytest.TempPathFactory, redis_url: str | None
             proc.wait()
 
 
-def browser_fixture() -> Iterator[Browser]:
-    """One headless Chromium (as a module-scoped fixture in each test module)."""
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The running demo, its revoked sessions in memory: one per test module."""
+    yield from demo_fixture(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module."""
     require(has("playwright"), "Playwright for Python")
     require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM} (Debian's chromium package)")
     from playwright.sync_api import sync_playwright
@@ -151,7 +158,8 @@ def screenshot_on_failure(request: pytest.FixtureRequest, tab: Page, suffix: str
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def page_fixture(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a fresh context (its own cookie jar); a screenshot if the test failed.
     What its console reports as errors is kept: see :func:`console_errors`."""
     context = browser.new_context()
