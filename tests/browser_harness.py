@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import require
+from tests.served import free_port, stop_process
 from tests.session_harness import SECRET
 
 if TYPE_CHECKING:
@@ -54,13 +54,6 @@ PORT_OPTIONS = {
 
 def has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers(url: str) -> bool:
@@ -122,12 +115,7 @@ def demo_fixture(tmp_path_factory: pytest.TempPathFactory, redis_url: str | None
             time.sleep(0.1)
         yield demo
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,12 +18,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import require, require_executable
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.served import free_port, stop_process
 
 
 class RedisServer:
@@ -32,7 +26,7 @@ class RedisServer:
 
     def __init__(self, executable: str) -> None:
         self.executable = executable
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -70,12 +64,7 @@ class RedisServer:
         process, self._process = self._process, None
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         if process.stderr is not None:
             process.stderr.close()
 

@@ -23,7 +23,6 @@ from tests.browser_harness import (
     Demo,
     browser,
     demo,
-    free_port,
     has,
     page,
     put_cookie,
@@ -31,6 +30,7 @@ from tests.browser_harness import (
     sign_in,
 )
 from tests.conftest import require
+from tests.served import free_port
 from tests.session_harness import SECRET
 
 if TYPE_CHECKING:
