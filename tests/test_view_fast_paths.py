@@ -12,13 +12,16 @@ import importlib.util
 import json
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from cookiesession.cookies import cookie_date
 from tests.conftest import require
 from tests.session_harness import SECRET
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 VALUES: list[Any] = [
     "text",
@@ -110,7 +113,7 @@ def test_a_payload_with_no_string_starting_with_a_space_holds_no_tag() -> None:
     assert serializer.may_hold_tags(b'[1, 2.5, {"k": {" t": [1, 2]}}]') is True
 
 
-def _flask_app() -> Any:
+def _flask_app() -> Flask:
     """A Flask app on this library's session interface, keyed with ``SECRET``; no views yet."""
     require(importlib.util.find_spec("flask") is not None, "Flask")
     from flask import Flask
