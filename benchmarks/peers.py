@@ -33,16 +33,16 @@ import binascii
 import hashlib
 import hmac
 import importlib.util
-import io
 import json
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import calling
+from apps import COOKIE_NAME  # the name calling.environ and calling.scope send
+
 SECRET = hashlib.sha256(b"cookiesession-bench-secret").hexdigest()  # 64 characters
-COOKIE_NAME = "session"
 READ_KEY = "user_id"
 READ_VALUE = 42
 WRITE_KEY = "last_seen"
@@ -70,29 +70,6 @@ def available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False
-
-
-def base_environ(cookie: str | None) -> dict[str, Any]:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "GET",
-        "SCRIPT_NAME": "",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "localhost",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "localhost:80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.input": io.BytesIO(b""),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if cookie is not None:
-        environ["HTTP_COOKIE"] = f"{COOKIE_NAME}={cookie}"
-    return environ
 
 
 def cookie_value(set_cookie: str | None) -> str:
@@ -235,7 +212,7 @@ class PyramidDriven:
         return None
 
     def _request(self, cookie: str | None) -> Any:
-        request = self.Request(base_environ(cookie))
+        request = self.Request(calling.environ("/", cookie=cookie))
         request.registry = self.registry
         return request
 
@@ -248,7 +225,7 @@ class PyramidDriven:
 
     def prepare(self, payload_name: str, payload: dict[str, Any]) -> Case:
         cookie = self.make_cookie(payload)
-        environ = base_environ(cookie)
+        environ = calling.environ("/", cookie=cookie)
         request_class, response_class, registry = self.Request, self.Response, self.registry
         set_cookie, read_key = self._set_cookie, self.read_key
 
@@ -351,13 +328,13 @@ class OursWSGI:
 
     def _run(self, cookie: str | None, body: Callable[[Any], object]) -> tuple[object, str | None]:
         box: dict[str, Any] = {}
-        self._app(body, box)(base_environ(cookie), self._start_response(box))
+        self._app(body, box)(calling.environ("/", cookie=cookie), self._start_response(box))
         return box["value"], self._set_cookie(box)
 
     def prepare(self, payload_name: str, payload: dict[str, Any]) -> Case:
         _, header = self._run(None, lambda session: session.update(payload))
         cookie = cookie_value(header)
-        environ = base_environ(cookie)
+        environ = calling.environ("/", cookie=cookie)
         box: dict[str, Any] = {}
         start_response = self._start_response(box)
         get_set_cookie = self._set_cookie
@@ -417,26 +394,6 @@ class _ASGIDriven:
     def _wrap(self, app: Any) -> Any:
         raise NotImplementedError
 
-    @staticmethod
-    def _scope(cookie: str | None) -> dict[str, Any]:
-        headers = [(b"host", b"localhost")]
-        if cookie is not None:
-            headers.append((b"cookie", f"{COOKIE_NAME}={cookie}".encode("latin-1")))
-        return {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "GET",
-            "scheme": "http",
-            "path": "/",
-            "raw_path": b"/",
-            "query_string": b"",
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 1234),
-            "server": ("localhost", 80),
-        }
-
     def _apps(self, box: dict[str, Any]) -> dict[str, Any]:
         async def receive() -> dict[str, Any]:  # never called
             return {"type": "http.request", "body": b"", "more_body": False}
@@ -495,9 +452,9 @@ class _ASGIDriven:
         box: dict[str, Any] = {"payload": payload}
         apps = self._apps(box)
         receive, send = apps["receive"], apps["send"]
-        _drive(self._wrap(apps["fill"])(self._scope(None), receive, send))
+        _drive(self._wrap(apps["fill"])(calling.scope("/"), receive, send))
         cookie = cookie_value(self._set_cookie(box))
-        template = self._scope(cookie)
+        template = calling.scope("/", cookie=cookie)
         mw_read, mw_write, mw_ro = self._wrap(apps["read"]), self._wrap(apps["write"]), self._wrap(apps["ro"])
         null_read, null_respond = apps["null_read"], apps["null_respond"]
         set_cookie = self._set_cookie
@@ -534,7 +491,11 @@ class _ASGIDriven:
 
     def reload(self, set_cookie: str) -> dict[str, Any]:
         apps = self._apps_cache
-        _drive(self._wrap(apps["copy"])(self._scope(cookie_value(set_cookie)), apps["receive"], apps["send"]))
+        _drive(
+            self._wrap(apps["copy"])(
+                calling.scope("/", cookie=cookie_value(set_cookie)), apps["receive"], apps["send"]
+            )
+        )
         return self._box["value"]  # type: ignore[no-any-return]
 
 
@@ -586,12 +547,12 @@ class Flask:
         app, interface = self.app, self.interface
         request_class, response_class = app.request_class, app.response_class
         open_session, save_session = interface.open_session, interface.save_session
-        session = open_session(app, request_class(base_environ(None)))
+        session = open_session(app, request_class(calling.environ("/")))
         session.update(payload)
         response = response_class()
         save_session(app, session, response)
         cookie = cookie_value(self._set_cookie(response))
-        environ = base_environ(cookie)
+        environ = calling.environ("/", cookie=cookie)
         set_cookie = self._set_cookie
 
         def load() -> object:
@@ -628,7 +589,7 @@ class Flask:
         )  # type: ignore[arg-type]
 
     def reload(self, set_cookie: str) -> dict[str, Any]:
-        request = self.app.request_class(base_environ(cookie_value(set_cookie)))
+        request = self.app.request_class(calling.environ("/", cookie=cookie_value(set_cookie)))
         return dict(self.interface.open_session(self.app, request))
 
 

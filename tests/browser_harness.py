@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.conftest import require
+from tests.served import free_port, stop_process
 from tests.session_harness import SECRET
 
 if TYPE_CHECKING:
@@ -54,13 +54,6 @@ PORT_OPTIONS = {
 
 def has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers(url: str) -> bool:
@@ -94,8 +87,8 @@ class Demo:
 
 
 def demo_fixture(tmp_path_factory: pytest.TempPathFactory, redis_url: str | None = None) -> Iterator[Demo]:
-    """The running demo (as a module-scoped fixture in each test module); its revoked
-    sessions in memory, or in Redis at ``redis_url``."""
+    """The body of a module-scoped fixture: the running demo, its revoked sessions in
+    memory, or in Redis at ``redis_url``."""
     for module in ("pyramid", "waitress", "starlette", "uvicorn", "flask", "django", "cryptography"):
         require(has(module), module)
     ports = {app: free_port() for app in APPS}
@@ -122,16 +115,18 @@ def demo_fixture(tmp_path_factory: pytest.TempPathFactory, redis_url: str | None
             time.sleep(0.1)
         yield demo
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
-def browser_fixture() -> Iterator[Browser]:
-    """One headless Chromium (as a module-scoped fixture in each test module)."""
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The running demo, its revoked sessions in memory: one per test module."""
+    yield from demo_fixture(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module."""
     require(has("playwright"), "Playwright for Python")
     require(os.access(CHROMIUM, os.X_OK), f"Chromium at {CHROMIUM} (Debian's chromium package)")
     from playwright.sync_api import sync_playwright
@@ -151,7 +146,8 @@ def screenshot_on_failure(request: pytest.FixtureRequest, tab: Page, suffix: str
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def page_fixture(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in a fresh context (its own cookie jar); a screenshot if the test failed.
     What its console reports as errors is kept: see :func:`console_errors`."""
     context = browser.new_context()

@@ -1,10 +1,30 @@
-"""A real server for the tests that need one: uvicorn serving an ASGI app on loopback."""
+"""Real servers for the tests that need one: uvicorn serving an ASGI app on loopback, and
+what the tests that run a server in a subprocess share (a free port, a clean stop)."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
 import time
 from typing import Any
+
+
+def free_port() -> int:
+    """A loopback port free right now, for a server about to be started."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Ask ``process`` to end (SIGTERM), and kill it if it has not within ten seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class ServedByUvicorn:

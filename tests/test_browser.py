@@ -12,7 +12,6 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -22,39 +21,26 @@ from cookiesession._base64 import encode as b64encode
 from tests.browser_harness import (
     ROOT,
     Demo,
-    browser_fixture,
-    demo_fixture,
-    free_port,
+    browser,
+    demo,
     has,
-    page_fixture,
+    page,
     put_cookie,
     session_cookie,
     sign_in,
 )
 from tests.conftest import require
+from tests.served import free_port
 from tests.session_harness import SECRET
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
+
+__all__ = ["browser", "demo", "page"]  # fixtures
 
 pytestmark = pytest.mark.browser
 
 SHA512_DIGEST = 64
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    yield from demo_fixture(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from browser_fixture()
-
-
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from page_fixture(browser, request)
 
 
 def test_sign_in(page: Page, demo: Demo) -> None:

@@ -14,7 +14,6 @@ import json
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -23,10 +22,10 @@ from tests.browser_harness import (
     APPS,
     ROOT,
     Demo,
-    browser_fixture,
+    browser,
     console_errors,
-    demo_fixture,
-    page_fixture,
+    demo,
+    page,
     put_cookie,
     screenshot_on_failure,
     session_cookie,
@@ -37,6 +36,8 @@ from tests.session_harness import SECRET
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+__all__ = ["browser", "demo", "page"]  # fixtures
+
 pytestmark = pytest.mark.browser
 
 FRAMEWORKS = {"pyramid": "Pyramid", "starlette": "Starlette", "flask": "Flask", "django": "Django"}
@@ -46,21 +47,6 @@ ITEMS = {
     "flask": "a Flask flask",
     "django": "a Django pony",
 }
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    yield from demo_fixture(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    yield from browser_fixture()
-
-
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    yield from page_fixture(browser, request)
 
 
 def _cookie_value(page: Page) -> str:

@@ -15,8 +15,8 @@ import pytest
 
 from cookiesession import SignedCookieSessionFactory
 from cookiesession.wsgi import SessionMiddleware, get_session
+from tests.browser_harness import browser, page
 from tests.session_harness import SECRET, noise
-from tests.test_browser import browser, page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

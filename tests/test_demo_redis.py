@@ -15,14 +15,14 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from tests.browser_harness import APPS, Demo, demo_fixture
-from tests.test_revocation_redis import RedisServer, _running_server
+from tests.redis_harness import RedisServer, running_server
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[RedisServer]:
-    yield from _running_server()
+    yield from running_server()
 
 
 @pytest.fixture(scope="module")

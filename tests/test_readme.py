@@ -27,27 +27,22 @@ BLOCKS = re.findall(r"^```python\n(.*?)^```$", README, flags=re.MULTILINE | re.D
 # Each driver imports the block as `app`, signs alice in, reads the session back, signs
 # her out and reads it again, over HTTPS (the cookie is Secure), and prints what it saw.
 _PREAMBLE = "import json\nimport app\n"
+# Pyramid's and the WSGI middleware's quickstarts are both WSGI apps: WebTest drives either.
+_BY_WEBTEST = (
+    _PREAMBLE
+    + """
+import webtest
+client = webtest.TestApp(app.app, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost"})
+signed_in = client.post("/sign-in?user=alice")
+cookie = signed_in.headers["Set-Cookie"]
+home = client.get("/").text
+client.post("/sign-out")
+print(json.dumps([cookie, home, client.get("/").text]))
+"""
+)
 DRIVERS = {
-    "pyramid": _PREAMBLE
-    + """
-import webtest
-client = webtest.TestApp(app.app, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost"})
-signed_in = client.post("/sign-in?user=alice")
-cookie = signed_in.headers["Set-Cookie"]
-home = client.get("/").text
-client.post("/sign-out")
-print(json.dumps([cookie, home, client.get("/").text]))
-""",
-    "wsgi": _PREAMBLE
-    + """
-import webtest
-client = webtest.TestApp(app.app, extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost"})
-signed_in = client.post("/sign-in?user=alice")
-cookie = signed_in.headers["Set-Cookie"]
-home = client.get("/").text
-client.post("/sign-out")
-print(json.dumps([cookie, home, client.get("/").text]))
-""",
+    "pyramid": _BY_WEBTEST,
+    "wsgi": _BY_WEBTEST,
     "flask": _PREAMBLE
     + """
 client = app.app.test_client()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,26 +24,15 @@ from cookiesession.redis_store import RedisRevocationStore
 from cookiesession.revocation import store_from_setting
 from tests.conftest import require
 from tests.django_support import project
+from tests.redis_harness import RedisServer, server
 from tests.session_harness import SECRET, cookie_value, http_scope
-from tests.test_revocation_redis import RedisServer, _new_server
 
 pytestmark = pytest.mark.redis
 
-__all__ = ["project"]  # a fixture
+__all__ = ["project", "server"]  # fixtures
 
 #: Short enough that a paused server fails the call quickly, long enough for a busy CI box.
 TIMEOUT = 0.2
-
-
-@pytest.fixture
-def server() -> Iterator[RedisServer]:
-    redis_server = _new_server()
-    redis_server.start()
-    try:
-        yield redis_server
-    finally:
-        redis_server.resume()  # a test that paused it and failed must not leave it frozen
-        redis_server.stop()
 
 
 def _store(server: RedisServer, **options: Any) -> RedisRevocationStore:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
-import signal
 import socket
 import subprocess
 import sys
@@ -29,109 +28,19 @@ from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.redis_store import RedisRevocationStore
 from cookiesession.revocation import DEFAULT_TIMEOUT
 from cookiesession.session import CookieSession
-from tests.conftest import require, require_executable
+from tests.conftest import require
+from tests.redis_harness import RedisServer, running_server, server
 from tests.session_harness import SECRET, cookie_value, signed_state, stored_state
 
 pytestmark = pytest.mark.redis
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class RedisServer:
-    """A throwaway redis-server on a loopback port: no persistence, no config file."""
-
-    def __init__(self, executable: str) -> None:
-        self.executable = executable
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        # fmt: off
-        command = [
-            self.executable, "--save", "", "--appendonly", "no",
-            "--port", str(self.port), "--bind", "127.0.0.1",
-        ]
-        # fmt: on
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._wait_until_ready()
-
-    def _wait_until_ready(self) -> None:
-        import redis
-
-        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
-        try:
-            while True:
-                assert self._process is not None
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"redis-server exited: {self._process.stderr!r}")
-                try:
-                    if client.ping():
-                        return
-                except redis.exceptions.ConnectionError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.02)
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
-
-    def pause(self) -> None:
-        """Freeze the server (SIGSTOP): connections stay open, nothing answers."""
-        assert self._process is not None
-        self._process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        if self._process is not None:  # a stopped server has nothing to resume
-            self._process.send_signal(signal.SIGCONT)
-
-    def client(self) -> Any:
-        import redis
-
-        return redis.Redis(port=self.port, socket_timeout=2, decode_responses=True)
-
-
-def _new_server() -> RedisServer:
-    executable = require_executable("redis-server")
-    require(importlib.util.find_spec("redis") is not None, "redis-py (the cookiesession[redis] extra)")
-    return RedisServer(executable)
-
-
-def _running_server() -> Iterator[RedisServer]:
-    server = _new_server()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+__all__ = ["server"]  # a fixture
 
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
-    yield from _running_server()
-
-
-@pytest.fixture
-def own_redis_server() -> Iterator[RedisServer]:
-    """A server this test alone uses, so it may stop it."""
-    yield from _running_server()
+    """One server for the tests that only read and write (each under its own prefix)."""
+    yield from running_server()
 
 
 @pytest.fixture
@@ -404,9 +313,9 @@ def test_two_real_pyramid_apps_share_one_redis(redis_server: RedisServer, prefix
 
 
 def test_stopped_redis_fails_open_or_closed_as_configured(
-    own_redis_server: RedisServer, prefix: str, caplog: pytest.LogCaptureFixture
+    server: RedisServer, prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url = own_redis_server.url
+    url = server.url
     fail_open = RedisRevocationStore(url, prefix=prefix, timeout=1, on_error="open")
     fail_closed = RedisRevocationStore(url, prefix=prefix, timeout=1, on_error="closed")
     open_factory, closed_factory = _factory(fail_open), _factory(fail_closed)
@@ -418,7 +327,7 @@ def test_stopped_redis_fails_open_or_closed_as_configured(
     assert dict(closed_factory.from_cookie_value(alive_token))["user"] == "alice"
     assert dict(closed_factory.from_cookie_value(ended_token)) == {}
 
-    own_redis_server.stop()
+    server.stop()
 
     with caplog.at_level(logging.ERROR, logger="cookiesession.revocation"):
         # Fail open: sessions are accepted, the ended one too (the documented cost).
@@ -438,7 +347,7 @@ def test_stopped_redis_fails_open_or_closed_as_configured(
         assert down.set_cookie_header() == open_factory._cookie.delete_cookie()
         assert str(down.revocation_error).startswith("the revocation store could not record the logout")
 
-    address = f"127.0.0.1:{own_redis_server.port}/0"
+    address = f"127.0.0.1:{server.port}/0"
     messages = [record.getMessage() for record in caplog.records]
     # One line per store per outage (not per request), with the store's address.
     assert messages == [
@@ -457,7 +366,7 @@ def test_stopped_redis_fails_open_or_closed_as_configured(
     assert counts == [(4, 1, False), (1, 1, False)]  # open: three checks and the logout
 
     # When Redis is back (empty: it persists nothing), checks work again.
-    own_redis_server.start()
+    server.start()
     with caplog.at_level(logging.WARNING, logger="cookiesession.revocation"):
         assert fail_closed.is_revoked("nobody") is False
     assert (
@@ -468,11 +377,11 @@ def test_stopped_redis_fails_open_or_closed_as_configured(
     fail_closed.close()
 
 
-def test_stopped_redis_on_the_asyncio_path(own_redis_server: RedisServer, prefix: str) -> None:
-    fail_open = RedisRevocationStore(own_redis_server.url, prefix=prefix, timeout=1, on_error="open")
-    fail_closed = RedisRevocationStore(own_redis_server.url, prefix=prefix, timeout=1, on_error="closed")
+def test_stopped_redis_on_the_asyncio_path(server: RedisServer, prefix: str) -> None:
+    fail_open = RedisRevocationStore(server.url, prefix=prefix, timeout=1, on_error="open")
+    fail_closed = RedisRevocationStore(server.url, prefix=prefix, timeout=1, on_error="closed")
     _, token = _logged_in(_factory(fail_open))
-    own_redis_server.stop()
+    server.stop()
 
     async def run() -> tuple[bool, bool, object]:
         opened = await _factory(fail_open).from_cookie_header_async(f"session={token}")

@@ -17,25 +17,16 @@ from cookiesession import SignedCookieSessionFactory, revoke_user
 from cookiesession.exceptions import ConfigurationError
 from cookiesession.factory import SessionFactory
 from cookiesession.redis_store import RedisRevocationStore
+from tests.redis_harness import RedisServer, server
 from tests.session_harness import SECRET, mint
-from tests.test_revocation_redis import RedisServer, _new_server
 
 pytestmark = pytest.mark.redis
+
+__all__ = ["server"]  # a fixture
 
 STALENESS = 0.4
 #: How long a test waits for something that takes milliseconds (a busy CI box is slow).
 PATIENCE = 10.0
-
-
-@pytest.fixture
-def server() -> Iterator[RedisServer]:
-    redis_server = _new_server()
-    redis_server.start()
-    try:
-        yield redis_server
-    finally:
-        redis_server.resume()
-        redis_server.stop()
 
 
 @pytest.fixture

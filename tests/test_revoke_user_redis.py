@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,21 +15,12 @@ from cookiesession.exceptions import RevocationUnavailable
 from cookiesession.factory import SessionFactory
 from cookiesession.loading import DEFAULT_CLOCK_SKEW as SKEW
 from cookiesession.redis_store import RedisRevocationStore
+from tests.redis_harness import RedisServer, server
 from tests.session_harness import SECRET, cookie_value, mint
-from tests.test_revocation_redis import RedisServer, _new_server
 
 pytestmark = pytest.mark.redis
 
-
-@pytest.fixture
-def server() -> Iterator[RedisServer]:
-    redis_server = _new_server()
-    redis_server.start()
-    try:
-        yield redis_server
-    finally:
-        redis_server.resume()
-        redis_server.stop()
+__all__ = ["server"]  # a fixture
 
 
 def _servers(url: str, **options: Any) -> tuple[SessionFactory, SessionFactory]:

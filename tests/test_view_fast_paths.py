@@ -12,13 +12,16 @@ import importlib.util
 import json
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from cookiesession.cookies import cookie_date
 from tests.conftest import require
 from tests.session_harness import SECRET
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 VALUES: list[Any] = [
     "text",
@@ -110,6 +113,19 @@ def test_a_payload_with_no_string_starting_with_a_space_holds_no_tag() -> None:
     assert serializer.may_hold_tags(b'[1, 2.5, {"k": {" t": [1, 2]}}]') is True
 
 
+def _flask_app() -> Flask:
+    """A Flask app on this library's session interface, keyed with ``SECRET``; no views yet."""
+    require(importlib.util.find_spec("flask") is not None, "Flask")
+    from flask import Flask
+
+    from cookiesession.flask import CookieSessionInterface
+
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = SECRET
+    app.session_interface = CookieSessionInterface()
+    return app
+
+
 def _get(app: Any, cookie_header: str) -> str:
     """The body of GET / with exactly this Cookie header (the test client keeps a
     cookie jar of its own instead)."""
@@ -132,15 +148,10 @@ def _get(app: Any, cookie_header: str) -> str:
     ],
 )
 def test_the_flask_adapter_reads_the_cookie_werkzeug_reads(header: str) -> None:
-    require(importlib.util.find_spec("flask") is not None, "Flask")
-    from flask import Flask, session
+    app = _flask_app()
+    from flask import session
 
     from cookiesession import SignedCookieSessionFactory
-    from cookiesession.flask import CookieSessionInterface
-
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = SECRET
-    app.session_interface = CookieSessionInterface()
 
     @app.get("/")
     def view() -> str:
@@ -154,14 +165,8 @@ def test_the_flask_adapter_reads_the_cookie_werkzeug_reads(header: str) -> None:
 
 
 def test_the_flask_adapter_refuses_a_lone_cookie_that_does_not_verify() -> None:
-    require(importlib.util.find_spec("flask") is not None, "Flask")
-    from flask import Flask, session
-
-    from cookiesession.flask import CookieSessionInterface
-
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = SECRET
-    app.session_interface = CookieSessionInterface()
+    app = _flask_app()
+    from flask import session
 
     @app.get("/")
     def view() -> str:
@@ -180,14 +185,8 @@ def test_cookie_dates_are_those_gmtime_gives_whether_or_not_cached(epoch: float)
 
 
 def test_the_flask_adapter_adds_cookie_to_the_vary_header_the_view_set() -> None:
-    require(importlib.util.find_spec("flask") is not None, "Flask")
-    from flask import Flask, make_response, session
-
-    from cookiesession.flask import CookieSessionInterface
-
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = SECRET
-    app.session_interface = CookieSessionInterface()
+    app = _flask_app()
+    from flask import make_response, session
 
     @app.get("/own-vary")
     def own_vary() -> Any:
