@@ -107,56 +107,44 @@ def _asgi_client(app: Any) -> Client:
     return call
 
 
-def _starlette() -> Client:
+def _starlette_app(middleware: Any) -> Client:
+    """The Starlette app every cross-framework test drives, with ``middleware``."""
     require(_has("starlette") and _has("httpx"), "Starlette and httpx")
     from starlette.applications import Starlette
-    from starlette.middleware import Middleware
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
+
+    async def touch(request: Request) -> JSONResponse:
+        trail = [*request.session.get("trail", []), request.path_params["who"]]
+        request.session["trail"] = trail
+        return JSONResponse(trail)
+
+    async def read(request: Request) -> JSONResponse:
+        return JSONResponse(dict(request.session))
+
+    app = Starlette(routes=[Route("/touch/{who}", touch), Route("/read", read)], middleware=[middleware])
+    return _asgi_client(app)
+
+
+def _starlette() -> Client:
+    require(_has("starlette"), "Starlette")
+    from starlette.middleware import Middleware
 
     from cookiesession.asgi import SessionMiddleware
 
-    async def touch(request: Request) -> JSONResponse:
-        trail = [*request.session.get("trail", []), request.path_params["who"]]
-        request.session["trail"] = trail
-        return JSONResponse(trail)
-
-    async def read(request: Request) -> JSONResponse:
-        return JSONResponse(dict(request.session))
-
     factory = SignedCookieSessionFactory(SECRET, salt=SHARED_SALT)
-    app = Starlette(
-        routes=[Route("/touch/{who}", touch), Route("/read", read)],
-        middleware=[Middleware(SessionMiddleware, session_factory=factory)],
-    )
-    return _asgi_client(app)
+    return _starlette_app(Middleware(SessionMiddleware, session_factory=factory))
 
 
 def _starlette_dropin() -> Client:
-    require(_has("starlette") and _has("httpx"), "Starlette and httpx")
-    from starlette.applications import Starlette
+    require(_has("starlette"), "Starlette")
     from starlette.middleware import Middleware
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
 
     from cookiesession.starlette import SessionMiddleware
 
-    async def touch(request: Request) -> JSONResponse:
-        trail = [*request.session.get("trail", []), request.path_params["who"]]
-        request.session["trail"] = trail
-        return JSONResponse(trail)
-
-    async def read(request: Request) -> JSONResponse:
-        return JSONResponse(dict(request.session))
-
     # Starlette's own parameters, and the salt the other apps are given.
-    app = Starlette(
-        routes=[Route("/touch/{who}", touch), Route("/read", read)],
-        middleware=[Middleware(SessionMiddleware, secret_key=SECRET, salt=SHARED_SALT)],
-    )
-    return _asgi_client(app)
+    return _starlette_app(Middleware(SessionMiddleware, secret_key=SECRET, salt=SHARED_SALT))
 
 
 def _fastapi() -> Client:

@@ -307,16 +307,9 @@ def test_negative_max_age_keeps_no_session(middleware: str) -> None:
 
 
 @both
-def test_websocket_session(middleware: str) -> None:
-    client = _client("starlette", middleware)
-    client.get("/login/ann")
-    with client.websocket_connect("/ws") as websocket:
-        assert websocket.receive_json() == {"user": "ann"}
-
-
-@both
-def test_fastapi_websocket_session(middleware: str) -> None:
-    client = _client("fastapi", middleware)
+@pytest.mark.parametrize("framework", ["starlette", "fastapi"])
+def test_websocket_session(framework: str, middleware: str) -> None:
+    client = _client(framework, middleware)
     client.get("/login/ann")
     with client.websocket_connect("/ws") as websocket:
         assert websocket.receive_json() == {"user": "ann"}

@@ -16,6 +16,7 @@ from ..exceptions import ConfigurationError, ConfigurationTypeError
 __all__ = [
     "Reader",
     "b64decode_unpadded",
+    "dotted_payload",
     "check_cookie_name",
     "json_object",
     "key_bytes",
@@ -105,3 +106,14 @@ def inflate_at_most(data: bytes, limit: int = MAX_INFLATED) -> bytes | None:
     except zlib.error:
         return None
     return None if inflater.unconsumed_tail else inflated
+
+
+def dotted_payload(payload: bytes) -> bytes | None:
+    """The bytes of an unpadded URL-safe base64 payload that a leading ``.`` marks as
+    zlib-compressed (itsdangerous's and Django's signing both write it so), inflated
+    within :data:`MAX_INFLATED`; None for one that does not decode or inflate."""
+    compressed = payload.startswith(b".")
+    data = b64decode_unpadded(payload[1:] if compressed else payload)
+    if data is None or not compressed:
+        return data
+    return inflate_at_most(data)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from ._base import b64decode_unpadded, check_cookie_name, inflate_at_most, json_object, keys_option, seconds
+from ._base import check_cookie_name, dotted_payload, json_object, keys_option, seconds
 
 __all__ = ["DjangoReader", "django"]
 
@@ -97,18 +97,12 @@ def base64_unpadded(data: bytes) -> bytes:
 
 
 def _state(payload: str) -> dict[str, Any] | None:
-    compressed = payload.startswith(".")
     try:
-        encoded = (payload[1:] if compressed else payload).encode("ascii")
+        data = dotted_payload(payload.encode("ascii"))
     except UnicodeEncodeError:
         return None
-    data = b64decode_unpadded(encoded)
     if data is None:
         return None
-    if compressed:
-        data = inflate_at_most(data)
-        if data is None:
-            return None
     state = json_object(data, "latin-1")
     return state if isinstance(state, dict) else None
 

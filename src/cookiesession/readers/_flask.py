@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from ._base import b64decode_unpadded, check_cookie_name, inflate_at_most, json_object, keys_option, seconds
+from ._base import check_cookie_name, dotted_payload, json_object, keys_option, seconds
 from ._itsdangerous import SHA1, TimestampVerifier, hmac_key
 
 __all__ = ["FlaskReader", "flask"]
@@ -113,14 +113,9 @@ class FlaskReader:
         payload = self._verifier.unsign(value, now)
         if payload is None:
             return None
-        compressed = payload.startswith(b".")
-        data = b64decode_unpadded(payload[1:] if compressed else payload)
+        data = dotted_payload(payload)
         if data is None:
             return None
-        if compressed:
-            data = inflate_at_most(data)
-            if data is None:
-                return None
         try:
             state = untag(json_object(data), self._tags)
         except (ValueError, TypeError, binascii.Error, RecursionError):
