@@ -31,6 +31,12 @@ def _digest(text: str) -> str:
 
 
 def _app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ["PATH_INFO"] not in ("/put", "/read"):
+        # Chromium asks for /favicon.ico after each page, concurrently with the next
+        # navigation: a session read there would re-issue the cookies that request
+        # carried, possibly after a newer response had deleted some of them.
+        start_response("404 Not Found", [("Content-Length", "0")])
+        return []
     session = get_session(environ)
     if environ["PATH_INFO"] == "/put":
         query = parse_qs(environ["QUERY_STRING"])
