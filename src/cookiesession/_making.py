@@ -69,6 +69,8 @@ class Made(ReadsOldCookies):
     @classmethod
     async def from_cookie_header_async(cls: type[_S], header: str | None) -> _S:
         """:meth:`from_cookie_header`, as :meth:`from_cookie_value_async` does it."""
+        if cls._revocation is None:  # nothing to await
+            return cls.from_cookie_header(header)
         return await cls._from_cookie_async(cls._cookie_in(header), cls._lookup_in_header(header))
 
     @classmethod
@@ -183,4 +185,5 @@ class Made(ReadsOldCookies):
         else:
             self._incoming = loaded
             dict.update(self, loaded.state)
-            self._adopt_token_id(loaded, session_id)
+            if session_id is not None:
+                self._adopt_token_id(loaded, session_id)

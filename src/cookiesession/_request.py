@@ -68,7 +68,8 @@ class _StrongRef:
 def respond(session: CookieSession, request: Any, response: Any) -> None:
     """The response callback: add ``Vary`` and ``Set-Cookie`` to the response, after
     the callbacks that may still change the session."""
-    if not (session._deferred or session._has_changes()):
+    # Unless the response will write (or delete) the cookie whatever else happens:
+    if not (session._deferred or session._dirty or session._invalidated):
         pending = getattr(request, "response_callbacks", None)
         if pending and _others_pending(session, pending):
             # Nothing to write yet, and callbacks registered after ours still to
@@ -79,7 +80,7 @@ def respond(session: CookieSession, request: Any, response: Any) -> None:
             request.add_response_callback(session._on_response)
             return
     session.add_response_headers(response.headerlist, getattr(request, "exception", None) is not None)
-    if session.revocation_error is not None and hasattr(response, "app_iter"):
+    if session._revocation_error is not None and hasattr(response, "app_iter"):
         # A logout that could not be recorded: raised once the server has sent the
         # response, which deletes the cookie (raising here would lose the response).
         response.app_iter = RaiseWhenClosed(response.app_iter, session)

@@ -30,12 +30,12 @@ _SPACE_BEFORE_COLON = re.compile('"[ \t\n\r]+:')
 
 
 def _no_space_before_colon(text: str) -> bool:
-    # json.dumps escapes tabs, newlines and returns inside strings and writes no
-    # whitespace but the space after its separators, never right after a closing
-    # quote: so its text has a quote followed by a space only where a string starts
-    # with one.  These searches (a single character is found with memchr) cost a
-    # fraction of the expression's, which then looks only at other text.
-    if "\t" not in text and "\n" not in text and "\r" not in text and '" ' not in text:
+    # JSON whitespace is space, tab, newline and return.  json.dumps escapes the last
+    # three inside strings and writes spaces only after its separators, so its text
+    # has a space right before a colon only where a string holds " :".  When no
+    # whitespace character stands before any colon, no key can have one; these
+    # searches (memchr-like) cost a fraction of the expression's, which then decides.
+    if "\t" not in text and "\n" not in text and "\r" not in text and " :" not in text:
         return True
     return _SPACE_BEFORE_COLON.search(text) is None
 

@@ -136,9 +136,9 @@ class Revocable(FlashAndCsrf):
         dict.__setitem__(self, SID_KEY, session_id)
         return session_id
 
-    def _adopt_token_id(self, loaded: Loaded, session_id: str | None) -> None:
+    def _adopt_token_id(self, loaded: Loaded, session_id: str) -> None:
         # A cookie with no usable _sid_ of its own is revoked by its digest.
-        if session_id is not None and type(loaded.state.get(SID_KEY)) is not str:
+        if type(loaded.state.get(SID_KEY)) is not str:
             self._token_id = session_id
 
     def _record_revocation(self, session_id: str, created: float) -> None:

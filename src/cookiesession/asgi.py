@@ -26,7 +26,6 @@ own session object; the middleware holds only the (immutable) factory.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
-from itertools import islice
 from typing import Any
 
 from .factory import check_session_factory
@@ -56,8 +55,10 @@ def _cookie_header(scope: Scope) -> str:
     # HTTP/2 and HTTP/3 may split the Cookie header; RFC 9113 section 8.2.3 says to
     # join the pieces with "; ".  Header bytes are latin-1 by the ASGI spec.  One
     # join, not repeated concatenation: the work stays linear in the header's size.
-    lines = (value for name, value in scope.get("headers", ()) if name.lower() == b"cookie")
-    return b"; ".join(islice(lines, MAX_COOKIE_LINES)).decode("latin-1")
+    lines = [value for name, value in scope.get("headers", ()) if name.lower() == b"cookie"]
+    if len(lines) == 1:  # the usual request
+        return lines[0].decode("latin-1")  # type: ignore[no-any-return]
+    return b"; ".join(lines[:MAX_COOKIE_LINES]).decode("latin-1")
 
 
 def _with_session_headers(message: Message, session: CookieSession) -> Message:
@@ -105,7 +106,8 @@ class SessionMiddleware:
             # response's headers, and also after them (a streaming body, a
             # websocket's messages after accept()).  A failure to record it does
             # not stop the headers that delete the cookie (see revocation_error).
-            await session.revoke_pending_async()
+            if session._pending_revocations:  # checked here: a coroutine per message costs
+                await session.revoke_pending_async()
             if message["type"] in _HEADER_MESSAGES and session.used:
                 message = _with_session_headers(message, session)
             await send(message)
@@ -114,7 +116,8 @@ class SessionMiddleware:
             await self.app(scope, receive, send_with_session)
         finally:
             # A logout after the last message, or in an endpoint that then raised.
-            await session.revoke_pending_async()
+            if session._pending_revocations:
+                await session.revoke_pending_async()
         # A logout the store could not record: the response deleted the cookie
         # already; the failure is raised now (on_error='closed'), for the server's log.
         session.raise_revocation_error()

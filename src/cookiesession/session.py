@@ -105,13 +105,9 @@ class CookieSession(Made):
         """Whether the response should carry ``Vary: Cookie``."""
         return self._used and self._vary
 
-    def _on_response(self, request: Any, response: Any) -> None:
-        # The callback a Pyramid request calls with its response: see _request.respond.
-        _request.respond(self, request, response)
-
-    def _has_changes(self) -> bool:
-        # Whether the response will write (or delete) the cookie whatever else happens.
-        return self._dirty or self._invalidated
+    # The callback a Pyramid request calls with its response, (request, response): a
+    # function of the module that binds sessions to requests, made a method here.
+    _on_response = _request.respond
 
     @property
     def request(self) -> Any:
@@ -306,7 +302,7 @@ class CookieSession(Made):
         this session needs them: a list of ``(name, value)`` pairs, ``str`` or, with
         ``binary=True``, latin-1 ``bytes`` (ASGI).  ``failed``: see :meth:`set_cookie_header`,
         which also says what this raises."""
-        if self.varies:
+        if self._used and self._vary:  # self.varies
             merge_vary(headers, binary=binary)
         cookies: list[str | None]
         if self._max_cookies == 1:

@@ -108,20 +108,39 @@ def short_secret_message(name: str, what: str, hashalg: str | None = None) -> st
     )
 
 
-def keyed_hmac(key: bytes, hashalg: str) -> Any:
-    """An HMAC object keyed once, for :func:`hmac_digest` to copy per message.
+# RFC 2104's pads, as byte translation tables: key.translate(_IPAD) is key XOR 0x36...
+_IPAD = bytes(byte ^ 0x36 for byte in range(256))
+_OPAD = bytes(byte ^ 0x5C for byte in range(256))
 
-    Setting up a key (and, with OpenSSL 3, fetching the algorithm) costs about a
-    microsecond; copying a keyed object costs a fraction of that.
+
+def keyed_hmac(key: bytes, hashalg: str) -> tuple[Any, Any]:
+    """HMAC ``hashalg`` keyed once with ``key``: its inner and outer hashes, each
+    already fed its padded key, for :func:`hmac_digest` to copy per message.
+
+    This is RFC 2104's construction, as the standard library's ``hmac`` module
+    computes it without OpenSSL; ``tests/test_signing.py`` checks it against
+    ``hmac.new`` for every algorithm and key length.  Two hash objects copied
+    per message cost less than copying a keyed ``hmac`` object (OpenSSL duplicates
+    its whole MAC context, and ``hmac``'s Python wrapper adds three calls): about
+    0.5 µs less per message here, and every request verifies one and signs one.
     """
-    return hmac.new(key, digestmod=hashalg)
+    inner = hashlib.new(hashalg)
+    block = inner.block_size
+    if len(key) > block:
+        key = hashlib.new(hashalg, key).digest()
+    key = key.ljust(block, b"\0")
+    inner.update(key.translate(_IPAD))
+    return inner, hashlib.new(hashalg, key.translate(_OPAD))
 
 
-def hmac_digest(keyed: Any, message: bytes) -> bytes:
+def hmac_digest(keyed: tuple[Any, Any], message: bytes) -> bytes:
     """The HMAC of ``message`` under ``keyed`` (see :func:`keyed_hmac`)."""
-    mac = keyed.copy()
-    mac.update(message)
-    return mac.digest()  # type: ignore[no-any-return]
+    inner, outer = keyed
+    inner = inner.copy()
+    inner.update(message)
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.digest()  # type: ignore[no-any-return]
 
 
 class Signer:
