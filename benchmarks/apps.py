@@ -37,6 +37,8 @@ MANY_KEYS = ("user_id", "username", "email", "login_count", COUNTER)
 VIEWS = ("read", "rw", "new", "many", "iter")
 FRAMEWORKS = ("pyramid", "flask", "starlette", "django")
 KINDS = ("bare", "theirs", "ours")
+#: Frameworks whose views are also timed with the floor (``floor_session.py``).
+FLOOR_FRAMEWORKS = ("pyramid",)
 #: What each framework's own session is (Django's default engine keeps sessions in
 #: a database: its cookie-based engine is the like-for-like peer).
 PEER_NAMES = {
@@ -133,6 +135,10 @@ def pyramid_app(kind: str) -> Any:
         from cookiesession import SignedCookieSessionFactory as Ours
 
         factory = Ours(SECRET)
+    elif kind == "floor":
+        from floor_session import FloorSession
+
+        factory = FloorSession
     config = Configurator(session_factory=factory)
 
     def route(name: str, action: Callable[[Any], None] | None) -> None:

@@ -78,8 +78,9 @@ def build_cells(
 ) -> list[Cell]:
     cells = []
     for framework in frameworks:
+        timed = ("theirs", "ours", "floor") if framework in apps.FLOOR_FRAMEWORKS else ("theirs", "ours")
         try:
-            callers = {kind: calling.Caller(framework, kind) for kind in apps.KINDS}
+            callers = {kind: calling.Caller(framework, kind) for kind in ("bare", *timed)}
         except ImportError as exc:
             log(f"!! {framework} unavailable: {exc}")
             continue
@@ -92,10 +93,11 @@ def build_cells(
             )
             for view in views:
                 pairs = {}
-                for kind in ("theirs", "ours"):
+                for kind in timed:
+                    cookie = cookies.get(kind, cookies["theirs"])  # the floor reads the peer's cookie
                     path = apps.path_for(framework, kind, view)
-                    request = callers[kind].request(path, cookie=cookies[kind])
-                    twin = bare.request(apps.path_for(framework, "bare", view), cookie=cookies[kind])
+                    request = callers[kind].request(path, cookie=cookie)
+                    twin = bare.request(apps.path_for(framework, "bare", view), cookie=cookie)
                     pairs[kind] = (request, twin)
                 cells.append(Cell(framework, state, view, pairs))
     return cells
@@ -123,7 +125,7 @@ def measure(cells: list[Cell], rounds: int, min_time: float, timer: Callable[[],
         for r in range(rounds):
             rnd.shuffle(order)
             for cell in order:
-                kinds = ("theirs", "ours") if r % 2 == 0 else ("ours", "theirs")
+                kinds = list(cell.pairs) if r % 2 == 0 else list(reversed(cell.pairs))
                 for kind in kinds:
                     request, twin = cell.pairs[kind]
                     n = cell.loops[kind]
@@ -152,6 +154,8 @@ def summarize(cell: Cell) -> dict[str, Any]:
     if cell.state == "medium" and cell.view in ("rw", "read"):
         bound = BOUNDS[cell.framework][0 if cell.view == "rw" else 1]
     ratio = statistics.median(ratios) if ratios else float("nan")
+    floor = cell.net.get("floor")
+    floor_ratios = [f / t for f, t in zip(floor, theirs, strict=True) if t > 0] if floor else []
     return {
         "framework": cell.framework,
         "state": cell.state,
@@ -165,13 +169,17 @@ def summarize(cell: Cell) -> dict[str, Any]:
         "ratio_q3": high,
         "bound": bound,
         "met": None if bound is None else ratio <= bound,
+        "floor_us": statistics.median(floor) if floor else None,
+        "floor_ratio": statistics.median(floor_ratios) if floor_ratios else None,
     }
 
 
 def report(rows: list[dict[str, Any]], log: Callable[[str], None]) -> None:
     log("\n## the session's cost in a view, µs per request net of the bare app (median of the rounds)")
     log("ratio = ours / theirs, median of the rounds' ratios [middle half]; bound: see docs/performance.md")
-    header = f"{'framework':<9} {'state':<6} {'view':<5} | {'theirs':>8} {'ours':>8} | ratio [middle half]"
+    log("floor = the raw primitives in the same view (benchmarks/floor_session.py), and floor / theirs")
+    columns = f"{'theirs':>8} {'ours':>8} {'floor':>13}"
+    header = f"{'framework':<9} {'state':<6} {'view':<5} | {columns} | ratio [middle half]"
     log(header)
     log("-" * (len(header) + 16))
     for row in rows:
@@ -180,9 +188,10 @@ def report(rows: list[dict[str, Any]], log: Callable[[str], None]) -> None:
             verdict = f"  {'met' if row['met'] else 'MISSED'} (bound {row['bound']:.2f})"
         elif row["ratio"] >= 1:
             verdict = "  behind"
+        floor = "" if row["floor_us"] is None else f"{row['floor_us']:.1f} ({row['floor_ratio']:.2f})"
         log(
             f"{row['framework']:<9} {row['state']:<6} {row['view']:<5} | {row['theirs_us']:8.1f} "
-            f"{row['ours_us']:8.1f} | {row['ratio']:.2f} "
+            f"{row['ours_us']:8.1f} {floor:>13} | {row['ratio']:.2f} "
             f"[{row['ratio_q1']:.2f}-{row['ratio_q3']:.2f}]{verdict}"
         )
     bounded = [row for row in rows if row["bound"] is not None]
