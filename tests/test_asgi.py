@@ -274,12 +274,12 @@ def test_split_cookie_headers_are_joined() -> None:
 
 
 def test_cookie_header_lines_are_found_in_any_case_and_joined_in_order() -> None:
-    from cookiesession.asgi import _cookie_header
+    from cookiesession.asgi import cookie_header
 
     headers = [(b"Cookie", b"a=1"), (b"host", b"x"), (b"cookie", b"b=2"), (b"COOKIE", b"c=\xe9")]
-    assert _cookie_header({"headers": headers}) == "a=1; b=2; c=\xe9"
-    assert _cookie_header({"headers": [(b"host", b"x")]}) == ""
-    assert _cookie_header({}) == ""
+    assert cookie_header({"headers": headers}) == "a=1; b=2; c=\xe9"
+    assert cookie_header({"headers": [(b"host", b"x")]}) == ""
+    assert cookie_header({}) == ""
 
 
 _raw_cookie_headers = st.one_of(

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cookiesession import SignedCookieSessionFactory, cookies
-from cookiesession.asgi import MAX_COOKIE_LINES, SessionMiddleware, _cookie_header
+from cookiesession.asgi import MAX_COOKIE_LINES, SessionMiddleware, cookie_header
 from cookiesession.cookies import LONGEST_ESCAPED_VALUE, find_cookie, quote_cookie_value
 from cookiesession.session import CookieSession
 from cookiesession.signing import MAX_TOKEN_LENGTH
@@ -118,7 +118,7 @@ def _cookie_lines(count: int) -> list[tuple[bytes, bytes]]:
 def test_many_cookie_lines_are_joined_without_copying_them_again_and_again() -> None:
     _COPIED.clear()
     headers = _cookie_lines(MAX_COOKIE_LINES)
-    header = _cookie_header({"headers": headers})
+    header = cookie_header({"headers": headers})
     # One join: each byte copied once, not once per later line.
     assert (sum(_COPIED), len(header)) == (0, sum(len(v) + 2 for _, v in headers) - 2)
 
@@ -131,7 +131,7 @@ def test_cookie_lines_past_the_limit_are_not_read() -> None:
     # A later line would win (the last cookie of a name does), were it read.
     beyond = [(b"cookie", b"session=bad%d" % i) for i in range(10 * MAX_COOKIE_LINES)]
     scope = {"type": "http", "headers": [(b"host", b"x"), *junk, *ours, *beyond]}
-    header = _cookie_header(scope)
+    header = cookie_header(scope)
     expected = "; ".join([*(v.decode() for _, v in junk), f"session={token}"])
     assert header == expected
 
@@ -147,4 +147,4 @@ def test_cookie_lines_past_the_limit_are_not_read() -> None:
 
 def test_fewer_lines_than_the_limit_are_all_read_in_order() -> None:
     headers = [(b"Cookie", b"a=1"), (b"host", b"x"), (b"COOKIE", b"b=2")]
-    assert _cookie_header({"headers": headers}) == "a=1; b=2"
+    assert cookie_header({"headers": headers}) == "a=1; b=2"

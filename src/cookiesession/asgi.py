@@ -51,7 +51,8 @@ _HEADER_MESSAGES = frozenset({"http.response.start", "websocket.accept", "websoc
 MAX_COOKIE_LINES = 1000
 
 
-def _cookie_header(scope: Scope) -> str:
+def cookie_header(scope: Scope) -> str:
+    """The request's ``Cookie`` header, its lines joined (none: an empty string)."""
     # HTTP/2 and HTTP/3 may split the Cookie header; RFC 9113 section 8.2.3 says to
     # join the pieces with "; ".  Header bytes are latin-1 by the ASGI spec.  One
     # join, not repeated concatenation: the work stays linear in the header's size.
@@ -90,7 +91,7 @@ class SessionMiddleware:
 
     async def open_session(self, scope: Scope) -> CookieSession:
         """The session of the connection ``scope``, from the cookie its request carries."""
-        return await self.session_factory.from_cookie_header_async(_cookie_header(scope))
+        return await self.session_factory.from_cookie_header_async(cookie_header(scope))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -108,7 +109,7 @@ class SessionMiddleware:
             # not stop the headers that delete the cookie (see revocation_error).
             if session._pending_revocations:  # checked here: a coroutine per message costs
                 await session.revoke_pending_async()
-            if message["type"] in _HEADER_MESSAGES and session.used:
+            if message["type"] in _HEADER_MESSAGES and session._used:  # session.used
                 message = _with_session_headers(message, session)
             await send(message)
 
@@ -120,4 +121,5 @@ class SessionMiddleware:
                 await session.revoke_pending_async()
         # A logout the store could not record: the response deleted the cookie
         # already; the failure is raised now (on_error='closed'), for the server's log.
-        session.raise_revocation_error()
+        if session._revocation_error is not None:
+            session.raise_revocation_error()

@@ -220,9 +220,8 @@ class SessionMiddleware(asgi.SessionMiddleware):
     async def open_session(self, scope: asgi.Scope) -> CookieSession:
         """The session of the connection ``scope`` (a fresh one when ``max_age`` is
         negative: Starlette keeps nothing then)."""
-        if self.refuses_every_cookie:
-            return await self.session_factory.from_cookie_header_async(None)
-        return await super().open_session(scope)
+        header = None if self.refuses_every_cookie else asgi.cookie_header(scope)
+        return await self.session_factory.from_cookie_header_async(header)
 
 
 def _factory(secret: Any, encrypt: bool, hashalg: str | None, options: dict[str, Any]) -> type[CookieSession]:
