@@ -6,8 +6,10 @@
 Each framework's application (``apps.py``) is called in this process, through the
 framework's whole request handling (routing, request and response objects,
 middleware), three ways: bare (no session), with the framework's own default
-session, and with cookiesession's adapter, each with its defaults.  A request
-carries the cookie its session wrote (the bare application gets the same one).
+session, and with cookiesession's adapter, each with its defaults (Pyramid's also
+a fourth, with the floor of ``floor_session.py``).  A request carries the cookie
+its session wrote (the bare application gets the same one; the floor reads the
+peer's).
 For every state (tiny; medium, ~600 bytes of JSON with lists before the counter;
 large, ~2.9 KB) and view (``apps.VIEWS``), a round times the peer's request, its
 bare twin, ours and its bare twin back to back (in alternating order from round

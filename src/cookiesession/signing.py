@@ -118,7 +118,7 @@ def keyed_hmac(key: bytes, hashalg: str) -> tuple[Any, Any]:
     already fed its padded key, for :func:`hmac_digest` to copy per message.
 
     This is RFC 2104's construction, as the standard library's ``hmac`` module
-    computes it without OpenSSL; ``tests/test_signing.py`` checks it against
+    computes it without OpenSSL; ``tests/test_hmac.py`` checks it against
     ``hmac.new`` for every algorithm and key length.  Two hash objects copied
     per message cost less than copying a keyed ``hmac`` object (OpenSSL duplicates
     its whole MAC context, and ``hmac``'s Python wrapper adds three calls): about
