@@ -514,6 +514,47 @@ def test_cli_revokes_a_cookie(
     assert dict(factory.from_cookie_value(token)) == {}
 
 
+@pytest.mark.parametrize("by_user", [False, True], ids=["cookie", "user"])
+def test_cli_revoke_keeps_the_record_for_the_factorys_clock_skew(
+    store: RedisRevocationStore,
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    by_user: bool,
+) -> None:
+    # A factory with clock_skew=900 accepts a cookie dated up to 900 s ahead: the record
+    # must outlive the timeout by as much, or such a cookie would come back.
+    from cookiesession.cli import main
+
+    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    monkeypatch.setenv("COOKIESESSION_REDIS_URL", redis_server.url)
+    now = time.time()
+    target = (
+        ["--user", "alice"]
+        if by_user
+        else ["--", signed_state({"_sid_": "abc"}, accessed=int(now), created=now)]
+    )
+    argv = ["revoke", "--prefix", store.prefix, "--timeout", "60", "--clock-skew", "900", *target]
+    assert main(argv) == 0
+    assert f"for {60 + 900} s" in capsys.readouterr().out
+    client = redis_server.client()
+    keys = list(client.keys(store.prefix + "*"))
+    assert len(keys) == 1, keys  # the one record this revoke wrote
+    if not by_user:
+        assert keys == [store.prefix + "abc"]
+    assert (60 + 900 - 10) * 1000 < client.pttl(keys[0]) <= (60 + 900) * 1000
+    client.close()
+
+
+def test_cli_revoke_refuses_a_clock_skew_that_is_not_whole_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from cookiesession.cli import main
+
+    assert main(["revoke", "--user", "alice", "--clock-skew", "-5"]) == 2
+    assert "--clock-skew" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("created", [1e15, 1e200, 1e308])
 def test_cli_revoke_counts_a_created_time_in_the_future_as_now(
     store: RedisRevocationStore,

@@ -160,7 +160,8 @@ def command_doc(name: str) -> str:
         "revoke": (
             "Verify a session cookie and record its session id as revoked in Redis (as invalidate() "
             "does), until the session would have expired: give the factory's --timeout and/or "
-            "--absolute-timeout, or the record is kept 30 days. With --user ID instead of a cookie, "
+            "--absolute-timeout (and its --clock-skew, if not the default), or the record is kept "
+            "30 days. With --user ID instead of a cookie, "
             "every session of that user created before now is refused (factories with user_key=; "
             "no secret needed). The Redis URL comes from "
             f"--redis-url-file or ${REDIS_URL_ENV}, never from the command line."

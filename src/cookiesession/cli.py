@@ -7,7 +7,9 @@
     cookiesession decode TOKEN [--secret-file FILE] [--timeout S] [--json] [--unsafe] [--encrypted]
     cookiesession sign --state JSON [--accessed T] [--created T]
     cookiesession revoke TOKEN [--redis-url-file FILE] [--timeout S] [--absolute-timeout S]
+                         [--clock-skew S]
     cookiesession revoke --user ID [--redis-url-file FILE] [--timeout S] [--absolute-timeout S]
+                         [--clock-skew S]
 
 The secret comes from ``--secret-file`` or the ``COOKIESESSION_SECRET`` environment
 variable, and the Redis URL (which may hold a password) from ``--redis-url-file`` or
@@ -50,6 +52,7 @@ from ._compression import MARK as COMPRESSED
 from ._compression import inflate
 from ._pieces import longest_token
 from .exceptions import BadCookie, BadPayload, BadSignature, ConfigurationError, RevocationUnavailable
+from .loading import DEFAULT_CLOCK_SKEW
 from .signing import MAX_TOKEN_LENGTH, normalize_hashalg
 
 __all__ = ["main"]
@@ -193,7 +196,7 @@ def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
     if args.user is not None:
         if not args.user:
             raise UsageError("--user needs a user id")
-        ttl = revocation_ttl(args.timeout, args.absolute_timeout, None, now)
+        ttl = revocation_ttl(args.timeout, args.absolute_timeout, None, now, args.clock_skew)
         seconds = _record(url, args, lambda store: store.revoke_user(args.user, now, ttl), ttl)
         print(f"revoked every session of user {args.user} created before {iso(now)}, for {seconds:.0f} s")
         return EXIT_OK
@@ -204,7 +207,9 @@ def _cmd_revoke(args: argparse.Namespace, now: float) -> int:
             "the session has no id: it was stored by a factory without revocation=, so it cannot be revoked"
         )
     # A created time in the future counts as now, as the session counts it.
-    ttl = revocation_ttl(args.timeout, args.absolute_timeout, min(result["created"], now), now)
+    ttl = revocation_ttl(
+        args.timeout, args.absolute_timeout, min(result["created"], now), now, args.clock_skew
+    )
     seconds = _record(url, args, lambda store: store.revoke(session_id, ttl), ttl)
     print(f"revoked session {session_id} for {seconds:.0f} s (until {iso(now + seconds)})")
     return EXIT_OK
@@ -332,6 +337,13 @@ def _build_parser() -> argparse.ArgumentParser:
         type=whole_seconds,
         metavar="S",
         help="the factory's absolute timeout, in seconds",
+    )
+    revoke.add_argument(
+        "--clock-skew",
+        type=whole_seconds,
+        default=DEFAULT_CLOCK_SKEW,
+        metavar="S",
+        help="the factory's clock_skew, in seconds (default: %(default)s), added to the record's life",
     )
     revoke.set_defaults(handler=_cmd_revoke, unsafe=False)
     return parser
