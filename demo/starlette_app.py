@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from cookiesession import check_csrf_token
-from cookiesession.asgi import Scope, SessionMiddleware
+from cookiesession.asgi import Scope, SessionMiddleware, cookie_header
 from cookiesession.session import CookieSession
 
 from .board import COOKIE_NAME, USER_KEY, Board
@@ -38,10 +38,9 @@ class BoardSessionMiddleware(SessionMiddleware):
         self.board = board
 
     async def open_session(self, scope: Scope) -> CookieSession:
-        # Read by the base class before its first await, so one request cannot see
-        # the factory another request set.
-        self.session_factory = self.board.factory
-        return await super().open_session(scope)
+        # The factory of this moment (rotation and the encryption switch replace it),
+        # used for this request only: the middleware, shared by all, is left as it is.
+        return await self.board.factory.from_cookie_header_async(cookie_header(scope))
 
 
 def make_app(demo: Demo) -> Any:

@@ -31,7 +31,7 @@ from typing import Any
 from .factory import check_session_factory
 from .session import CookieSession
 
-__all__ = ["SessionMiddleware"]
+__all__ = ["SessionMiddleware", "cookie_header"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -52,7 +52,12 @@ MAX_COOKIE_LINES = 1000
 
 
 def cookie_header(scope: Scope) -> str:
-    """The request's ``Cookie`` header, its lines joined (none: an empty string)."""
+    """The ``Cookie`` header of the request ``scope``, its lines joined ("" without one),
+    for an :meth:`SessionMiddleware.open_session` that picks its factory per request.
+
+    Args:
+        scope: the ASGI connection scope.
+    """
     # HTTP/2 and HTTP/3 may split the Cookie header; RFC 9113 section 8.2.3 says to
     # join the pieces with "; ".  Header bytes are latin-1 by the ASGI spec.  One
     # join, not repeated concatenation: the work stays linear in the header's size.
@@ -90,7 +95,18 @@ class SessionMiddleware:
         self.session_factory = check_session_factory(session_factory)
 
     async def open_session(self, scope: Scope) -> CookieSession:
-        """The session of the connection ``scope``, from the cookie its request carries."""
+        """The session of the connection ``scope``, from the cookie its request carries.
+
+        A subclass may override it to choose the factory per request, without
+        changing the middleware that every request shares::
+
+            async def open_session(self, scope):
+                factory = current_factory()  # say, after a key rotation
+                return await factory.from_cookie_header_async(cookie_header(scope))
+
+        Args:
+            scope: the ASGI connection scope.
+        """
         return await self.session_factory.from_cookie_header_async(cookie_header(scope))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
