@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,16 @@ def store(redis_server: RedisServer, prefix: str) -> Iterator[RedisRevocationSto
     redis_store = RedisRevocationStore(redis_server.url, prefix=prefix, timeout=1)
     yield redis_store
     redis_store.close()
+
+
+@pytest.fixture
+def cli(redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch) -> Callable[[list[str]], int]:
+    """The command line's ``main``, with the secret and this server's URL in its environment."""
+    from cookiesession.cli import main
+
+    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
+    monkeypatch.setenv("COOKIESESSION_REDIS_URL", redis_server.url)
+    return main
 
 
 def _factory(store: RedisRevocationStore, **options: Any) -> SessionFactory:
@@ -484,13 +494,9 @@ def test_two_starlette_apps_share_one_redis_without_blocking(redis_server: Redis
 def test_cli_revokes_a_cookie(
     store: RedisRevocationStore,
     redis_server: RedisServer,
-    monkeypatch: pytest.MonkeyPatch,
+    cli: Callable[[list[str]], int],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from cookiesession.cli import main
-
-    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
-    monkeypatch.setenv("COOKIESESSION_REDIS_URL", redis_server.url)
     factory = _factory(store)
     session, token = _logged_in(factory)
     sid = session.session_id
@@ -505,7 +511,7 @@ def test_cli_revokes_a_cookie(
         "--",
         token,
     ]
-    assert main(argv) == 0
+    assert cli(argv) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"revoked session {sid} for {1200 + SKEW} s (until ")
     client = redis_server.client()
@@ -518,16 +524,12 @@ def test_cli_revokes_a_cookie(
 def test_cli_revoke_keeps_the_record_for_the_factorys_clock_skew(
     store: RedisRevocationStore,
     redis_server: RedisServer,
-    monkeypatch: pytest.MonkeyPatch,
+    cli: Callable[[list[str]], int],
     capsys: pytest.CaptureFixture[str],
     by_user: bool,
 ) -> None:
     # A factory with clock_skew=900 accepts a cookie dated up to 900 s ahead: the record
     # must outlive the timeout by as much, or such a cookie would come back.
-    from cookiesession.cli import main
-
-    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
-    monkeypatch.setenv("COOKIESESSION_REDIS_URL", redis_server.url)
     now = time.time()
     target = (
         ["--user", "alice"]
@@ -535,7 +537,7 @@ def test_cli_revoke_keeps_the_record_for_the_factorys_clock_skew(
         else ["--", signed_state({"_sid_": "abc"}, accessed=int(now), created=now)]
     )
     argv = ["revoke", "--prefix", store.prefix, "--timeout", "60", "--clock-skew", "900", *target]
-    assert main(argv) == 0
+    assert cli(argv) == 0
     assert f"for {60 + 900} s" in capsys.readouterr().out
     client = redis_server.client()
     keys = list(client.keys(store.prefix + "*"))
@@ -559,21 +561,17 @@ def test_cli_revoke_refuses_a_clock_skew_that_is_not_whole_seconds(
 def test_cli_revoke_counts_a_created_time_in_the_future_as_now(
     store: RedisRevocationStore,
     redis_server: RedisServer,
-    monkeypatch: pytest.MonkeyPatch,
+    cli: Callable[[list[str]], int],
     capsys: pytest.CaptureFixture[str],
     created: float,
 ) -> None:
     # As the session does, so the record lasts as long as the session could: here
     # absolute_timeout + the clock skew allowance from now, not from a date centuries
     # away (or an overflow).
-    from cookiesession.cli import main
-
-    monkeypatch.setenv("COOKIESESSION_SECRET", SECRET)
-    monkeypatch.setenv("COOKIESESSION_REDIS_URL", redis_server.url)
     now = time.time()
     token = signed_state({"_sid_": "abc"}, accessed=int(now), created=created)
     argv = ["revoke", "--prefix", store.prefix]
-    assert main([*argv, "--absolute-timeout", "10", "--", token]) == 0
+    assert cli([*argv, "--absolute-timeout", "10", "--", token]) == 0
     assert capsys.readouterr().out.startswith(f"revoked session abc for {10 + SKEW} s (until ") is True
     client = redis_server.client()
     assert SKEW * 1000 < client.pttl(store.prefix + "abc") <= (10 + SKEW) * 1000
