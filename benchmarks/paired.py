@@ -31,6 +31,7 @@ sys.path.insert(0, HERE)
 
 import run  # noqa: E402 - after the path set-up above (run.py adds src/ to the path)
 from peers import OPS  # noqa: E402
+from timing import loop, loops_for  # noqa: E402
 
 
 def _child(
@@ -53,10 +54,7 @@ def _child(
     timer = time.process_time
     loops = []
     for fn, _ in pairs:
-        n = 1
-        while run._loop(fn, n, timer) < min_time:
-            n *= 2
-        loops.append(n)
+        loops.append(loops_for(fn, min_time, timer))
     times: list[list[float]] = [[], []]
     gc.collect()
     gc.freeze()  # the set-up's objects are not the requests' garbage
@@ -64,9 +62,9 @@ def _child(
         for i in (0, 1) if r % 2 == 0 else (1, 0):
             fn, null = pairs[i]
             n = loops[i]
-            t = run._loop(fn, n, timer) / n
+            t = loop(fn, n, timer) / n
             if null is not None:
-                t -= run._loop(null, n, timer) / n
+                t -= loop(null, n, timer) / n
             times[i].append(t * 1e6)
     return {"peer": times[0], "reference": times[1]}
 

@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 import large  # noqa: E402 - after the path set-up above
 import peers as peers_mod  # noqa: E402
 from peers import OPS, READ_KEY, READ_VALUE, WRITE_KEY, WRITE_VALUE, Case  # noqa: E402
+from timing import loop, loops_for  # noqa: E402
 
 LIMIT = 4064  # the longest cookie value Pyramid (and this library) writes
 
@@ -110,13 +111,6 @@ class Sample:
         self.times: list[float] = []
 
 
-def _loop(fn: Callable[[], object], n: int, timer: Callable[[], float]) -> float:
-    start = timer()
-    for _ in range(n):
-        fn()
-    return timer() - start
-
-
 def measure(
     samples: list[Sample],
     rounds: int,
@@ -127,13 +121,7 @@ def measure(
 ) -> None:
     for s in samples:
         s.fn()
-        n = 1
-        while True:
-            t = _loop(s.fn, n, timer)
-            if t >= min_time:
-                break
-            n = max(n * 2, int(n * min_time * 1.2 / t)) if t > 0 else n * 10
-        s.loops = n
+        s.loops = loops_for(s.fn, min_time, timer)
     order = list(samples)
     rnd = random.Random(seed)
     gc.collect()
@@ -142,7 +130,7 @@ def measure(
         for r in range(rounds):
             rnd.shuffle(order)
             for s in order:
-                s.times.append(_loop(s.fn, s.loops, timer) / s.loops)
+                s.times.append(loop(s.fn, s.loops, timer) / s.loops)
             progress(f"  round {r + 1}/{rounds}")
     finally:
         gc.unfreeze()

@@ -39,6 +39,7 @@ sys.path.insert(0, HERE)
 
 import apps  # noqa: E402 - after the path set-up above
 import calling  # noqa: E402
+from timing import loop, loops_for  # noqa: E402
 
 #: The most our session may cost, as a fraction of the peer's, on the medium state:
 #: (read-write, read-only).  Django has no bound of its own: ours must be ahead.
@@ -105,20 +106,10 @@ def build_cells(
     return cells
 
 
-def _loop(fn: Request, n: int, timer: Callable[[], float]) -> float:
-    start = timer()
-    for _ in range(n):
-        fn()
-    return timer() - start
-
-
 def measure(cells: list[Cell], rounds: int, min_time: float, timer: Callable[[], float], seed: int) -> None:
     for cell in cells:
         for kind, (request, _twin) in cell.pairs.items():
-            n = 1
-            while (t := _loop(request, n, timer)) < min_time:
-                n = max(n * 2, int(n * min_time * 1.2 / t)) if t > 0 else n * 10
-            cell.loops[kind] = n
+            cell.loops[kind] = loops_for(request, min_time, timer)
     rnd = random.Random(seed)
     order = list(cells)
     gc.collect()
@@ -132,9 +123,9 @@ def measure(cells: list[Cell], rounds: int, min_time: float, timer: Callable[[],
                     request, twin = cell.pairs[kind]
                     n = cell.loops[kind]
                     if r % 2 == 0:
-                        t = _loop(request, n, timer) - _loop(twin, n, timer)
+                        t = loop(request, n, timer) - loop(twin, n, timer)
                     else:
-                        t = -_loop(twin, n, timer) + _loop(request, n, timer)
+                        t = -loop(twin, n, timer) + loop(request, n, timer)
                     cell.net[kind].append(t / n * 1e6)
             print(f"  round {r + 1}/{rounds}", file=sys.stderr, flush=True)
     finally:
