@@ -26,6 +26,7 @@ own session object; the middleware holds only the (immutable) factory.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from itertools import islice
 from typing import Any
 
 from .factory import check_session_factory
@@ -61,10 +62,11 @@ def cookie_header(scope: Scope) -> str:
     # HTTP/2 and HTTP/3 may split the Cookie header; RFC 9113 section 8.2.3 says to
     # join the pieces with "; ".  Header bytes are latin-1 by the ASGI spec.  One
     # join, not repeated concatenation: the work stays linear in the header's size.
-    lines = [value for name, value in scope.get("headers", ()) if name.lower() == b"cookie"]
-    if len(lines) == 1:  # the usual request
+    found = (value for name, value in scope.get("headers", ()) if name.lower() == b"cookie")
+    lines = list(islice(found, MAX_COOKIE_LINES))  # no more are kept, however many come
+    if len(lines) == 1:  # the usual request: no join
         return lines[0].decode("latin-1")  # type: ignore[no-any-return]
-    return b"; ".join(lines[:MAX_COOKIE_LINES]).decode("latin-1")
+    return b"; ".join(lines).decode("latin-1")
 
 
 def _with_session_headers(message: Message, session: CookieSession) -> Message:
