@@ -15,9 +15,12 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cookiesession.cookies import cookie_date
 from tests.conftest import require
+from tests.strategies import json_scalars
 from tests.session_harness import SECRET
 
 if TYPE_CHECKING:
@@ -44,6 +47,11 @@ VALUES: list[Any] = [
     datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc),
     uuid.UUID(int=7),
     [[1, 2], {"x": [3]}],
+    [{"sku": "a1", "qty": 2}, {"sku": "b2", "qty": 1}],  # a cart: dicts in a list
+    {"outer": {"inner": [1, {"deep": ["x", None]}]}},
+    [{"deep": [1, (2, 3)]}],  # a tuple deep inside plain containers
+    {"a": [{" t": [1]}], "b": 2},  # a dict that reads as a tag, one level down
+    [[[[[[b"deep bytes"]]]]]],
 ]
 
 
@@ -69,6 +77,38 @@ def test_each_value_is_tagged_as_flask_tags_it(value: Any) -> None:
     payload = serializer.dumps((1, 2.5, state))
     assert payload == _long_way(tagger, state)
     assert serializer.loads(payload) == [1, 2.5, state]
+
+
+_FLASK_TAG_KEYS = [" t", " b", " m", " u", " d", " di"]
+flask_values = st.recursive(
+    json_scalars | st.binary(max_size=4) | st.uuids(),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=4) | st.sampled_from(_FLASK_TAG_KEYS), inner, max_size=3)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), flask_values, max_size=4))
+def test_any_state_is_tagged_as_flask_tags_it(state: dict[str, Any]) -> None:
+    tagged_json, tagged_state = _flask()
+    tagger = tagged_json()
+    assert tagged_state(tagger).dumps((1, 2.5, state)) == _long_way(tagger, state)
+
+
+def test_a_value_that_contains_itself_is_refused_as_flask_refuses_it() -> None:
+    tagged_json, tagged_state = _flask()
+    loop: list[Any] = [{"a": 1}]
+    loop.append(loop)
+    serializer = tagged_state(tagged_json())
+    with pytest.raises(RecursionError):
+        serializer.dumps((1, 2.5, {"k": loop}))
+    deep: Any = "leaf"
+    for _ in range(150):  # deeper than any state is stored, not a cycle: Flask's tagger decides
+        deep = [deep]
+    assert json.loads(serializer.dumps((1, 2.5, {"k": deep}))) == [1, 2.5, {"k": deep}]
 
 
 def test_a_tag_the_app_registers_is_used_even_for_plain_values() -> None:
