@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import importlib.util
 import json
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
@@ -194,6 +195,43 @@ def test_the_salt_can_be_set_for_sharing_with_other_apps() -> None:
     cookie = f"session={mint(other, {'n': 3})}"
     client = make_app(COOKIESESSION_SALT="shared.").test_client(use_cookies=False)
     assert client.get("/read", headers={"Cookie": cookie}).json == {"n": 3}
+
+
+def test_absolute_timeout_ends_a_session_however_active() -> None:
+    made_long_ago = SignedCookieSessionFactory(SECRET, clock=lambda: time.time() - 7200)
+    cookie = f"session={mint(made_long_ago, {'n': 3})}"
+    configs: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({}, {"n": 3}),
+        ({"COOKIESESSION_ABSOLUTE_TIMEOUT": timedelta(hours=1)}, {}),
+    ]
+    for config, expected in configs:
+        client = make_app(None, **config).test_client(use_cookies=False)
+        assert client.get("/read", headers={"Cookie": cookie}).json == expected
+
+
+def test_clock_skew_is_how_far_ahead_a_cookie_may_be_dated() -> None:
+    ahead = f"session={mint(SignedCookieSessionFactory(SECRET, clock=lambda: time.time() + 1000), {'n': 3})}"
+    configs: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({}, {}),
+        ({"COOKIESESSION_CLOCK_SKEW": 2000}, {"n": 3}),
+    ]
+    for config, expected in configs:
+        client = make_app(None, **config).test_client(use_cookies=False)
+        assert client.get("/read", headers={"Cookie": ahead}).json == expected
+
+
+def test_encrypt_writes_an_encrypted_cookie_with_the_encrypted_factorys_salt() -> None:
+    require(importlib.util.find_spec("cryptography") is not None, "cryptography")
+    from cookiesession import EncryptedCookieSessionFactory
+
+    client = make_app(COOKIESESSION_ENCRYPT=True).test_client(use_cookies=False)
+    cookie = cookie_value(client.get("/count").headers["Set-Cookie"])
+    assert b'"n"' not in base64.urlsafe_b64decode(cookie + "==")
+    assert dict(EncryptedCookieSessionFactory(SECRET).from_cookie_value(cookie)) == {"n": 1}
+    assert client.get("/read", headers={"Cookie": f"session={cookie}"}).json == {"n": 1}
+    salted = make_app(COOKIESESSION_ENCRYPT=True, COOKIESESSION_SALT="shared.").test_client(use_cookies=False)
+    cookie = cookie_value(salted.get("/count").headers["Set-Cookie"])
+    assert dict(EncryptedCookieSessionFactory(SECRET, salt="shared.").from_cookie_value(cookie)) == {"n": 1}
 
 
 def test_without_a_secret_key_flask_null_session_explains() -> None:

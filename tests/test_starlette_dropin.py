@@ -531,6 +531,14 @@ def test_absolute_timeout_ends_an_active_session() -> None:
     assert client.get("/read").json() == {}
 
 
+def test_clock_skew_is_how_far_ahead_a_cookie_may_be_dated() -> None:
+    ahead = mint(SignedCookieSessionFactory(SECRET, clock=lambda: time.time() + 1000), {"user": "ann"})
+    for options, expected in (({}, {}), ({"clock_skew": 2000}, {"user": "ann"})):
+        client = _client("starlette", "cookiesession", **options)
+        client.cookies.set("session", ahead)
+        assert client.get("/read").json() == expected
+
+
 def test_salt_must_match_to_share_the_cookie() -> None:
     client = _client("starlette", "cookiesession", salt="shared.")
     cookie = cookie_value(client.get("/login/ann").headers["set-cookie"])

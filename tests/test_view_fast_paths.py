@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from cookiesession.cookies import cookie_date
 from tests.conftest import require
-from tests.strategies import json_scalars
 from tests.session_harness import SECRET
+from tests.strategies import json_scalars
 
 if TYPE_CHECKING:
     from flask import Flask

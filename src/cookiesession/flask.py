@@ -35,7 +35,11 @@ built once per distinct configuration and kept, the last 16):
   ``'rich'``: :class:`~cookiesession.RichJSONSerializer`'s exact values; or a
   serializer object), ``COOKIESESSION_COMPRESS`` (``compress=``) and
   ``COOKIESESSION_MAX_COOKIES`` (``max_cookies=``), as on the factories
-  (docs/large-sessions.md).
+  (docs/large-sessions.md);
+* ``COOKIESESSION_ABSOLUTE_TIMEOUT`` (seconds or a ``timedelta``: how long a session
+  lasts from its creation, however active), ``COOKIESESSION_CLOCK_SKEW`` (``clock_skew=``)
+  and ``COOKIESESSION_ENCRYPT`` (True: an encrypted cookie, ``cookiesession[crypto]``,
+  whose salt is then the encrypted factory's own unless ``COOKIESESSION_SALT`` is set).
 
 Values are tagged as Flask's session tags them (tuples, bytes, datetimes, UUIDs,
 ``Markup``; :class:`TaggedStateSerializer`) inside the state of a cookie that
@@ -66,7 +70,8 @@ from flask.wrappers import Request, Response
 from ._flask_tags import TaggedStateSerializer
 from .cookies import CookieSpec
 from .exceptions import ConfigurationError
-from .factory import SignedCookieSessionFactory, check_session_factory
+from .factory import EncryptedCookieSessionFactory, SignedCookieSessionFactory, check_session_factory
+from .loading import DEFAULT_CLOCK_SKEW
 from .serializers import RichJSONSerializer
 from .session import CookieSession
 
@@ -201,6 +206,10 @@ def _flask_session_class(
     return type("FlaskCookieSession", (FlaskCookieSession, factory), attrs)
 
 
+# COOKIESESSION_SALT not set: the factory's own salt (Pyramid's, for signed cookies).
+_FACTORY_SALT: Any = object()
+
+
 class _FlaskConfig(NamedTuple):
     """What a session class is built from: the app's settings, as Flask reads them."""
 
@@ -221,6 +230,9 @@ class _FlaskConfig(NamedTuple):
     serializer: Any  # None: Flask's tags
     compress: bool
     max_cookies: Any
+    absolute_timeout: Any
+    clock_skew: Any
+    encrypt: bool
 
 
 def _serializer_setting(value: Any) -> Any:
@@ -300,13 +312,16 @@ class CookieSessionInterface(SessionInterface):
             self.get_cookie_samesite(app),
             bool(config.get("SESSION_COOKIE_PARTITIONED", False)),  # Flask 3.0 has no getter
             app.permanent_session_lifetime,
-            config.get("COOKIESESSION_SALT", "pyramid.session."),
+            config.get("COOKIESESSION_SALT", _FACTORY_SALT),
             config.get("COOKIESESSION_REVOCATION"),
             tuple(config.get("COOKIESESSION_READ_ALSO") or ()),
             config.get("COOKIESESSION_USER_KEY"),
             _serializer_setting(config.get("COOKIESESSION_SERIALIZER")),
             bool(config.get("COOKIESESSION_COMPRESS", False)),
             config.get("COOKIESESSION_MAX_COOKIES", 1),
+            config.get("COOKIESESSION_ABSOLUTE_TIMEOUT"),
+            config.get("COOKIESESSION_CLOCK_SKEW", DEFAULT_CLOCK_SKEW),
+            bool(config.get("COOKIESESSION_ENCRYPT", False)),
         )
 
     def _build(self, config: _FlaskConfig) -> type[FlaskCookieSession]:
@@ -321,13 +336,16 @@ class CookieSessionInterface(SessionInterface):
             "partitioned": config.partitioned,
         }
         serializer = config.serializer
-        factory = SignedCookieSessionFactory(
+        options: dict[str, Any] = {}
+        if config.salt is not _FACTORY_SALT:
+            options["salt"] = config.salt
+        make = EncryptedCookieSessionFactory if config.encrypt else SignedCookieSessionFactory
+        factory = make(
             config.secret,
             cookie_name=config.name,
             max_age=None,
             timeout=lifetime,
             reissue_time=None,  # Flask's rules decide when to re-send (see save_session)
-            salt=config.salt,
             serializer=TaggedStateSerializer(self.serializer) if serializer is None else serializer,
             fallback_secrets=config.fallback_secrets,
             revocation=config.revocation,
@@ -335,6 +353,9 @@ class CookieSessionInterface(SessionInterface):
             user_key=config.user_key,
             compress=config.compress,
             max_cookies=config.max_cookies,
+            absolute_timeout=config.absolute_timeout,
+            clock_skew=config.clock_skew,
+            **options,
             **cookie,
         )
         return _flask_session_class(factory, CookieSpec(config.name, max_age=lifetime, **cookie))

@@ -33,6 +33,7 @@ from starlette.datastructures import Secret
 from . import asgi
 from .exceptions import ConfigurationError
 from .factory import EncryptedCookieSessionFactory, SignedCookieSessionFactory, seconds_option
+from .loading import DEFAULT_CLOCK_SKEW
 from .session import CookieSession
 
 __all__ = ["SessionMiddleware", "StarletteSession"]
@@ -126,7 +127,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
     Keyword-only options: ``encrypt`` (True: :func:`EncryptedCookieSessionFactory`,
     ``cookiesession[crypto]``), ``salt`` (default: the factory's own, so the cookie
     is shared with apps that use the factory's defaults), ``hashalg`` (signed
-    cookies), ``fallback_secrets``, ``absolute_timeout``, ``revocation``,
+    cookies), ``fallback_secrets``, ``absolute_timeout``, ``clock_skew``, ``revocation``,
     ``detect_nested_changes``, ``clock``, ``read_also``, ``user_key``, ``compress``,
     ``max_cookies`` and ``serializer`` (for example ``RichJSONSerializer()``), as on the
     factories.  Every option is checked here, and a mistake raises :class:`ConfigurationError` naming it (an
@@ -149,7 +150,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
         salt: as on the factories (default: theirs).
         hashalg: as on ``SignedCookieSessionFactory``.
         fallback_secrets: as on the factories, like ``absolute_timeout``,
-            ``revocation``, ``detect_nested_changes``, ``clock`` and ``read_also``.
+            ``clock_skew``, ``revocation``, ``detect_nested_changes``, ``clock`` and ``read_also``.
 
     Raises:
         ConfigurationError: an option that cannot work, named as Starlette names it.
@@ -175,6 +176,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
         hashalg: str | None = None,
         fallback_secrets: Sequence[str | bytes] = (),
         absolute_timeout: int | timedelta | None = None,
+        clock_skew: int | timedelta = DEFAULT_CLOCK_SKEW,
         revocation: object = None,
         detect_nested_changes: bool = True,
         clock: Callable[[], float] = time.time,
@@ -197,6 +199,7 @@ class SessionMiddleware(asgi.SessionMiddleware):
             "reissue_time": None,
             "fallback_secrets": fallback_secrets,
             "absolute_timeout": absolute_timeout,
+            "clock_skew": clock_skew,
             "partitioned": partitioned,
             "detect_nested_changes": detect_nested_changes,
             "empty_deletes_cookie": True,
