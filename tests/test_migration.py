@@ -268,8 +268,9 @@ def test_an_old_cookie_is_read_and_reissued_in_our_format(old: OldLibrary, adapt
 
 
 def test_a_reissued_cookie_is_ours_on_the_next_request(old: OldLibrary) -> None:
-    clock = FakeClock(time.time())
-    first = _pyramid([old.reader(_secret_of(old))], f"{old.cookie_name}={old.make(STATE)}", clock)
+    value = old.make(STATE)
+    clock = FakeClock(time.time())  # after the stamp: Flask and Starlette refuse one dated ahead
+    first = _pyramid([old.reader(_secret_of(old))], f"{old.cookie_name}={value}", clock)
     ours = next(c for c in first.set_cookies if c.startswith("session="))
     second = _pyramid([old.reader(_secret_of(old))], f"session={cookie_value(ours)}", clock)
     assert (second.seen, second.set_cookies) == (STATE, [])
@@ -318,9 +319,9 @@ def test_readers_are_tried_in_order_and_the_first_that_accepts_wins() -> None:
 @pytest.mark.usefixtures("project")
 def test_fallback_secrets_verify_old_cookies() -> None:
     require(_has("flask"), "Flask")
-    clock = FakeClock(time.time())
     flask_value = flask_cookie(STATE, OTHER_SECRET)
     django_value = django_cookie(STATE, OTHER_SECRET)
+    clock = FakeClock(time.time())  # after the stamps, as above
     with_fallback = [
         readers.flask(FLASK_SECRET, [OTHER_SECRET]),
         readers.django(DJANGO_SECRET, [OTHER_SECRET]),
