@@ -46,6 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import apps  # noqa: E402 - after the path set-up above
+from timing import accelerators  # noqa: E402
 
 SERVERS = {"pyramid": "waitress", "flask": "waitress", "django": "waitress", "starlette": "uvicorn"}
 VIEWS = {"rw": "read-write", "read": "read-only"}
@@ -297,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     print("# cookiesession end-to-end benchmark: real servers on 127.0.0.1, load from wrk")
     print(
         f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
-        f"cookiesession {cookiesession.__version__}; servers on CPU {SERVER_CPU}, wrk on CPU {CLIENT_CPU}; "
+        f"cookiesession {cookiesession.__version__} ({accelerators()}); servers on CPU {SERVER_CPU}, "
+        f"wrk on CPU {CLIENT_CPU}; "
         f"{args.rounds} rounds of {args.duration:g} s per cell; state {args.state}; "
         f"waitress threads {args.threads}; loadavg {os.getloadavg()[0]:.2f}"
         + (f"; BUSY: {reason}" if reason else "")

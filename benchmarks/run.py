@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "src"))
 import large  # noqa: E402 - after the path set-up above
 import peers as peers_mod  # noqa: E402
 from peers import OPS, READ_KEY, READ_VALUE, WRITE_KEY, WRITE_VALUE, Case  # noqa: E402
-from timing import loop, loops_for  # noqa: E402
+from timing import accelerators, loop, loops_for  # noqa: E402
 
 LIMIT = 4064  # the longest cookie value Pyramid (and this library) writes
 
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     log("# cookiesession benchmark: session machinery per request (no HTTP server)")
     log(
         f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
-        f"cookiesession {cookiesession.__version__}; timer={args.timer}; rounds={rounds}; "
+        f"cookiesession {cookiesession.__version__} ({accelerators()}); timer={args.timer}; rounds={rounds}; "
         f"min_time={min_time}s; loadavg at start {os.getloadavg()[0]:.2f}"
     )
     for name in payload_names:

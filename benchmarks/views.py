@@ -39,7 +39,7 @@ sys.path.insert(0, HERE)
 
 import apps  # noqa: E402 - after the path set-up above
 import calling  # noqa: E402
-from timing import loop, loops_for  # noqa: E402
+from timing import accelerators, loop, loops_for  # noqa: E402
 
 #: The most our session may cost, as a fraction of the peer's, on the medium state:
 #: (read-write, read-only).  Django has no bound of its own: ours must be ahead.
@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     log("# cookiesession benchmark: the session's cost inside each framework's views (no server)")
     log(
         f"python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs; "
-        f"cookiesession {cookiesession.__version__}; process CPU time; rounds={rounds}; "
+        f"cookiesession {cookiesession.__version__} ({accelerators()}); process CPU time; rounds={rounds}; "
         f"min_time={min_time}s; loadavg at start {os.getloadavg()[0]:.2f}"
     )
     log("peers: " + "; ".join(f"{fw}: {name}" for fw, name in apps.PEER_NAMES.items()))

@@ -96,7 +96,14 @@ def test_build_and_install_into_a_fresh_venv(tmp_path: Path) -> None:
         "Source",
     ]
     # Test, docs, demo and fuzz tooling are dependency groups, never published extras.
-    assert sorted(metadata.get_all("Provides-Extra") or []) == ["crypto", "django", "fast", "nacl", "redis"]
+    assert sorted(metadata.get_all("Provides-Extra") or []) == [
+        "crypto",
+        "django",
+        "fast",
+        "fast-base64",
+        "nacl",
+        "redis",
+    ]
 
     env = tmp_path / "venv"
     venv.create(env, with_pip=False, clear=True)
