@@ -1,17 +1,28 @@
 """Changes inside nested values (``session['cart'].append(x)``) are saved without ``changed()``,
-where Pyramid and Flask lose them: a session that handed out a mutable value compares, at
-response time, the state it would write with the state that came in."""
+where Pyramid and Flask lose them: a session that handed out a mutable value compares it, at
+response time, with its snapshot from when it was handed out (or, for a value without one,
+the state it would write with the state that came in)."""
 
 from __future__ import annotations
 
 import json
+import math
+import uuid
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cookiesession import JSONSerializer, SignedCookieSessionFactory
+from cookiesession import (
+    JSONSerializer,
+    RichJSONSerializer,
+    SessionNotSerializable,
+    SignedCookieSessionFactory,
+    _snapshots,
+)
 from tests.conftest import require
 from tests.pyramid_fleet import HAVE_PYRAMID, User, pyramid_app
 from tests.session_harness import NOW, SECRET, FakeClock, FakeRequest, cookie_value, payload_of, signed_state
@@ -158,7 +169,18 @@ def test_a_plain_dict_read_bypasses_detection(clock: FakeClock) -> None:
     assert _stored(request) is None
 
 
-def test_the_comparison_is_made_only_when_a_mutable_value_was_handed_out(clock: FakeClock) -> None:
+def test_the_comparison_is_made_only_when_a_mutable_value_was_handed_out(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken: list[Any] = []
+    snapshot = _snapshots.snapshot
+
+    def counted(value: Any) -> bytes | None:
+        taken.append(value)
+        return snapshot(value)
+
+    monkeypatch.setattr(_snapshots, "snapshot", counted)
+
     class CountingJSON(JSONSerializer):
         __slots__ = ("dumps_calls",)
 
@@ -170,14 +192,136 @@ def test_the_comparison_is_made_only_when_a_mutable_value_was_handed_out(clock: 
             return super().dumps(appstruct)
 
     calls = []
-    for read in (lambda s: s["user"], lambda s: "cart" in s, lambda s: s["cart"]):
+    reads = (
+        lambda s: s["user"],
+        lambda s: "cart" in s,
+        lambda s: s["cart"],
+        lambda s: (s["cart"], s.get("cart")),  # the same list twice: one snapshot
+    )
+    for read in reads:
         serializer = CountingJSON()
         factory = SignedCookieSessionFactory(SECRET, clock=clock, reissue_time=None, serializer=serializer)
         request = FakeRequest(_cookie(STATE))
         read(factory(request))
         assert request.respond().set_cookies() == []
-        calls.append(serializer.dumps_calls)
-    assert calls == [0, 0, 1]
+        calls.append((len(taken), serializer.dumps_calls))
+        taken.clear()
+    # The list's snapshot when it is first handed out and at the response; the state is
+    # never encoded.
+    assert calls == [(0, 0), (0, 0), (2, 0), (2, 0)]
+
+
+def test_a_value_without_a_snapshot_is_compared_through_the_serializer(clock: FakeClock) -> None:
+    # A datetime is no type marshal writes: the whole state is then compared as before.
+    rich = RichJSONSerializer()
+    factory = SignedCookieSessionFactory(SECRET, clock=clock, reissue_time=None, serializer=rich)
+    writer = FakeRequest()
+    factory(writer)["seen"] = [datetime(2026, 1, 2, 3, 4, 5)]
+    cookie = "session=" + cookie_value(writer.respond().set_cookies()[0])
+    read_only = FakeRequest(cookie)
+    assert factory(read_only)["seen"] == [datetime(2026, 1, 2, 3, 4, 5)]
+    assert read_only.respond().set_cookies() == []
+    changed = FakeRequest(cookie)
+    factory(changed)["seen"].append(datetime(2026, 2, 3, 4, 5, 6))
+    (header,) = changed.respond().set_cookies()
+    assert factory(FakeRequest("session=" + cookie_value(header)))["seen"] == [
+        datetime(2026, 1, 2, 3, 4, 5),
+        datetime(2026, 2, 3, 4, 5, 6),
+    ]
+
+
+def test_an_unstorable_value_put_inside_is_refused_at_the_response(clock: FakeClock) -> None:
+    session, request = _session(clock)
+    session["cart"].append(uuid.UUID(int=7))  # no snapshot for it now: the encode says what is wrong
+    with pytest.raises(SessionNotSerializable, match="cart"):
+        request.respond()
+
+
+def _flip_a_number(container: Any) -> bool:
+    """Change the first number or boolean in ``container`` (at any depth) into an equal
+    value of another type: ``1`` into ``1.0``, ``True`` into ``1``; False if none."""
+    items = list(container.items()) if isinstance(container, dict) else list(enumerate(container))
+    for key, value in items:
+        if type(value) in (bool, int, float) and math.isfinite(value):
+            container[key] = int(value) if type(value) is not int else float(value)
+            return True
+        if isinstance(value, (list, dict)) and _flip_a_number(value):
+            return True
+    return False
+
+
+def _refill(container: Any, items: Any) -> None:
+    if isinstance(container, list):
+        container[:] = items
+    else:
+        container.clear()
+        container.update(items)
+
+
+def _copy_of_itself(container: Any) -> bool:
+    _refill(container, list(container.items() if isinstance(container, dict) else container))
+    return True
+
+
+def _keys_reordered(container: Any) -> bool:
+    if not isinstance(container, dict) or len(container) < 2:
+        return False
+    _refill(container, reversed(list(container.items())))
+    return True
+
+
+def _appended(container: Any) -> bool:
+    if not isinstance(container, list):
+        return False
+    container.append(None)
+    return True
+
+
+# Changes made in place to a container taken out of the session; False: not applicable.
+IN_PLACE: dict[str, Callable[[Any], bool]] = {
+    "nothing": lambda container: True,
+    "copy of itself": _copy_of_itself,
+    "equal number of another type": _flip_a_number,
+    "keys reordered": _keys_reordered,
+    "appended": _appended,
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    state=st.dictionaries(
+        st.text(max_size=4),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),
+            lambda inner: (
+                st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    pick=st.integers(min_value=0),
+    change=st.sampled_from(sorted(IN_PLACE)),
+)
+def test_a_cookie_is_written_exactly_when_an_in_place_change_changes_the_stored_json(
+    state: dict[str, Any], pick: int, change: str
+) -> None:
+    # Equal as Python values is not enough: 1 == 1.0 == True, and dicts compare without
+    # their order, while the cookie stores each differently.
+    containers = [key for key, value in state.items() if isinstance(value, (list, dict))]
+    assume(containers)
+    key = containers[pick % len(containers)]
+    factory = SignedCookieSessionFactory(SECRET, clock=FakeClock(), reissue_time=None)
+    request = FakeRequest(_cookie(state))
+    session = factory(request)
+    before = json.dumps(dict(dict.items(session)))  # read without handing anything out
+    assume(IN_PLACE[change](session[key]))
+    after = json.dumps(dict(dict.items(session)))
+    stored = _stored(request)
+    assert (stored is not None) == (after != before)
+    if stored is not None:
+        assert json.dumps(stored[2]) == after
 
 
 def test_a_new_session_is_not_compared(clock: FakeClock) -> None:

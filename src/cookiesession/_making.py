@@ -42,6 +42,8 @@ class Made(ReadsOldCookies):
     _accessed: float
     _exposed: bool
     _invalidated: bool
+    _watched: dict[int, tuple[Any, bytes]] | None
+    _detect_nested_changes: ClassVar[bool]
     created: float
     renewed: float
 
@@ -170,6 +172,7 @@ class Made(ReadsOldCookies):
         (with ``revocation=``) is ``session_id``."""
         self._exposed = self._invalidated = False
         self._written = None
+        self._watched = None
         if loaded is None:
             self.new = True
             self._dirty = False
@@ -184,6 +187,8 @@ class Made(ReadsOldCookies):
             self._incoming = None
         else:
             self._incoming = loaded
+            if self._detect_nested_changes:
+                self._watched = {}  # values handed out from now on are watched (see CookieSession)
             dict.update(self, loaded.state)
             if session_id is not None:
                 self._adopt_token_id(loaded, session_id)

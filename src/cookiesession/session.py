@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, MutableSequence
 from math import trunc
 from typing import Any, ClassVar
 
-from . import _pieces, _request
+from . import _pieces, _request, _snapshots
 from ._making import Made
 from ._revocable import SID_KEY
 from .codec import Incoming, SessionCodec
@@ -61,6 +61,7 @@ class CookieSession(Made):
     _written: list[Any] | None
     _incoming: Incoming | None
     _accessed: float
+    _watched: dict[int, tuple[Any, bytes]] | None
 
     __slots__ = (
         "__dict__",
@@ -72,6 +73,7 @@ class CookieSession(Made):
         "_invalidated",
         "_request_ref",
         "_used",
+        "_watched",
         "_written",
         "created",
         "new",
@@ -79,8 +81,11 @@ class CookieSession(Made):
     )
 
     # _dirty: the cookie is written with the response.  _exposed: a mutable value was
-    # handed out (a change inside it may be unseen).  _incoming: the cookie the state
-    # came from, while only the assignments in _written changed it.  _used: see `used`.
+    # handed out (a change inside it may be unseen).  _watched: those values by id, each
+    # with its snapshot when handed out (see _snapshots), while a loaded session keeps
+    # them; None when it does not, and then a change is found by encoding the state.
+    # _incoming: the cookie the state came from, while only the assignments in
+    # _written changed it.  _used: see `used`.
 
     def __init__(self, request: Any) -> None:
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
@@ -137,7 +142,28 @@ class CookieSession(Made):
     def _hand_out(self, value: Any) -> Any:
         if type(value) not in _IMMUTABLE:
             self._exposed = True
+            watched = self._watched
+            if watched is not None and not self._dirty:  # once dirty, the cookie is written anyway
+                self._watch(watched, value)
         return value
+
+    def _hand_out_all(self) -> None:
+        # values(), items(), copy(): every value is handed out.
+        self._exposed = True
+        watched = self._watched
+        if watched is not None and not self._dirty:
+            for value in dict.values(self):
+                if type(value) not in _IMMUTABLE:
+                    self._watch(watched, value)
+
+    def _watch(self, watched: dict[int, tuple[Any, bytes]], value: Any) -> None:
+        if id(value) in watched:  # the same object again: its first snapshot holds
+            return
+        before = _snapshots.snapshot(value)
+        if before is None:
+            self._watched = None  # no snapshot for it: the whole state is compared instead
+        else:
+            watched[id(value)] = (value, before)  # the value kept alive: its id stays its own
 
     def _modify(self) -> None:
         self._accessed = trunc(self._clock())
@@ -193,19 +219,19 @@ class CookieSession(Made):
     def values(self) -> Any:
         """``dict.values``; the values handed out are watched for changes inside them."""
         self._touch()
-        self._exposed = True
+        self._hand_out_all()
         return dict.values(self)
 
     def items(self) -> Any:
         """``dict.items``; the values handed out are watched for changes inside them."""
         self._touch()
-        self._exposed = True
+        self._hand_out_all()
         return dict.items(self)
 
     def copy(self) -> dict[str, Any]:
         """A plain dict of the state (a shallow copy: its values are handed out)."""
         self._touch()
-        self._exposed = True
+        self._hand_out_all()
         return dict(dict.items(self))
 
     # -- writing -----------------------------------------------------------------------
@@ -412,4 +438,9 @@ class CookieSession(Made):
         incoming = self._incoming
         if not (self._exposed and self._detect_nested_changes) or incoming is None:
             return False
+        watched = self._watched
+        if watched is not None:
+            found = _snapshots.changed(watched.values())
+            if found is not None:
+                return found
         return self._codec.differs(incoming, dict(dict.items(self)))  # a plain dict: no access counted

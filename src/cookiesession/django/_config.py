@@ -130,8 +130,10 @@ def _build(snapshot: tuple[Any, ...]) -> SessionFactory:
             domain=domain,
             secure=bool(secure),
             timeout=cookie_age,
-            # Django decides when the cookie is written (modified, SESSION_SAVE_EVERY_REQUEST).
+            # Django decides when the cookie is written (modified, SESSION_SAVE_EVERY_REQUEST),
+            # so the session never looks for changes inside values itself.
             reissue_time=None,
+            detect_nested_changes=False,
             **options,
         )
     except ConfigurationError as exc:
