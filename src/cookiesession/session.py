@@ -155,6 +155,8 @@ class CookieSession(Made):
             for value in dict.values(self):
                 if type(value) not in _IMMUTABLE:
                     self._watch(watched, value)
+                    if self._watched is None:  # one without a snapshot: no need for the others'
+                        return
 
     def _watch(self, watched: dict[int, tuple[Any, bytes]], value: Any) -> None:
         if id(value) in watched:  # the same object again: its first snapshot holds
