@@ -7,8 +7,8 @@ assignments, the assigned values are spliced into the incoming state's JSON.
 These tests pin down that both give exactly the token of a full encode
 (``SessionCodec.encode`` without ``incoming``), that the reuse really happens,
 that on any other layout of the payload the data stored is still right, and that
-every way a nested value can leave the session turns reuse off, so no nested
-change is lost.
+a nested value that left the session by any way and was changed in place turns
+reuse off, so no nested change is lost (one that left unchanged does not).
 """
 
 from __future__ import annotations
@@ -108,26 +108,28 @@ def _nested_list(depth: int) -> list[Any]:
 # -- the session writes what a full encode writes ------------------------------------------
 
 
+READS: dict[str, Callable[[CookieSession], object]] = {
+    "contains": lambda s: "x" in s,
+    "len": len,
+    "keys": lambda s: list(s.keys()),
+    "iter": list,
+    "missing": lambda s: s.get("missing-key"),
+    # These hand out the state's lists and dicts, which stay as they were.
+    "every value": lambda s: [s[key] for key in s],
+    "items": lambda s: list(s.items()),
+    "values": lambda s: list(s.values()),
+    "copy": lambda s: s.copy(),
+}
+
+
 @settings(max_examples=150, deadline=None)
-@given(
-    state=states,
-    reads=st.lists(st.sampled_from(["contains", "len", "keys", "iter", "scalar"]), min_size=1, max_size=3),
-)
+@given(state=states, reads=st.lists(st.sampled_from(sorted(READS)), min_size=1, max_size=3))
 def test_a_reissued_unchanged_session_has_the_bytes_a_full_encode_gives(
     state: dict[str, Any], reads: list[str]
 ) -> None:
     factory, session = _reloaded(state)
-    for read in reads:  # accessors that hand out nothing mutable
-        if read == "contains":
-            _ = "x" in session
-        elif read == "len":
-            _ = len(session)
-        elif read == "keys":
-            _ = list(session.keys())
-        elif read == "iter":
-            _ = list(session)
-        else:
-            _ = session.get("missing-key")
+    for read in reads:
+        READS[read](session)
     with _full_encodes() as calls:
         header = session.set_cookie_header()
     assert calls == []  # the incoming payload signed again, whatever the state holds
@@ -156,6 +158,46 @@ def test_assignments_spliced_into_the_incoming_text_give_the_bytes_a_full_encode
     header = session.set_cookie_header()
     assert _token(header) == _full_encode(factory, session)
     assert _state(factory, header) == json.loads(json.dumps(expected))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    state=states,
+    steps=st.lists(
+        st.tuples(st.sampled_from(["take", "change", "assign"]), st.integers(0, 7), json_values),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_values_taken_out_and_changed_or_not_give_the_bytes_a_full_encode_gives(
+    state: dict[str, Any], steps: list[tuple[str, int, Any]]
+) -> None:
+    factory, session = _reloaded(state)
+    assert len(session) == len(state)  # a use: the response re-issues the cookie
+    taken: list[Any] = []
+    changed = False
+    for step, pick, value in steps:
+        keys = list(dict.keys(session))
+        if step == "take" and keys:
+            got = session[keys[pick % len(keys)]]
+            if isinstance(got, (list, dict)):
+                taken.append(got)
+        elif step == "change" and taken:
+            target = taken[pick % len(taken)]
+            if isinstance(target, list):
+                target.append(value)
+            else:
+                target[str(pick)] = value
+            changed = True
+        elif step == "assign":
+            session[keys[pick % len(keys)] if keys and pick < 4 else f"new{pick}"] = value
+            changed = True
+    with _full_encodes() as calls:
+        header = session.set_cookie_header()
+    assert _token(header) == _full_encode(factory, session)
+    assert _state(factory, header) == json.loads(json.dumps(stored_state(session)))
+    if not changed:
+        assert calls == []  # the values taken out are as they came: the incoming text is signed again
 
 
 # -- the codec's reuse paths, against its own full encode ----------------------------------

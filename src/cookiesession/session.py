@@ -81,11 +81,13 @@ class CookieSession(Made):
     )
 
     # _dirty: the cookie is written with the response.  _exposed: a mutable value was
-    # handed out (a change inside it may be unseen).  _watched: those values by id, each
-    # with its snapshot when handed out (see _snapshots), while a loaded session keeps
-    # them; None when it does not, and then a change is found by encoding the state.
-    # _incoming: the cookie the state came from, while only the assignments in
-    # _written changed it.  _used: see `used`.
+    # handed out (a change inside it may be unseen).  _incoming: the cookie the state
+    # came from, while only the assignments in _written changed it (and perhaps a value
+    # handed out).  _watched: the values handed out while there is an _incoming, by id,
+    # each with its snapshot when handed out (see _snapshots), so a change inside one is
+    # found without encoding the state, and the incoming text stays usable while none
+    # changed; None when no snapshot is kept (detect_nested_changes=False, or a value
+    # without one).  _used: see `used`.
 
     def __init__(self, request: Any) -> None:
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
@@ -143,7 +145,7 @@ class CookieSession(Made):
         if type(value) not in _IMMUTABLE:
             self._exposed = True
             watched = self._watched
-            if watched is not None and not self._dirty:  # once dirty, the cookie is written anyway
+            if watched is not None and self._incoming is not None:
                 self._watch(watched, value)
         return value
 
@@ -151,7 +153,7 @@ class CookieSession(Made):
         # values(), items(), copy(): every value is handed out.
         self._exposed = True
         watched = self._watched
-        if watched is not None and not self._dirty:
+        if watched is not None and self._incoming is not None:
             for value in dict.values(self):
                 if type(value) not in _IMMUTABLE:
                     self._watch(watched, value)
@@ -418,11 +420,14 @@ class CookieSession(Made):
             # Assigned when first stored, so anonymous visitors write no cookie.
             self._give_id()
             self._incoming = None
-        # The incoming text is reused only while no mutable value was handed out (one
-        # may have been changed in place).  The encoder reads the session through
-        # items(), which counts as a use: harmless, the response is being made.
-        incoming = None if self._exposed else self._incoming
-        token = self._codec.encode(self._accessed, self.created, self, incoming, self._written)
+        # The incoming text is reused only while every mutable value handed out is as it
+        # was (one may have been changed in place).  Otherwise the state is encoded whole,
+        # from a plain dict: read without counting a use or snapshotting its values.
+        incoming = self._incoming
+        if incoming is not None and self._exposed and self._changed_in_place() is not False:
+            incoming = None
+        state = self if incoming is not None else dict(dict.items(self))
+        token = self._codec.encode(self._accessed, self.created, state, incoming, self._written)
         if len(token) > MAX_TOKEN_LENGTH and self._max_cookies == 1:
             raise self._too_large(token)
         return token
@@ -440,9 +445,12 @@ class CookieSession(Made):
         incoming = self._incoming
         if not (self._exposed and self._detect_nested_changes) or incoming is None:
             return False
-        watched = self._watched
-        if watched is not None:
-            found = _snapshots.changed(watched.values())
-            if found is not None:
-                return found
+        found = self._changed_in_place()
+        if found is not None:
+            return found
         return self._codec.differs(incoming, dict(dict.items(self)))  # a plain dict: no access counted
+
+    def _changed_in_place(self) -> bool | None:
+        # Whether a value handed out differs from its snapshot; None: not known.
+        watched = self._watched
+        return None if watched is None else _snapshots.changed(watched.values())
