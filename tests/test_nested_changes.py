@@ -5,6 +5,7 @@ the state it would write with the state that came in)."""
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import uuid
@@ -209,6 +210,49 @@ def test_the_comparison_is_made_only_when_a_mutable_value_was_handed_out(
     # The list's snapshot when it is first handed out and at the response; the state is
     # never encoded.
     assert calls == [(0, 0), (0, 0), (2, 0), (2, 0)]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ([1], [1.0]),
+        ([1], [True]),
+        ([0.0], [-0.0]),
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+        ({"cart": [{"n": 2}]}, {"cart": [{"n": 2.0}]}),
+    ],
+    ids=["int-float", "int-bool", "zero-signs", "key-order", "nested"],
+)
+def test_snapshots_tell_apart_values_that_compare_equal_but_are_stored_differently(
+    before: Any, after: Any
+) -> None:
+    assert before == after
+    assert json.dumps(before) != json.dumps(after)
+    assert _snapshots.snapshot(before) != _snapshots.snapshot(after)
+
+
+class _Colour(str, enum.Enum):
+    RED = "red"
+
+
+def _nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[uuid.UUID(int=1)], [datetime(2026, 1, 1)], [_Colour.RED], {"deep": _nested(3000)}],
+    ids=["uuid", "datetime", "str-enum", "too-deep"],
+)
+def test_a_value_marshal_cannot_write_has_no_snapshot_and_is_not_watched(value: Any) -> None:
+    watched = _snapshots.Watched()
+    assert _snapshots.snapshot(value) is None
+    assert watched.add(value) is False
+    assert watched.add_all([1, "two", value]) is False
+    assert watched.changed() is False  # nothing watched
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, TypeVar
 
 from . import _pieces
 from ._revocable import recorded_id
+from ._snapshots import Watched
 from .codec import Incoming, SessionCodec
 from .cookies import CookieSpec, find_cookie
 from .loading import Limits, Loaded, load
@@ -42,7 +43,7 @@ class Made(ReadsOldCookies):
     _accessed: float
     _exposed: bool
     _invalidated: bool
-    _watched: dict[int, tuple[Any, bytes]] | None
+    _watched: Watched | None
     _detect_nested_changes: ClassVar[bool]
     created: float
     renewed: float
@@ -188,7 +189,7 @@ class Made(ReadsOldCookies):
         else:
             self._incoming = loaded
             if self._detect_nested_changes:
-                self._watched = {}  # values handed out from now on are watched (see CookieSession)
+                self._watched = Watched()  # values handed out from now on (see CookieSession)
             dict.update(self, loaded.state)
             if session_id is not None:
                 self._adopt_token_id(loaded, session_id)

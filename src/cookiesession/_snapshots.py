@@ -24,9 +24,12 @@ import marshal
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["changed", "snapshot"]
+__all__ = ["IMMUTABLE", "Watched", "changed", "snapshot"]
 
 _FORMAT = 2
+
+#: Types whose values cannot change in place: handing one out cannot hide a change.
+IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def snapshot(value: Any) -> bytes | None:
@@ -47,3 +50,42 @@ def changed(watched: Iterable[tuple[Any, bytes]]) -> bool | None:
         if now != before:
             return True
     return False
+
+
+class Watched:
+    """The mutable values a session handed out, with their snapshots from then."""
+
+    __slots__ = ("_ids", "_snapshots")
+
+    def __init__(self) -> None:
+        self._ids: set[int] = set()  # of the values watched, each kept alive in _snapshots
+        self._snapshots: list[tuple[Any, bytes]] = []  # a value, or a tuple of values
+
+    def add(self, value: Any) -> bool:
+        """Watch ``value`` (again: its first snapshot holds); False if it has no snapshot."""
+        if id(value) in self._ids:
+            return True
+        before = snapshot(value)
+        if before is None:
+            return False
+        self._ids.add(id(value))
+        self._snapshots.append((value, before))
+        return True
+
+    def add_all(self, values: Iterable[Any]) -> bool:
+        """:meth:`add` each mutable one of ``values``, in one snapshot (one call into
+        marshal, not one per value); False if one has no snapshot."""
+        ids = self._ids
+        new = tuple(value for value in values if type(value) not in IMMUTABLE and id(value) not in ids)
+        if not new:
+            return True
+        before = snapshot(new)
+        if before is None:
+            return False
+        ids.update(map(id, new))
+        self._snapshots.append((new, before))
+        return True
+
+    def changed(self) -> bool | None:
+        """:func:`changed` of the values watched."""
+        return changed(self._snapshots)

@@ -27,8 +27,7 @@ from .signing import MAX_TOKEN_LENGTH
 
 __all__ = ["CookieSession"]
 
-# Values that cannot change in place: handing one out cannot hide a change.
-_IMMUTABLE = frozenset({str, int, float, bool, type(None), bytes})
+_IMMUTABLE = _snapshots.IMMUTABLE  # a global of this module: one lookup per hand-out
 # What every serializer stores: no check at assignment.
 _PLAIN = frozenset({str, int, float, bool, type(None), list, dict})
 
@@ -61,7 +60,7 @@ class CookieSession(Made):
     _written: list[Any] | None
     _incoming: Incoming | None
     _accessed: float
-    _watched: dict[int, tuple[Any, bytes]] | None
+    _watched: _snapshots.Watched | None
 
     __slots__ = (
         "__dict__",
@@ -83,11 +82,11 @@ class CookieSession(Made):
     # _dirty: the cookie is written with the response.  _exposed: a mutable value was
     # handed out (a change inside it may be unseen).  _incoming: the cookie the state
     # came from, while only the assignments in _written changed it (and perhaps a value
-    # handed out).  _watched: the values handed out while there is an _incoming, by id,
-    # each with its snapshot when handed out (see _snapshots), so a change inside one is
-    # found without encoding the state, and the incoming text stays usable while none
-    # changed; None when no snapshot is kept (detect_nested_changes=False, or a value
-    # without one).  _used: see `used`.
+    # handed out).  _watched: the values handed out while there is an _incoming, with
+    # their snapshots (see _snapshots.Watched), so a change inside one is found without
+    # encoding the state, and the incoming text stays usable while none changed; None
+    # when no snapshots are kept (detect_nested_changes=False, or a value without one).
+    # _used: see `used`.
 
     def __init__(self, request: Any) -> None:
         """The session of a Pyramid (or Pyramid-like) ``request``; see :mod:`._request`."""
@@ -145,29 +144,16 @@ class CookieSession(Made):
         if type(value) not in _IMMUTABLE:
             self._exposed = True
             watched = self._watched
-            if watched is not None and self._incoming is not None:
-                self._watch(watched, value)
+            if watched is not None and self._incoming is not None and not watched.add(value):
+                self._watched = None  # one without a snapshot: the whole state is compared instead
         return value
 
     def _hand_out_all(self) -> None:
         # values(), items(), copy(): every value is handed out.
         self._exposed = True
         watched = self._watched
-        if watched is not None and self._incoming is not None:
-            for value in dict.values(self):
-                if type(value) not in _IMMUTABLE:
-                    self._watch(watched, value)
-                    if self._watched is None:  # one without a snapshot: no need for the others'
-                        return
-
-    def _watch(self, watched: dict[int, tuple[Any, bytes]], value: Any) -> None:
-        if id(value) in watched:  # the same object again: its first snapshot holds
-            return
-        before = _snapshots.snapshot(value)
-        if before is None:
-            self._watched = None  # no snapshot for it: the whole state is compared instead
-        else:
-            watched[id(value)] = (value, before)  # the value kept alive: its id stays its own
+        if watched is not None and self._incoming is not None and not watched.add_all(dict.values(self)):
+            self._watched = None
 
     def _modify(self) -> None:
         self._accessed = trunc(self._clock())
@@ -453,4 +439,4 @@ class CookieSession(Made):
     def _changed_in_place(self) -> bool | None:
         # Whether a value handed out differs from its snapshot; None: not known.
         watched = self._watched
-        return None if watched is None else _snapshots.changed(watched.values())
+        return None if watched is None else watched.changed()
