@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Generator
+from typing import Any
 
 import pytest
 
-from cookiesession import SignedCookieSessionFactory
+from cookiesession import SignedCookieSessionFactory, _snapshots
 from cookiesession.factory import SessionFactory
 from tests.session_harness import SECRET, FakeClock
 
@@ -58,3 +59,17 @@ def pytest_runtest_makereport(
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+@pytest.fixture
+def snapshots_taken(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The values sessions snapshot (to see changes inside them) while the test runs."""
+    values: list[Any] = []
+    snapshot = _snapshots.snapshot
+
+    def counted(value: Any) -> bytes | None:
+        values.append(value)
+        return snapshot(value)
+
+    monkeypatch.setattr(_snapshots, "snapshot", counted)
+    return values

@@ -19,7 +19,6 @@ from cookiesession import (
     EncryptedCookieSessionFactory,
     SessionTooLarge,
     SignedCookieSessionFactory,
-    _snapshots,
 )
 from cookiesession.revocation import MemoryRevocationStore
 from tests.django_support import engine, project, session_store, using
@@ -58,22 +57,15 @@ def test_a_cookie_a_pyramid_factory_wrote_is_read_and_changed(project: Any) -> N
 
 
 def test_django_decides_when_to_save_so_values_read_are_not_watched(
-    project: Any, monkeypatch: pytest.MonkeyPatch
+    project: Any, snapshots_taken: list[Any]
 ) -> None:
     # Django writes the cookie when `modified` says so (a change inside a value needs
     # `request.session.modified = True`, as Django documents), so the session takes no
     # snapshots of the values it hands out.
-    taken: list[Any] = []
-
-    def counted(value: Any) -> bytes:
-        taken.append(value)
-        return b""
-
-    monkeypatch.setattr(_snapshots, "snapshot", counted)
     store = session_store(OURS, mint(SignedCookieSessionFactory(SECRET), {"cart": [1], "n": 2}))
     store["cart"].append(3)
     assert list(store.items()) == [("cart", [1, 3]), ("n", 2)]
-    assert (taken, store.modified) == ([], False)
+    assert (snapshots_taken, store.modified) == ([], False)
 
 
 def test_the_created_time_is_kept_across_saves(project: Any) -> None:

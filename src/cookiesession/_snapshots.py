@@ -24,7 +24,7 @@ import marshal
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["IMMUTABLE", "Watched", "changed", "snapshot"]
+__all__ = ["IMMUTABLE", "Watched", "snapshot"]
 
 _FORMAT = 2
 
@@ -38,18 +38,6 @@ def snapshot(value: Any) -> bytes | None:
         return marshal.dumps(value, _FORMAT)
     except ValueError:  # a type marshal does not write, or nesting past its limit
         return None
-
-
-def changed(watched: Iterable[tuple[Any, bytes]]) -> bool | None:
-    """Whether any value of ``watched`` (pairs of a value and its snapshot when handed
-    out) differs from its snapshot now; None when one can no longer be written."""
-    for value, before in watched:
-        now = snapshot(value)
-        if now is None:
-            return None
-        if now != before:
-            return True
-    return False
 
 
 class Watched:
@@ -87,5 +75,12 @@ class Watched:
         return True
 
     def changed(self) -> bool | None:
-        """:func:`changed` of the values watched."""
-        return changed(self._snapshots)
+        """Whether a value watched differs from its snapshot now; None when one can no
+        longer be written (it now holds something marshal does not write)."""
+        for value, before in self._snapshots:
+            now = snapshot(value)
+            if now is None:
+                return None
+            if now != before:
+                return True
+        return False

@@ -382,8 +382,10 @@ class CookieSession(Made):
             self._revoke_pending_blocking()
         if self._invalidated and not dict.__len__(self):
             return False
-        if not self._dirty and not self._nested_change():
-            return None
+        if not self._dirty:
+            if not self._nested_change():
+                return None
+            self.changed()  # found inside a value: written as any change, not looked for again
         if self._empty_deletes_cookie and not dict.__len__(self):
             # An empty state is never stored (Starlette's and Flask's way): the
             # cookie the request brought is deleted, and without one nothing is sent.
