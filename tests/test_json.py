@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import math
 import sys
@@ -144,6 +145,69 @@ def test_damaged_text_is_refused_or_read_exactly_as_json_loads_does(
 @given(value=_VALUES)
 def test_dumps_writes_exactly_what_json_dumps_writes(value: Any) -> None:
     assert _json.dumps(value) == json.dumps(value)
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+class _Mode(str, enum.Enum):
+    DARK = "dark"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        -7,
+        2**64,
+        True,
+        False,
+        None,
+        "",
+        "é\u2603\U0001f600",
+        "\ud800",
+        '"\\\n\x00',
+        _Level.HIGH,
+        _Mode.DARK,
+    ],
+    ids=repr,
+)
+def test_dumps_of_one_value_is_json_dumps(value: Any) -> None:
+    # A str or an int alone takes a shorter way than the encoder: the same text;
+    # their subclasses (enums here) still go through the encoder, as json.dumps takes them.
+    assert _json.dumps(value) == json.dumps(value)
+
+
+def test_dumps_of_an_integer_too_long_for_text_fails_as_json_dumps_does() -> None:
+    # Python (3.10.7 on) refuses to write an int of more digits than its limit (4300 unless set).
+    huge = 10 ** (getattr(sys, "get_int_max_str_digits", lambda: 4300)() + 1)
+
+    def outcome(dumps: Callable[[Any], str]) -> str:
+        try:
+            return dumps(huge)
+        except ValueError as exc:
+            return f"ValueError: {exc}"
+
+    assert outcome(_json.dumps) == outcome(json.dumps)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ('{"a": 12, "b": [1, {"c": "}"}]}', 6, 8),
+        ('{"a": 12, "b": [1, {"c": "}"}]}', 15, 30),
+        ("[true]", 1, 5),
+    ],
+)
+def test_value_end_is_where_the_value_at_start_ends(text: str, start: int, end: int) -> None:
+    assert _json.value_end(text, start) == end
+
+
+@pytest.mark.parametrize(("text", "start"), [('{"a": }', 6), ("[1, ", 4), ("[1]", 3)])
+def test_value_end_refuses_a_place_where_no_value_starts(text: str, start: int) -> None:
+    with pytest.raises(ValueError, match="no JSON value"):
+        _json.value_end(text, start)
 
 
 def test_dumps_raises_what_json_dumps_raises() -> None:

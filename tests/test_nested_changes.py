@@ -171,8 +171,18 @@ def test_a_plain_dict_read_bypasses_detection(clock: FakeClock) -> None:
 
 
 def test_the_comparison_is_made_only_when_a_mutable_value_was_handed_out(
-    clock: FakeClock, snapshots_taken: list[Any]
+    clock: FakeClock, snapshots_taken: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    watchers: list[Any] = []
+
+    class CountedWatched(_snapshots.Watched):
+        __slots__ = ()
+
+        def __init__(self) -> None:
+            watchers.append(self)
+            super().__init__()
+
+    monkeypatch.setattr(_snapshots, "Watched", CountedWatched)
 
     class CountingJSON(JSONSerializer):
         __slots__ = ("dumps_calls",)
@@ -197,11 +207,13 @@ def test_the_comparison_is_made_only_when_a_mutable_value_was_handed_out(
         request = FakeRequest(_cookie(STATE))
         read(factory(request))
         assert request.respond().set_cookies() == []
-        calls.append((len(snapshots_taken), serializer.dumps_calls))
+        calls.append((len(watchers), len(snapshots_taken), serializer.dumps_calls))
+        watchers.clear()
         snapshots_taken.clear()
-    # The list's snapshot when it is first handed out and at the response; the state is
-    # never encoded.
-    assert calls == [(0, 0), (0, 0), (2, 0), (2, 0)]
+    # The list's snapshot when it is first handed out and at the response, kept by the
+    # one watcher made then (none for a session that hands out no list or dict); the
+    # state is never encoded.
+    assert calls == [(0, 0, 0), (0, 0, 0), (1, 2, 0), (1, 2, 0)]
 
 
 def test_a_change_found_inside_a_value_is_looked_for_once(

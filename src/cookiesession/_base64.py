@@ -19,7 +19,6 @@ import re
 import string
 import sys
 from collections.abc import Callable
-from functools import partial
 
 from .exceptions import BadSignature
 
@@ -64,11 +63,19 @@ def _backend() -> tuple[Callable[[bytes], bytes], Callable[[str], bytes]]:
         import pybase64
     except ImportError:
         return _binascii_encode, _binascii_decode
-    # validate=True: any character outside the alphabet (and misplaced padding) is an
-    # error, as in binascii's strict mode.
-    return partial(pybase64.b64encode, altchars=b"-_"), partial(
-        pybase64.b64decode, altchars="-_", validate=True
-    )
+    b64encode, b64decode = pybase64.b64encode, pybase64.b64decode
+
+    # Its arguments given by position: keywords (or a functools.partial holding
+    # them) cost more than the call into a small function (measured).
+    def pybase64_encode(raw: bytes) -> bytes:
+        return b64encode(raw, b"-_")
+
+    def pybase64_decode(padded: str) -> bytes:
+        # validate=True: any character outside the alphabet (and misplaced padding) is
+        # an error, as in binascii's strict mode.
+        return b64decode(padded, "-_", True)
+
+    return pybase64_encode, pybase64_decode
 
 
 _urlsafe_encode, _urlsafe_decode = _backend()

@@ -188,8 +188,6 @@ class Made(ReadsOldCookies):
             self._incoming = None
         else:
             self._incoming = loaded
-            if self._detect_nested_changes:
-                self._watched = Watched()  # values handed out from now on (see CookieSession)
             dict.update(self, loaded.state)
             if session_id is not None:
                 self._adopt_token_id(loaded, session_id)

@@ -43,26 +43,29 @@ def _no_space_before_colon(text: str) -> bool:
     return _SPACE_BEFORE_COLON.search(text) is None
 
 
-def times_json(text: str, start: int, accessed: Any, created: Any, created_is_incoming: bool) -> str:
-    """``'[accessed, created, '``, the payload's text before its state, as
-    ``json.dumps([accessed, created, state])`` begins, for ``text`` with its state
-    at ``start``.
+def times_json(payload: bytes, start: int, accessed: Any, created: Any, created_is_incoming: bool) -> bytes:
+    """``b'[accessed, created, '``, the payload's bytes before its state, as
+    ``json.dumps([accessed, created, state])`` begins, for ``payload`` with its
+    state at ``start``.
 
     Writing a float's shortest text is most of that work.  So when ``created``
-    is the very float parsed from ``text`` (``created_is_incoming``), its text
+    is the very float parsed from ``payload`` (``created_is_incoming``), its text
     there is kept.  Numbers and whitespace hold no comma, so the first comma
-    ends the first item, and the text from it to the state is the second item
+    ends the first item, and the bytes from it to the state are the second item
     (which parsed into ``created``, so it gives the same float again) between
     the two separators.  It is kept only where both separators are ``", "``, as
     ``json.dumps`` writes them, so that a re-issue writes other layouts anew
     (in the canonical form); on canonical text it is exactly what ``json.dumps``
-    writes there.
+    writes there.  (Everything before the state is ASCII: a payload that parsed
+    into two numbers and a dict has only numbers, separators and whitespace
+    there, so its bytes and its text agree up to ``start``.)
     """
     if created_is_incoming and type(accessed) is int:
-        comma = text.find(",")
-        if 0 < comma < start - 4 and text.startswith(", ", comma) and text.startswith(", ", start - 2):
-            return f"[{accessed}{text[comma:start]}"
-    return _json.dumps([accessed, created])[:-1] + ", "
+        comma = payload.find(b",")
+        separators = payload.startswith(b", ", comma) and payload.startswith(b", ", start - 2)
+        if 0 < comma < start - 4 and separators:
+            return b"[%d%b" % (accessed, payload[comma:start])
+    return (_json.dumps([accessed, created])[:-1] + ", ").encode()
 
 
 def state_json(

@@ -2,7 +2,7 @@
 
 A codec pairs a serializer (objects <-> bytes) with a protector (bytes <-> the
 cookie value: signing, encryption, or nothing).  Writing, it chooses the
-cheapest way to the token that a full encode would give: re-signing the
+cheapest way to the token that a full encode would give: signing the
 incoming payload under a new head, splicing assigned values into its text (see
 :mod:`cookiesession._reuse`), or encoding the state in full.
 """
@@ -21,12 +21,7 @@ __all__ = ["Incoming", "Protector", "SessionCodec"]
 
 
 class Protector(Protocol):
-    """Turns payload bytes into a cookie value and back (signing or encryption).
-
-    A protector may also have ``resign(token, payload, head)`` (see
-    :meth:`~cookiesession.signing.Signer.resign`), which a read-only re-issue
-    uses to keep most of the incoming token.
-    """
+    """Turns payload bytes into a cookie value and back (signing or encryption)."""
 
     def seal(self, payload: bytes) -> str: ...
 
@@ -59,7 +54,7 @@ class Incoming(Protocol):
 class SessionCodec:
     """State triple ``[accessed, created, state]`` <-> payload bytes <-> token."""
 
-    __slots__ = ("_resign", "json_payload", "loads", "protector", "serializer", "storable_types")
+    __slots__ = ("json_payload", "loads", "protector", "serializer", "storable_types")
 
     #: The object a verified payload holds; ``ValueError`` if it holds none.
     loads: Callable[[bytes], Any]
@@ -67,8 +62,6 @@ class SessionCodec:
     def __init__(self, serializer: Any, protector: Protector) -> None:
         self.serializer = serializer
         self.protector = protector
-        # A protector that can sign a payload again reusing its old token's text.
-        self._resign = getattr(protector, "resign", None)
         # With our own JSON serializer the payload is JSON text that can be reused
         # on the way out; any other serializer gets a plain dict, as Pyramid gives
         # it, and its bytes are opaque.  RichJSONSerializer writes JSON text too, but
@@ -159,27 +152,19 @@ class SessionCodec:
         assigned: list[Any] | None,
     ) -> str | None:
         payload = incoming.payload
-        text = payload.decode("utf-8")
-        if text[-2:] != "}]":  # the state's object ends the payload: see _reuse.state_json
+        if payload[-2:] != b"}]":  # the state's object ends the payload: see _reuse.state_json
             return None
-        start = text.find("{")
-        created_is_incoming = created is incoming.raw_created
-        if assigned is None:
-            # Unchanged: a new head before the payload's own bytes from its state on.
-            head = _reuse.times_json(text, start, accessed, created, created_is_incoming).encode()
-            resign = self._resign
-            if resign is None:  # an encrypted token changes as a whole
-                return self.protector.seal(head + payload[start:])
-            if len(head) == start:  # an equal length keeps the token's text in place
-                return resign(incoming.token, payload, head)  # type: ignore[no-any-return]
+        start = payload.find(b"{")
+        head = _reuse.times_json(payload, start, accessed, created, created is incoming.raw_created)
+        if assigned is None:  # unchanged: the new head before the payload's own bytes from its state on
+            return self.protector.seal(head + payload[start:])
         try:
-            state_json = _reuse.state_json(text, state, assigned, incoming.state)
+            state_json = _reuse.state_json(payload.decode("utf-8"), state, assigned, incoming.state)
         except (TypeError, ValueError, RecursionError):  # an unstorable value: the full encode says which
             return None
-        if state_json is None or (assigned is not None and not self._assigned_within_depth(state, assigned)):
+        if state_json is None or not self._assigned_within_depth(state, assigned):
             return None
-        head_text = _reuse.times_json(text, start, accessed, created, created_is_incoming)
-        return self.protector.seal(f"{head_text}{state_json}]".encode())
+        return self.protector.seal(head + f"{state_json}]".encode())
 
     @staticmethod
     def _assigned_within_depth(state: dict[str, Any], assigned: list[Any]) -> bool:

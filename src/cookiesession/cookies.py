@@ -162,7 +162,7 @@ def merge_vary(headers: MutableSequence[tuple[Any, Any]], *, binary: bool = Fals
     # A response may carry several Vary headers (RFC 9110 5.3: they form one list),
     # so every one is looked at before anything is added.
     for i, (name, value) in enumerate(headers):
-        if name.lower() == vary:
+        if len(name) == 4 and name.lower() == vary:  # lower() only for names that may match
             text = value.decode("latin-1") if binary else value
             tokens = [token.strip().lower() for token in text.split(",")]
             if "cookie" in tokens or "*" in tokens:

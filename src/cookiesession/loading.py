@@ -95,14 +95,13 @@ def load(codec: SessionCodec, limits: Limits, token: str | None, now: float) -> 
         created = float(raw_created)
     except OverflowError:
         return None
-    if not (-_INF < renewed < _INF and -_INF < created < _INF):
-        return None
-    # A cookie from a server whose clock runs ahead must not live longer than its
+    # Finite (JSON text may spell NaN and the infinities), and not too far ahead: a
+    # cookie from a server whose clock runs ahead must not live longer than its
     # idle or absolute timeout allows here.  Within the allowed skew its future times
     # count as now (it lives at most that much longer); beyond it, it is refused:
     # clamping a time a year ahead would keep the cookie alive for a year.
     horizon = now + limits.clock_skew
-    if renewed > horizon or created > horizon:
+    if not (-_INF < renewed <= horizon and -_INF < created <= horizon):
         return None
     if renewed > now:
         renewed = now

@@ -84,8 +84,9 @@ class CookieSession(Made):
     # came from, while only the assignments in _written changed it (and perhaps a value
     # handed out).  _watched: the values handed out while there is an _incoming, with
     # their snapshots (see _snapshots.Watched), so a change inside one is found without
-    # encoding the state, and the incoming text stays usable while none changed; None
-    # when no snapshots are kept (detect_nested_changes=False, or a value without one).
+    # encoding the state, and the incoming text stays usable while none changed; made at
+    # the first hand-out, None when no snapshots are kept (none handed out yet,
+    # detect_nested_changes=False, no _incoming, or a value without one).
     # _used: see `used`.
 
     def __init__(self, request: Any) -> None:
@@ -142,18 +143,24 @@ class CookieSession(Made):
 
     def _hand_out(self, value: Any) -> Any:
         if type(value) not in _IMMUTABLE:
-            self._exposed = True
-            watched = self._watched
+            watched = self._watched if self._exposed else self._first_hand_out()
             if watched is not None and self._incoming is not None and not watched.add(value):
                 self._watched = None  # one without a snapshot: the whole state is compared instead
         return value
 
     def _hand_out_all(self) -> None:
         # values(), items(), copy(): every value is handed out.
-        self._exposed = True
-        watched = self._watched
+        watched = self._watched if self._exposed else self._first_hand_out()
         if watched is not None and self._incoming is not None and not watched.add_all(dict.values(self)):
             self._watched = None
+
+    def _first_hand_out(self) -> _snapshots.Watched | None:
+        # From now on a change inside a value may be unseen: the values are watched if
+        # the incoming text can still be reused (made here, not with every session).
+        self._exposed = True
+        watching = self._detect_nested_changes and self._incoming is not None
+        self._watched = watched = _snapshots.Watched() if watching else None
+        return watched
 
     def _modify(self) -> None:
         self._accessed = trunc(self._clock())

@@ -217,20 +217,6 @@ class Signer:
                 return payload, index
         raise BadSignature("signature does not verify")
 
-    def resign(self, token: str, payload: bytes, head: bytes) -> str:
-        """The token for ``payload`` with its first ``len(head)`` bytes replaced by
-        ``head``, given ``token``, the (canonical) token of ``payload``.
-
-        Base64 encodes each 3 bytes on their own, so past the signature and the
-        head, whole groups of the new token are those of ``token``: only the
-        signature and the groups it shares with the head are encoded again.
-        """
-        body = memoryview(payload)[len(head) :]  # not copied
-        digest = hmac_digest(self._keys[0], head + body)
-        changed = -(-(self.digest_size + len(head)) // 3) * 3  # bytes in the groups that change
-        kept = changed // 3 * 4  # the token's characters from there on stay
-        return _base64.encode(digest + head + body[: changed - self.digest_size - len(head)]) + token[kept:]
-
     # The Protector protocol of cookiesession.codec.
     seal = sign
     unseal = unsign
