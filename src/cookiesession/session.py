@@ -82,11 +82,10 @@ class CookieSession(Made):
     # _dirty: the cookie is written with the response.  _exposed: a mutable value was
     # handed out (a change inside it may be unseen).  _incoming: the cookie the state
     # came from, while only the assignments in _written changed it (and perhaps a value
-    # handed out).  _watched: the values handed out while there is an _incoming, with
-    # their snapshots (see _snapshots.Watched), so a change inside one is found without
-    # encoding the state, and the incoming text stays usable while none changed; made at
-    # the first hand-out, None when no snapshots are kept (none handed out yet,
-    # detect_nested_changes=False, no _incoming, or a value without one).
+    # handed out).  _watched: the values handed out while there is an _incoming, with their
+    # snapshots (see _snapshots.Watched), so a change inside one is found without encoding the
+    # state, and the incoming text stays usable while none changed; made at the first hand-out,
+    # None when none is kept (detect_nested_changes=False, no _incoming, a value without one).
     # _used: see `used`.
 
     def __init__(self, request: Any) -> None:
@@ -155,12 +154,11 @@ class CookieSession(Made):
             self._watched = None
 
     def _first_hand_out(self) -> _snapshots.Watched | None:
-        # From now on a change inside a value may be unseen: the values are watched if
-        # the incoming text can still be reused (made here, not with every session).
+        # A change inside a value may be unseen from now on: watch while the incoming text is usable.
         self._exposed = True
         watching = self._detect_nested_changes and self._incoming is not None
-        self._watched = watched = _snapshots.Watched() if watching else None
-        return watched
+        self._watched = _snapshots.Watched() if watching else None
+        return self._watched
 
     def _modify(self) -> None:
         self._accessed = trunc(self._clock())
