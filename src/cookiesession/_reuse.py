@@ -62,8 +62,11 @@ def times_json(payload: bytes, start: int, accessed: Any, created: Any, created_
     """
     if created_is_incoming and type(accessed) is int:
         comma = payload.find(b",")
-        separators = payload.startswith(b", ", comma) and payload.startswith(b", ", start - 2)
-        if 0 < comma < start - 4 and separators:
+        if (
+            0 < comma < start - 4
+            and payload.startswith(b", ", comma)
+            and payload.startswith(b", ", start - 2)
+        ):
             return b"[%d%b" % (accessed, payload[comma:start])
     return (_json.dumps([accessed, created])[:-1] + ", ").encode()
 
